@@ -1,0 +1,75 @@
+namespace Pm.Config;
+
+/// <summary>
+/// Every option the app directives accept: mod_fastcgi 2.4.7's, with its defaults and lower bounds
+/// (fcgi_config.c), and the ones Pm adds (marked Ours). The README's config reference is generated from
+/// the same facts; keep the two in step.
+/// </summary>
+public static class OptionTable
+{
+    private const OptionScope S = OptionScope.Static;
+    private const OptionScope E = OptionScope.External;
+    private const OptionScope D = OptionScope.Dynamic;
+    private const OptionScope R = OptionScope.DynamicRoot;
+
+    /// <summary>mod_fastcgi's limit on -initial-env entries.</summary>
+    public const int MaxInitialEnvironment = 64;
+
+    public static readonly IReadOnlyList<OptionSpec> All =
+    [
+        new("appConnTimeout", OptionKind.Integer, S | E | D, "0", "seconds a web process waits for connect(); 0 = blocking connect. For dynamic apps also the most a request waits for a cold start before 503", Min: 0),
+        new("idle-timeout", OptionKind.Integer, S | E | D, "30", "seconds without I/O from the app before the request is aborted (504)", Min: 1),
+        new("flush", OptionKind.Flag, S | E | D, "off", "write the app's output to the client as it arrives, without buffering"),
+        new("pass-header", OptionKind.Text, S | E | D, "", "request header passed to the app as a CGI variable even where it would be withheld (e.g. Authorization)", Repeatable: true),
+        new("nph", OptionKind.Flag, S | E, "off", "the app writes a complete HTTP response (non-parsed headers)"),
+        new("initial-env", OptionKind.Text, S | D, "", "NAME=value, or NAME to copy from the PM's environment: the app's ENTIRE environment (at most 64)", Repeatable: true),
+        new("init-start-delay", OptionKind.Integer, S | D, "1", "seconds between starts of instances that never ran", Min: 0),
+        new("restart-delay", OptionKind.Integer, S | D, "5", "seconds before an instance that ran is restarted (the floor of crash backoff)", Min: 0),
+        new("min-server-life", OptionKind.Integer, S | D, "30", "seconds an instance must live to count as a success; shorter lives are failures and back off", Min: 0),
+        new("listen-queue-depth", OptionKind.Integer, S | D, "100", "listen() backlog of the app's socket shared by all its instances", Min: 1, Max: 65535),
+        new("processes", OptionKind.Integer, S, "1", "instances of the app", Min: 1, Max: 10000),
+        new("priority", OptionKind.Integer, S, "0", "nice value of the instances (0..19)", Min: 0, Max: 19),
+        new("port", OptionKind.Text, S, "", "TCP port instead of a Unix socket, on 127.0.0.1; Pm also accepts ADDRESS:PORT"),
+        new("socket", OptionKind.Text, S | E, "md5 of path", "Unix socket name, relative to the IPC dir unless absolute"),
+        new("host", OptionKind.Text, E, "", "HOST:PORT of an external app"),
+        new("user", OptionKind.Text, S | E, "PM's user", "user the instances run as (the PM must run as root to switch)"),
+        new("group", OptionKind.Text, S | E, "user's group", "group the instances run as"),
+
+        // FastCgiConfig only (dynamic apps).
+        new("maxProcesses", OptionKind.Integer, D, "50", "most dynamic instances in total", Min: 1),
+        new("minProcesses", OptionKind.Integer, D, "5", "dynamic instances the classic policy keeps in total", Min: 0),
+        new("maxClassProcesses", OptionKind.Integer, D, "10", "most instances of one dynamic app", Min: 1),
+        new("killInterval", OptionKind.Integer, D, "300", "seconds between runs of the classic kill policy", Min: 1),
+        new("updateInterval", OptionKind.Integer, D, "300", "seconds between updates of the classic load statistics", Min: 1),
+        new("gainValue", OptionKind.Decimal, D, "0.5", "weight of the newest interval in the classic smoothed load", Min: 0, Max: 1),
+        new("singleThreshold", OptionKind.Integer, D, "0", "classic: load % under which the last instance of an app is killed (0 = never)", Min: 0, Alias: "singleThreshhold"),
+        new("multiThreshold", OptionKind.Integer, D, "50", "classic: load % under which one of several instances is killed", Min: 0, Alias: "multiThreshhold"),
+        new("startDelay", OptionKind.Integer, D, "3", "seconds a request waits for a first byte before the web process asks for another instance", Min: 1),
+        new("processSlack", OptionKind.Integer, D, "5", "classic: run the kill policy early once total + processSlack >= maxProcesses", Min: 1),
+        new("restart", OptionKind.Flag, D, "off", "restart dynamic instances that exit"),
+        new("autoUpdate", OptionKind.Flag, D, "off", "replace instances whose binary changed on disk, new ones first"),
+
+        // Ours.
+        new("url", OptionKind.Text, S | E, "", "URL prefix the front end routes to this app", Ours: true),
+        new("document-root", OptionKind.Text, S | E, "", "directory of scripts the app runs (php-cgi): SCRIPT_FILENAME is document-root + the URL path after -url", Ours: true),
+        new("arg", OptionKind.Text, S, "", "a command-line argument for the app (repeat for several)", Repeatable: true, Ours: true),
+        new("backoff-max", OptionKind.Integer, S | D, "60", "seconds: the cap of the exponential, jittered restart backoff of a crash-looping app", Min: 1, Ours: true),
+        new("policy", OptionKind.Text, D | R, "demand", "scaling policy of dynamic apps: demand, classic or spare (see src/Policy/POLICIES.md)", Ours: true),
+        new("handler", OptionKind.Text, R, ".fcgi", "file extension of dynamic apps under the root (repeat for several)", Repeatable: true, Ours: true),
+    ];
+
+    public static OptionSpec? Find(string name, OptionScope scope)
+    {
+        foreach (var spec in All)
+        {
+            if ((spec.Scope & scope) != 0 &&
+                (string.Equals(spec.Name, name, StringComparison.OrdinalIgnoreCase) ||
+                 string.Equals(spec.Alias, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                return spec;
+            }
+        }
+
+        return null;
+    }
+}

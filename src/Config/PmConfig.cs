@@ -1,0 +1,18 @@
+namespace Pm.Config;
+
+/// <summary>A whole, validated config: what the PM runs and how the web processes route to it.</summary>
+public sealed record PmConfig(
+    string SourceFile,
+    string IpcDir,
+    string? Wrapper,
+    IReadOnlyList<StaticAppConfig> StaticApps,
+    IReadOnlyList<ExternalAppConfig> ExternalApps,
+    DynamicDefaults Dynamic,
+    IReadOnlyList<DynamicRootConfig> DynamicRoots,
+    FrontEndConfig FrontEnd,
+    TimeSpan ShutdownTimeout,
+    string? QueueGroup)
+{
+    /// <summary>Reads and validates a config file; throws <see cref="ConfigException"/> listing every error.</summary>
+    public static PmConfig Load(string path) => ConfigParser.ParseFile(path);
+}

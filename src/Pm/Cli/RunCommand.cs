@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pm.Config;
+using Pm.Hosting;
+
+namespace Pm.Cli;
+
+/// <summary>`pm run CONFIG`: the PM in the foreground until SIGTERM or SIGINT.</summary>
+public static class RunCommand
+{
+    public static async Task<int> RunAsync(string configPath)
+    {
+        if (ConfigLoader.Load(configPath) is not { } config)
+        {
+            return ExitCodes.ConfigError;
+        }
+
+        using var host = BuildHost(config, services => services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>()));
+        return await RunHostAsync(host).ConfigureAwait(false);
+    }
+
+    public static IHost BuildHost(PmConfig config, Action<IServiceCollection> addServices)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.IncludeScopes = false;
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            // The PM's own grace period bounds the stop; the host must not cut it short.
+            o.ShutdownTimeout = config.ShutdownTimeout + TimeSpan.FromSeconds(15);
+        });
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PmDaemon>();
+        addServices(builder.Services);
+        return builder.Build();
+    }
+
+    public static async Task<int> RunHostAsync(IHost host)
+    {
+        try
+        {
+            using var signals = new ShutdownSignals(host.Services.GetRequiredService<IHostApplicationLifetime>());
+            await host.RunAsync().ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException or Posix.PosixException)
+        {
+            await Console.Error.WriteLineAsync($"pm: cannot start: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Pm.Status;
+using Pm.Supervision;
+
+namespace Pm.Control;
+
+/// <summary>
+/// The PM's control socket (pm.sock in the IPC dir, mode 0600): a client sends one command line and reads one
+/// JSON reply, then the connection closes. Commands: <c>status</c>. Usable from scripts with socat or nc -U.
+/// </summary>
+public sealed class ControlServer : IAsyncDisposable
+{
+    private const int MaxCommandBytes = 1024;
+
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly Supervisor _supervisor;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+
+    public ControlServer(string path, Supervisor supervisor, ILogger log)
+    {
+        _path = path;
+        _supervisor = supervisor;
+        _log = log;
+        if (Posix.FileStatus.Lstat(path) is { IsSocket: true })
+        {
+            File.Delete(path);
+        }
+
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Listen(16);
+        _accepting = Task.Run(AcceptLoopAsync);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _log.LogWarning("control socket: accept failed: {Error}", ex.Message);
+                continue;
+            }
+
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                var command = await ReadLineAsync(client, timeout.Token).ConfigureAwait(false);
+                var reply = command switch
+                {
+                    "status" => JsonSerializer.Serialize(await _supervisor.QueryStatusAsync().WaitAsync(timeout.Token).ConfigureAwait(false), StatusJsonContext.Default.StatusReport),
+                    null => """{"error":"no command"}""",
+                    _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"unknown command '{command}' (known: status)" }),
+                };
+                await client.SendAsync(Encoding.UTF8.GetBytes(reply + "\n"), timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or IOException)
+            {
+                _log.LogDebug("control socket: client went away: {Error}", ex.Message);
+            }
+        }
+    }
+
+    private static async Task<string?> ReadLineAsync(Socket client, CancellationToken ct)
+    {
+        var buffer = new byte[MaxCommandBytes];
+        var count = 0;
+        while (count < buffer.Length)
+        {
+            var n = await client.ReceiveAsync(buffer.AsMemory(count), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            count += n;
+            var newline = Array.IndexOf(buffer, (byte)'\n', 0, count);
+            if (newline >= 0)
+            {
+                return Encoding.UTF8.GetString(buffer, 0, newline).Trim();
+            }
+        }
+
+        return count == 0 ? null : Encoding.UTF8.GetString(buffer, 0, count).Trim();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        await _accepting.ConfigureAwait(false);
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}

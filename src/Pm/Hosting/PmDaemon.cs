@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pm.Config;
+using Pm.Control;
+using Pm.Posix;
+using Pm.Spawning;
+using Pm.Supervision;
+
+namespace Pm.Hosting;
+
+/// <summary>
+/// The PM as a hosted service. Start: refuse as PID 1, prepare and lock the IPC dir, become a subreaper, open
+/// every app's socket, start the instances, open the control socket. Stop (SIGTERM/SIGINT via the host's
+/// console lifetime): the supervisor's shutdown, then the control socket and the lock.
+/// </summary>
+public sealed class PmDaemon : IHostedService, IAsyncDisposable
+{
+    private readonly PmConfig _config;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private IpcDirectory? _ipc;
+    private ChildWatcher? _watcher;
+    private Supervisor? _supervisor;
+    private ControlServer? _control;
+    private PosixSignalRegistration? _sigchld;
+    private readonly List<ListenSocket> _sockets = [];
+
+    public PmDaemon(PmConfig config, ILoggerFactory loggers, TimeProvider time)
+    {
+        _config = config;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("pm");
+        _time = time;
+    }
+
+    public Supervisor? Supervisor => _supervisor;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Pid1Guard.Check();
+        _ipc = IpcDirectory.Prepare(_config.IpcDir);
+        Subreaper.Enable();
+        _watcher = new ChildWatcher();
+        var apps = new List<ManagedApp>();
+        foreach (var app in _config.StaticApps)
+        {
+            ListenSocket socket;
+            try
+            {
+                socket = ListenSocket.Open(app.Address, app.ListenQueueDepth);
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+            {
+                throw new IOException($"app {app.Path} ({app.Source}): cannot listen on {app.Address}: {ex.Message}", ex);
+            }
+
+            _sockets.Add(socket);
+            apps.Add(new ManagedApp(app, socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
+                app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper)));
+        }
+
+        _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers);
+        _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
+        _supervisor.Start();
+        _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor, _log);
+        _log.LogInformation("pm {Pid} running {Config}: {Static} static apps, {External} external apps, IPC dir {Ipc}",
+            Identity.ProcessId, _config.SourceFile, _config.StaticApps.Count, _config.ExternalApps.Count, _config.IpcDir);
+        foreach (var ext in _config.ExternalApps)
+        {
+            _log.LogInformation("external app {App} at {Address} (not started by the PM)", ext.Path, ext.Address);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_supervisor is not null)
+        {
+            await _supervisor.ShutdownAsync().ConfigureAwait(false);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_control is not null)
+        {
+            await _control.DisposeAsync().ConfigureAwait(false);
+            _control = null;
+        }
+
+        _sigchld?.Dispose();
+        _sigchld = null;
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+        _watcher?.Dispose();
+        _watcher = null;
+        _ipc?.Dispose();
+        _ipc = null;
+    }
+}

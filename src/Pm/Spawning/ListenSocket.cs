@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using Pm.Config;
+
+namespace Pm.Spawning;
+
+/// <summary>
+/// An app's one listening socket, owned by the PM and shared by all the app's instances on fd 0. Because the
+/// PM holds it, connections queue in the backlog while an instance is being replaced: nobody sees
+/// ECONNREFUSED during a restart, and the socket outlives every instance.
+/// </summary>
+public sealed class ListenSocket : IDisposable
+{
+    private readonly Socket _socket;
+
+    private ListenSocket(Socket socket, AppAddress address)
+    {
+        _socket = socket;
+        Address = address;
+    }
+
+    public AppAddress Address { get; }
+
+    /// <summary>The descriptor the spawner dup2s onto the child's fd 0.</summary>
+    public int Descriptor => (int)_socket.Handle;
+
+    /// <summary>
+    /// Binds and listens. A Unix socket file left by a PM that died is removed first, unless something still
+    /// accepts on it (then another PM owns it, and that is an error naming the path). Mode 0600: the IPC dir is
+    /// 0700 anyway, so the short window before chmod exposes nothing.
+    /// </summary>
+    public static ListenSocket Open(AppAddress address, int backlog)
+    {
+        if (address.SocketPath is { } path)
+        {
+            RemoveStale(path);
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                socket.Bind(new UnixDomainSocketEndPoint(path));
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                socket.Listen(backlog);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+
+            return new ListenSocket(socket, address);
+        }
+
+        var ip = IPAddress.TryParse(address.Host, out var parsed)
+            ? parsed
+            : Dns.GetHostAddresses(address.Host!).First();
+        var tcp = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            tcp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            tcp.Bind(new IPEndPoint(ip, address.Port));
+            tcp.Listen(backlog);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+
+        return new ListenSocket(tcp, address);
+    }
+
+    private static void RemoveStale(string path)
+    {
+        if (Posix.FileStatus.Lstat(path) is not { } status)
+        {
+            return;
+        }
+
+        if (!status.IsSocket)
+        {
+            throw new IOException($"{path} exists and is not a socket; refusing to replace it");
+        }
+
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+            }
+            catch (SocketException)
+            {
+                // Nobody listens: a stale socket from a PM that died.
+                File.Delete(path);
+                return;
+            }
+        }
+
+        throw new IOException($"{path} is in use: another process accepts connections on it (is another PM running with this IPC dir?)");
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        if (Address.SocketPath is { } path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+                // Already gone.
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+
+namespace Pm.Status;
+
+/// <summary>The human-readable form of a <see cref="StatusReport"/>.</summary>
+public static class StatusPrinter
+{
+    public static string Format(StatusReport report)
+    {
+        var sb = new StringBuilder();
+        var up = report.Now - report.StartedAt;
+        sb.AppendLine(CultureInfo.InvariantCulture, $"pm pid {report.Pid}, up {Duration(up)}, config {report.Config}, ipc dir {report.IpcDir}");
+        foreach (var app in report.Apps)
+        {
+            sb.AppendLine();
+            sb.Append(CultureInfo.InvariantCulture, $"{app.Kind} {app.Name}  at {app.Address}");
+            if (app.Url is not null)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  url {app.Url}");
+            }
+
+            sb.AppendLine();
+            if (app.Kind != "external")
+            {
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"  instances {app.Instances.Count}/{app.DesiredInstances}, restarts {app.Restarts}, failures in a row {app.ConsecutiveFailures}");
+                if (app.Requests is { } r)
+                {
+                    line += string.Create(CultureInfo.InvariantCulture, $", requests {r}");
+                }
+
+                if (app.NextStartAt is { } next)
+                {
+                    line += $", next start in {Duration(next - report.Now)}";
+                }
+
+                sb.AppendLine(line);
+            }
+
+            if (app.LastExit is { } exit)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  last exit: pid {exit.Pid} {exit.How} after {exit.LifetimeSeconds:0.###} s, {Duration(report.Now - exit.At)} ago");
+            }
+
+            if (app.Load is { Count: > 0 } load)
+            {
+                sb.AppendLine("  load: " + string.Join(", ", load.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.###}"))));
+            }
+
+            if (app.LastDecision is not null)
+            {
+                sb.AppendLine("  last decision: " + app.LastDecision);
+            }
+
+            if (app.Instances.Count > 0)
+            {
+                sb.AppendLine("  PID      STATE     STARTED                   UP        REQUESTS");
+                foreach (var i in app.Instances)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture,
+                        $"  {i.Pid,-8} {i.State,-9} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {Duration(report.Now - i.StartedAt),-9} {(i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Duration(TimeSpan t) =>
+        t.TotalSeconds < 0 ? "0s"
+        : t.TotalSeconds < 60 ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.#}s")
+        : t.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalMinutes}m{t.Seconds:00}s")
+        : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h{t.Minutes:00}m");
+}

@@ -1,0 +1,27 @@
+using Pm.Status;
+
+namespace Pm.Supervision;
+
+/// <summary>Everything that wakes the supervisor loop. Producers only post; the loop alone changes state.</summary>
+public abstract record SupervisorEvent
+{
+    public sealed record ChildExited(Instance Instance) : SupervisorEvent;
+
+    public sealed record SlotStartDue(ManagedApp App, AppSlot Slot) : SupervisorEvent;
+
+    public sealed record EscalationDue(Instance Instance) : SupervisorEvent;
+
+    public sealed record InstanceHealthy(Instance Instance) : SupervisorEvent;
+
+    public sealed record OrphansMayExist : SupervisorEvent;
+
+    public sealed record OrphanGroupCheck(int ProcessGroup, string Owner, bool Killed) : SupervisorEvent;
+
+    public sealed record StatusQuery(TaskCompletionSource<StatusReport> Reply) : SupervisorEvent;
+
+    public sealed record ShutdownRequested(TaskCompletionSource Done) : SupervisorEvent;
+
+    public sealed record ShutdownDeadline : SupervisorEvent;
+
+    public sealed record ShutdownSweep : SupervisorEvent;
+}

@@ -201,18 +201,18 @@ public sealed class ConfigParser
     private List<Directive> FilterContainers(IReadOnlyList<Directive> all)
     {
         var result = new List<Directive>();
-        var depth = 0;
+        var open = new Stack<(Directive Tag, bool Understood)>();
         foreach (var d in all)
         {
             if (d.Name.StartsWith("</", StringComparison.Ordinal))
             {
-                if (string.Equals(d.Name, "</IfModule>", StringComparison.OrdinalIgnoreCase) && depth > 0)
+                if (open.Count == 0)
                 {
-                    depth--;
+                    Error(d, "closing tag without a matching opening tag");
                 }
                 else
                 {
-                    Error(d, "closing tag without a matching <IfModule>");
+                    open.Pop();
                 }
 
                 continue;
@@ -221,24 +221,26 @@ public sealed class ConfigParser
             if (d.Name.StartsWith('<'))
             {
                 var module = (d.Name.Length > "<IfModule".Length ? d.Name["<IfModule".Length..] : string.Join(" ", d.Arguments)).TrimEnd('>').Trim();
-                if (d.Name.StartsWith("<IfModule", StringComparison.OrdinalIgnoreCase) && TransparentModules.Contains(module, StringComparer.OrdinalIgnoreCase))
-                {
-                    depth++;
-                }
-                else
+                var understood = d.Name.StartsWith("<IfModule", StringComparison.OrdinalIgnoreCase) && TransparentModules.Contains(module, StringComparer.OrdinalIgnoreCase);
+                if (!understood)
                 {
                     Error(d, "only <IfModule mod_fastcgi.c> containers are understood");
                 }
 
+                open.Push((d, understood));
                 continue;
             }
 
-            result.Add(d);
+            // Directives inside a container Pm does not understand are not read: its error says enough.
+            if (open.All(o => o.Understood))
+            {
+                result.Add(d);
+            }
         }
 
-        if (depth > 0)
+        foreach (var (tag, _) in open)
         {
-            _errors.Add(new ConfigError(_file, 0, "<IfModule>", "not closed"));
+            Error(tag, "not closed");
         }
 
         return result;

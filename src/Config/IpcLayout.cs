@@ -39,6 +39,8 @@ public static class IpcLayout
 
     public static string LockFile(string ipcDir) => Path.Combine(ipcDir, "pm.lock");
 
+    public static string PidFile(string ipcDir) => Path.Combine(ipcDir, "pm.pid");
+
     public static string Queue(string ipcDir) => Path.Combine(ipcDir, "queue");
 
     public static string QueueSpool(string ipcDir) => Path.Combine(ipcDir, "queue.spool");

@@ -41,9 +41,17 @@ public sealed class OptionValues
                     continue;
                 }
 
-                error(OptionTable.Find(name, OptionScope.Static | OptionScope.External | OptionScope.Dynamic | OptionScope.DynamicRoot) is { } other
+                var other = OptionTable.Find(name, OptionScope.Static | OptionScope.External | OptionScope.Dynamic | OptionScope.DynamicRoot);
+                error(other is not null
                     ? $"option -{other.Name} is not valid here (it applies to {Describe(other.Scope)})"
                     : $"unknown option '{word}'");
+
+                // Skip its value too, so one mistake gives one error.
+                if (other?.Kind != OptionKind.Flag && i + 1 < args.Count && !IsOption(args[i + 1]))
+                {
+                    i++;
+                }
+
                 continue;
             }
 

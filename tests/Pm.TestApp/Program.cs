@@ -40,7 +40,8 @@ public static class Program
             case "ignore-term":
                 using (IgnoreTerm())
                 {
-                    var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, "grandchild") { UseShellExecute = false })!;
+                    // The grandchild gets our arguments too, so tests can find it by its command line.
+                    var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["grandchild", .. args]) { UseShellExecute = false })!;
                     Console.WriteLine($"grandchild {child.Id}");
                     return Serve();
                 }

@@ -32,6 +32,9 @@ public static class RunCommand
         });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        // A failed start is reported once, plainly, by RunHostAsync; the host's own stack-trace dump is noise.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.Configure<HostOptions>(o =>
         {
             // The PM's own grace period bounds the stop; the host must not cut it short.
@@ -52,9 +55,14 @@ public static class RunCommand
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException or Posix.PosixException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
             await Console.Error.WriteLineAsync($"pm: cannot start: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+        catch (Exception ex)
+        {
+            await Console.Error.WriteLineAsync($"pm: cannot start: {ex}").ConfigureAwait(false);
             return ExitCodes.StartFailed;
         }
     }

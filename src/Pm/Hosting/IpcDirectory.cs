@@ -52,14 +52,13 @@ public sealed class IpcDirectory : IDisposable
         }
         catch (IOException)
         {
-            var other = File.Exists(lockPath) ? File.ReadAllText(lockPath).Trim() : "?";
+            // The lock holder is the PM that wrote pm.pid (the lock file itself cannot be read while locked).
+            var pidFile = IpcLayout.PidFile(path);
+            var other = File.Exists(pidFile) ? File.ReadAllText(pidFile).Trim() : "?";
             throw new IOException($"another PM (pid {other}) is already running with IPC dir {path}");
         }
 
-        lockFile.SetLength(0);
-        var pid = System.Text.Encoding.ASCII.GetBytes(Identity.ProcessId + "\n");
-        lockFile.Write(pid);
-        lockFile.Flush();
+        File.WriteAllText(IpcLayout.PidFile(path), Identity.ProcessId + "\n");
 
         var dynamic = IpcLayout.DynamicDirectory(path);
         if (Directory.Exists(dynamic))
@@ -75,6 +74,7 @@ public sealed class IpcDirectory : IDisposable
     {
         try
         {
+            File.Delete(IpcLayout.PidFile(Path));
             File.Delete(IpcLayout.LockFile(Path));
         }
         catch (IOException)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Pm's tests, examples and benchmarks use, from Debian's packages, when missing.
+# Usage: scripts/setup.sh [--bench]   (run as root, or with sudo available)
+set -euo pipefail
+
+packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is required (dotnet on PATH); install it from https://dot.net and run again" >&2
+  exit 1
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every test: byte-level, in-memory and real-process ones.
+# Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+dotnet build Pm.sln -c Release -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+status=0
+dotnet test Pm.sln -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?
+
+# One plain closing line over every test assembly.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Pm.Tests.Fixtures;
+
+namespace Pm.Tests.Supervision;
+
+/// <summary>SIGTERM to the PM: every group gets SIGTERM, what ignores it gets SIGKILL, nothing is left.</summary>
+[Collection(RealProcesses.Name)]
+public sealed class ShutdownTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_app_that_ignores_SIGTERM_and_forks_a_grandchild_is_fully_gone_after_the_grace_period()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("stubborn", Paths.TestApp);
+        var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            PmShutdownTimeout 1
+            FastCgiServer {app} -arg ignore-term -arg {dir.Path} -processes 2
+            """);
+        await using (pm)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await pm.WaitForLineAsync(l => l.Contains("]: grandchild ", StringComparison.Ordinal), Wait, skip: 0);
+            }
+
+            await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)), 2);
+            var stopwatch = Stopwatch.StartNew();
+            (await pm.StopAsync(Wait)).Should().Be(0);
+            stopwatch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(0.9), "the grace period is honoured")
+                .And.BeLessThan(TimeSpan.FromSeconds(5), "SIGKILL follows the grace period");
+
+            ProcessScan.WithCommandLine(dir.Path).Should().BeEmpty("grandchildren in the group are killed too");
+            pm.Output.Should().Contain("did not exit within its grace period after SIGTERM: SIGKILL");
+            Directory.EnumerateFileSystemEntries(dir.IpcDir).Should().NotContain(p => p.EndsWith(".sock", StringComparison.Ordinal) || p.EndsWith("pm.lock", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Shutdown_removes_the_app_sockets_and_exits_0()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("hello", NativeApps.HelloC);
+        await using var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -socket hello -processes 3
+            """);
+        File.Exists(Path.Combine(dir.IpcDir, "hello")).Should().BeTrue();
+        File.Exists(Path.Combine(dir.IpcDir, "pm.sock")).Should().BeTrue();
+
+        (await pm.StopAsync(Wait)).Should().Be(0);
+
+        File.Exists(Path.Combine(dir.IpcDir, "hello")).Should().BeFalse();
+        File.Exists(Path.Combine(dir.IpcDir, "pm.sock")).Should().BeFalse();
+        pm.Output.Should().Contain("shutdown complete");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_second_pm_on_the_same_ipc_dir_refuses_to_start()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("hello", NativeApps.HelloC);
+        await using var first = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -socket hello
+            """);
+
+        var second = PmProcess.Start(dir.Path, dir.File("pm.conf"), "run", dir.IpcDir);
+        try
+        {
+            await second.WaitForExitAsync(Wait);
+            second.ExitCode.Should().Be(1);
+            second.Output.Should().Contain($"another PM (pid {first.Pid}) is already running with IPC dir {dir.IpcDir}");
+            (await first.StopAsync(Wait)).Should().Be(0);
+        }
+        finally
+        {
+            // Only now, with the first PM stopped, can "nothing left behind" be checked for the second.
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task As_PID_1_pm_refuses_with_a_message_that_says_what_to_do()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("hello", NativeApps.HelloC);
+        var config = dir.Write("pm.conf", $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -socket hello
+            """);
+
+        // unshare(1) gives pm a new PID namespace in which it is PID 1 (needs root, as CI runs).
+        var info = new ProcessStartInfo("unshare", ["--pid", "--fork", "--mount-proc", Paths.Pm, "run", config])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(Wait);
+        await process.WaitForExitAsync(cts.Token);
+
+        process.ExitCode.Should().Be(1);
+        (await stderr + await stdout).Should().Contain("pm is running as PID 1").And.Contain("tini");
+        (await Leftovers.WaitUntilGoneAsync(dir.Path, TimeSpan.FromSeconds(3))).Should().BeEmpty();
+    }
+
+    private static async Task WaitForCountAsync(Func<int> count, int expected)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (count() < expected)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"expected {expected}, have {count()}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}

@@ -24,6 +24,14 @@ namespace Pm.Supervision;
 public sealed class Supervisor
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// SIGCHLD arrives for every instance exit too, and those are handled through pidfds at once. The scan for
+    /// orphans (a /proc read per PM thread) is therefore deferred and coalesced, to stay off the restart path;
+    /// orphans are still reaped well within 50 ms.
+    /// </summary>
+    private static readonly TimeSpan OrphanScanDelay = TimeSpan.FromMilliseconds(10);
+    private int _orphanScanPending;
     private static readonly TimeSpan ShutdownSweepLimit = TimeSpan.FromSeconds(3);
 
     private readonly PmConfig _config;
@@ -38,6 +46,7 @@ public sealed class Supervisor
     private readonly Dictionary<int, Instance> _byPid = [];
     private readonly Dictionary<int, string> _orphanGroups = [];
     private readonly DateTimeOffset _startedAt;
+    private readonly EventTimers _timers;
     private long _nextInstanceId;
     private TaskCompletionSource? _shutdown;
     private DateTimeOffset _shutdownDeadline;
@@ -56,6 +65,7 @@ public sealed class Supervisor
         _log = loggers.CreateLogger("pm");
         _appLog = loggers.CreateLogger("app");
         _startedAt = time.GetUtcNow();
+        _timers = new EventTimers(time, Post);
     }
 
     public IReadOnlyList<ManagedApp> Apps => _apps;
@@ -94,7 +104,13 @@ public sealed class Supervisor
     }
 
     /// <summary>Called on SIGCHLD: an orphan re-parented to the PM (a subreaper) may be waiting to be reaped.</summary>
-    public void NotifyChildSignal() => Post(new SupervisorEvent.OrphansMayExist());
+    public void NotifyChildSignal()
+    {
+        if (Interlocked.Exchange(ref _orphanScanPending, 1) == 0)
+        {
+            _timers.After(OrphanScanDelay, new SupervisorEvent.OrphansMayExist());
+        }
+    }
 
     private void Post(SupervisorEvent e) => _events.Writer.TryWrite(e);
 
@@ -142,6 +158,7 @@ public sealed class Supervisor
                 OnInstanceHealthy(x.Instance);
                 break;
             case SupervisorEvent.OrphansMayExist:
+                Volatile.Write(ref _orphanScanPending, 0);
                 ReapOrphans();
                 if (_shutdown is not null)
                 {
@@ -194,8 +211,7 @@ public sealed class Supervisor
         if (app.ConsecutiveFailures > 0)
         {
             // Failures reset once an instance stays up for min-server-life.
-            instance.HealthyTimer = _time.CreateTimer(_ => Post(new SupervisorEvent.InstanceHealthy(instance)), null,
-                app.Restart.MinServerLife, Timeout.InfiniteTimeSpan);
+            instance.HealthyTimer = _timers.After(app.Restart.MinServerLife, new SupervisorEvent.InstanceHealthy(instance));
         }
 
         _log.LogInformation("app {App}: started pid {Pid} in slot {Slot}: {Reason}", app.Name, instance.Pid, slot.Index, reason);
@@ -275,8 +291,7 @@ public sealed class Supervisor
 
         slot.CancelStart();
         slot.StartAt = decision.StartAt;
-        slot.StartTimer = _time.CreateTimer(_ => Post(new SupervisorEvent.SlotStartDue(app, slot)), null,
-            decision.StartAt - now, Timeout.InfiniteTimeSpan);
+        slot.StartTimer = _timers.After(decision.StartAt - now, new SupervisorEvent.SlotStartDue(app, slot));
     }
 
     private void OnInstanceHealthy(Instance instance)
@@ -310,7 +325,7 @@ public sealed class Supervisor
         _log.LogInformation("app {App}: stopping pid {Pid} ({Reason}): SIGTERM to process group {Pgid}, SIGKILL in {Grace:0.###} s",
             instance.App.Name, instance.Pid, reason, instance.ProcessGroup, grace.TotalSeconds);
         ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGTERM);
-        instance.EscalationTimer = _time.CreateTimer(_ => Post(new SupervisorEvent.EscalationDue(instance)), null, grace, Timeout.InfiniteTimeSpan);
+        instance.EscalationTimer = _timers.After(grace, new SupervisorEvent.EscalationDue(instance));
     }
 
     private void OnEscalationDue(Instance instance)
@@ -350,7 +365,7 @@ public sealed class Supervisor
             instance.App.Name, pgid, instance.Pid, grace.TotalSeconds);
         ChildProcess.SignalGroup(pgid, Signals.SIGTERM);
         _orphanGroups[pgid] = owner;
-        _time.CreateTimer(_ => Post(new SupervisorEvent.OrphanGroupCheck(pgid, owner, Killed: false)), null, grace, Timeout.InfiniteTimeSpan);
+        _timers.After(grace, new SupervisorEvent.OrphanGroupCheck(pgid, owner, Killed: false));
     }
 
     private void OnOrphanGroupCheck(SupervisorEvent.OrphanGroupCheck check)
@@ -368,7 +383,7 @@ public sealed class Supervisor
         }
 
         ChildProcess.SignalGroup(check.ProcessGroup, Signals.SIGKILL);
-        _time.CreateTimer(_ => Post(check with { Killed = true }), null, SweepInterval, Timeout.InfiniteTimeSpan);
+        _timers.After(SweepInterval, check with { Killed = true });
     }
 
     /// <summary>Reaps children that are not instances: descendants re-parented to the PM after their parent died.</summary>
@@ -420,7 +435,7 @@ public sealed class Supervisor
             StopInstance(instance, grace, "PM shutting down");
         }
 
-        _time.CreateTimer(_ => Post(new SupervisorEvent.ShutdownDeadline()), null, grace, Timeout.InfiniteTimeSpan);
+        _timers.After(grace, new SupervisorEvent.ShutdownDeadline());
         CheckShutdownComplete();
     }
 
@@ -472,7 +487,7 @@ public sealed class Supervisor
             if (_deadlinePassed || _byPid.Count == 0)
             {
                 // Only leftovers re-parented to us or dying groups remain: look again shortly.
-                _time.CreateTimer(_ => Post(new SupervisorEvent.ShutdownSweep()), null, SweepInterval, Timeout.InfiniteTimeSpan);
+                _timers.After(SweepInterval, new SupervisorEvent.ShutdownSweep());
             }
 
             return;
@@ -489,6 +504,7 @@ public sealed class Supervisor
             app.Socket.Dispose();
         }
 
+        _timers.Dispose();
         _log.LogInformation("shutdown complete: every instance stopped and reaped, sockets removed");
         _events.Writer.TryComplete();
         _shutdown.TrySetResult();

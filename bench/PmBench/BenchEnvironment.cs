@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace Pm.Bench;
+
+/// <summary>Builds what a benchmark runs (the libfcgi hello app) and finds the built pm.</summary>
+public static class BenchEnvironment
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    public static string Pm =>
+        Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
+
+    public static string WorkDirectory()
+    {
+        var dir = Path.Combine("/tmp", "pm-bench-" + Environment.ProcessId);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>cc -O2 examples/apps/hello-c/hello.c -lfcgi into the work dir.</summary>
+    public static string BuildHelloC(string dir)
+    {
+        var output = Path.Combine(dir, "hello-c");
+        using var cc = Process.Start("cc", ["-O2", "-o", output, Path.Combine(RepoRoot, "examples/apps/hello-c/hello.c"), "-lfcgi"])!;
+        cc.WaitForExit();
+        if (cc.ExitCode != 0)
+        {
+            throw new InvalidOperationException("cc failed: is libfcgi-dev installed? (scripts/setup.sh)");
+        }
+
+        return output;
+    }
+
+    public static Process StartPm(string config)
+    {
+        var info = new ProcessStartInfo(Pm, ["run", config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("pm: " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public static void Stop(Process pm)
+    {
+        Posix.ChildProcess.SignalProcess(pm.Id, Posix.Signals.SIGTERM);
+        pm.WaitForExit(30_000);
+    }
+
+    public static async Task WaitForFileAsync(string path, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        while (!File.Exists(path))
+        {
+            if (DateTime.UtcNow > end)
+            {
+                throw new TimeoutException(path + " did not appear");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Pm.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new DirectoryNotFoundException("Pm.sln");
+    }
+}

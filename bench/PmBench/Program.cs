@@ -1,0 +1,20 @@
+namespace Pm.Bench;
+
+/// <summary>pm-bench BENCHMARK: runs one benchmark against real processes and prints its figures.</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var which = args.Length > 0 ? args[0] : "";
+        switch (which)
+        {
+            case "restart":
+                return await RestartLatencyBench.RunAsync(args.Skip(1).ToArray());
+            case "idle":
+                return await IdleFootprintBench.RunAsync(args.Skip(1).ToArray());
+            default:
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds]");
+                return 2;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net.Sockets;
+using Pm.Posix;
+using Pm.Tests.Fixtures;
+
+namespace Pm.Tests.Posix;
+
+/// <summary>The sock_diag reader against the real kernel: accept queues, accepted connections and peers.</summary>
+public sealed class UnixSocketTableTests
+{
+    [Fact]
+    public void A_listeners_queue_counts_unaccepted_connections_and_an_accepted_one_carries_its_path_and_peer()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.File("s");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(10);
+        var clients = Enumerable.Range(0, 3).Select(_ => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)).ToList();
+        try
+        {
+            foreach (var c in clients)
+            {
+                c.Connect(new UnixDomainSocketEndPoint(path));
+            }
+
+            var paths = new HashSet<string> { path };
+            var before = UnixSocketTable.Read(paths);
+            before.Should().ContainSingle(e => e.State == UnixSocketTable.StateListen).Which.ReceiveQueue.Should().Be(3);
+
+            using var accepted = listener.Accept();
+            var after = UnixSocketTable.Read(paths);
+            after.Single(e => e.State == UnixSocketTable.StateListen).ReceiveQueue.Should().Be(2);
+            var server = after.Should().ContainSingle(e => e.State == UnixSocketTable.StateEstablished).Subject;
+            server.Inode.Should().Be(UnixSocketTable.InodeOf((int)accepted.Handle));
+            clients.Select(c => UnixSocketTable.InodeOf((int)c.Handle)).Should().Contain(server.PeerInode);
+            UnixSocketTable.SocketInodesOf(Environment.ProcessId).Should().Contain(server.Inode);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+}

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pm.Config;
 using Pm.Control;
+using Pm.Policy.Restart;
 using Pm.Posix;
 using Pm.Spawning;
 using Pm.Supervision;
@@ -43,7 +44,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _ipc = IpcDirectory.Prepare(_config.IpcDir);
         Subreaper.Enable();
         _watcher = new ChildWatcher();
-        var apps = new List<ManagedApp>();
+        var apps = new List<StaticApp>();
         foreach (var app in _config.StaticApps)
         {
             ListenSocket socket;
@@ -57,8 +58,9 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             }
 
             _sockets.Add(socket);
-            apps.Add(new ManagedApp(app, socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
-                app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper)));
+            apps.Add(new StaticApp(app.Path, "static", socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
+                    app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper),
+                app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix));
         }
 
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers);

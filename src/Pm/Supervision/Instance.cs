@@ -8,7 +8,7 @@ namespace Pm.Supervision;
 /// </summary>
 public sealed class Instance
 {
-    public Instance(long id, ManagedApp app, int slot, int pid, DateTimeOffset startedAt)
+    public Instance(long id, SupervisedApp app, int slot, int pid, DateTimeOffset startedAt)
     {
         Id = id;
         App = app;
@@ -19,8 +19,9 @@ public sealed class Instance
 
     public long Id { get; }
 
-    public ManagedApp App { get; }
+    public SupervisedApp App { get; }
 
+    /// <summary>The static app's slot it runs in; -1 for a dynamic app's instance.</summary>
     public int Slot { get; }
 
     public int Pid { get; }
@@ -38,6 +39,23 @@ public sealed class Instance
     public DateTimeOffset? KillAt { get; set; }
 
     public ITimer? EscalationTimer { get; set; }
+
+    /// <summary>Time between SIGTERM and SIGKILL for the stop under way.</summary>
+    public TimeSpan StopGrace { get; set; }
+
+    /// <summary>When draining: the time by which it is stopped even if it still holds a request.</summary>
+    public DateTimeOffset? DrainUntil { get; set; }
+
+    public ITimer? DrainTimer { get; set; }
+
+    /// <summary>Whether the last probe saw it holding a connection from a web process (a request).</summary>
+    public bool HoldsRequest { get; set; }
+
+    /// <summary>Whether it has ever been seen holding a request: until then a dynamic instance may still be starting.</summary>
+    public bool EverServed { get; set; }
+
+    /// <summary>When <see cref="HoldsRequest"/> last changed.</summary>
+    public DateTimeOffset StateSince { get; set; }
 
     public ITimer? HealthyTimer { get; set; }
 

@@ -10,20 +10,18 @@ namespace Pm.Supervision;
 
 /// <summary>
 /// The heart of the PM: one loop that owns all state and reacts to events. Producers (the child watcher's
-/// thread, timers, signal handlers, the control socket) only post events; the loop alone spawns, reaps, signals
-/// and schedules, so no state is shared between threads and no lock is needed.
-///
-/// Constraints it keeps:
-/// - Reaping is waitpid(pid, WNOHANG) on the one pid whose pidfd became readable, never waitpid(-1), which would
-///   steal statuses from the .NET runtime's own children.
-/// - Every signal goes to a process group (every instance leads one), so what an app forked goes with it. After
-///   an instance's leader exits, whatever is left in its group is terminated too, so no orphan keeps serving.
-/// - Every stop goes through <see cref="StopInstance"/>: SIGTERM to the group, SIGKILL at the deadline.
-/// - Restarts are decided by <see cref="RestartBackoff"/> (pure); a crash-looping app only delays its own slots.
+/// thread, timers, signal handlers, the control socket, the queue) only post events; the loop alone spawns,
+/// reaps, signals and schedules, so no state is shared between threads and no lock is needed.
+/// <para>
+/// Static apps (and the web processes) keep their -processes instances running: an exit is noticed through the
+/// instance's pidfd at once, and <see cref="RestartBackoff"/> (pure) says when its slot starts again, so a
+/// crash-looping app delays only its own slots. Starting, stopping and reaping are <see cref="InstanceLifecycle"/>'s.
+/// </para>
 /// </summary>
 public sealed class Supervisor
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan ShutdownSweepLimit = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// SIGCHLD arrives for every instance exit too, and those are handled through pidfds at once. The scan for
@@ -31,44 +29,37 @@ public sealed class Supervisor
     /// orphans are still reaped well within 50 ms.
     /// </summary>
     private static readonly TimeSpan OrphanScanDelay = TimeSpan.FromMilliseconds(10);
-    private int _orphanScanPending;
-    private static readonly TimeSpan ShutdownSweepLimit = TimeSpan.FromSeconds(3);
 
     private readonly PmConfig _config;
-    private readonly IReadOnlyList<ManagedApp> _apps;
-    private readonly ISpawner _spawner;
-    private readonly ChildWatcher _watcher;
+    private readonly IReadOnlyList<StaticApp> _apps;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly ILogger _log;
-    private readonly ILogger _appLog;
     private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<int, Instance> _byPid = [];
-    private readonly Dictionary<int, string> _orphanGroups = [];
     private readonly DateTimeOffset _startedAt;
     private readonly EventTimers _timers;
-    private long _nextInstanceId;
+    private readonly InstanceLifecycle _lifecycle;
+    private int _orphanScanPending;
     private TaskCompletionSource? _shutdown;
     private DateTimeOffset _shutdownDeadline;
     private bool _deadlinePassed;
     private Task? _loop;
 
-    public Supervisor(PmConfig config, IReadOnlyList<ManagedApp> apps, ISpawner spawner, ChildWatcher watcher,
+    public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
         TimeProvider time, Random random, ILoggerFactory loggers)
     {
         _config = config;
         _apps = apps;
-        _spawner = spawner;
-        _watcher = watcher;
         _time = time;
         _random = random;
         _log = loggers.CreateLogger("pm");
-        _appLog = loggers.CreateLogger("app");
         _startedAt = time.GetUtcNow();
         _timers = new EventTimers(time, Post);
+        _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
+            config.ShutdownTimeout, _ => false);
     }
 
-    public IReadOnlyList<ManagedApp> Apps => _apps;
+    public IReadOnlyList<StaticApp> Apps => _apps;
 
     /// <summary>Starts every static app's instances, then runs the loop until shutdown completes.</summary>
     public void Start()
@@ -77,7 +68,7 @@ public sealed class Supervisor
         {
             foreach (var slot in app.Slots)
             {
-                StartInstance(app, slot, "the PM started");
+                StartInSlot(app, slot, "the PM started");
             }
         }
 
@@ -142,32 +133,30 @@ public sealed class Supervisor
                 OnChildExited(x.Instance);
                 break;
             case SupervisorEvent.SlotStartDue x:
-                x.Slot.StartTimer?.Dispose();
                 x.Slot.StartTimer = null;
                 x.Slot.StartAt = null;
                 if (_shutdown is null && x.Slot.Current is null)
                 {
-                    StartInstance(x.App, x.Slot, "its scheduled restart is due");
+                    StartInSlot(x.App, x.Slot, "its scheduled restart is due");
                 }
 
                 break;
             case SupervisorEvent.EscalationDue x:
-                OnEscalationDue(x.Instance);
+                _lifecycle.OnEscalationDue(x.Instance);
+                break;
+            case SupervisorEvent.DrainCheck x:
+                _lifecycle.OnDrainCheck(x.Instance);
                 break;
             case SupervisorEvent.InstanceHealthy x:
                 OnInstanceHealthy(x.Instance);
                 break;
             case SupervisorEvent.OrphansMayExist:
                 Volatile.Write(ref _orphanScanPending, 0);
-                ReapOrphans();
-                if (_shutdown is not null)
-                {
-                    CheckShutdownComplete();
-                }
-
+                _lifecycle.ReapOrphans();
+                CheckShutdownComplete();
                 break;
             case SupervisorEvent.OrphanGroupCheck x:
-                OnOrphanGroupCheck(x);
+                _lifecycle.OnOrphanGroupCheck(x);
                 break;
             case SupervisorEvent.StatusQuery x:
                 x.Reply.TrySetResult(BuildStatus());
@@ -176,116 +165,72 @@ public sealed class Supervisor
                 OnShutdownRequested(x.Done);
                 break;
             case SupervisorEvent.ShutdownDeadline:
-                OnShutdownDeadline();
+                _deadlinePassed = true;
+                _lifecycle.KillAll();
+                Post(new SupervisorEvent.ShutdownSweep());
                 break;
             case SupervisorEvent.ShutdownSweep:
-                ReapOrphans();
+                _lifecycle.ReapOrphans();
                 CheckShutdownComplete();
                 break;
         }
     }
 
-    private void StartInstance(ManagedApp app, AppSlot slot, string reason)
+    private void StartInSlot(StaticApp app, AppSlot slot, string reason)
     {
         var now = _time.GetUtcNow();
-        SpawnedProcess spawned;
-        try
+        slot.LastStart = now;
+        var instance = _lifecycle.Start(app, slot.Index, reason, out var error);
+        if (instance is null)
         {
-            spawned = _spawner.Spawn(app.Spec);
-        }
-        catch (PosixException ex)
-        {
-            _log.LogError("app {App}: cannot start: {Error}", app.Name, ex.Message);
-            slot.LastStart = now;
-            ScheduleRestart(app, slot, new InstanceEnd(now, now, ExitedCleanly: false, $"start failed ({ex.Message})"));
+            ScheduleRestart(app, slot, new InstanceEnd(now, now, ExitedCleanly: false, $"start failed ({error})"));
             return;
         }
 
-        var instance = new Instance(++_nextInstanceId, app, slot.Index, spawned.Pid, now);
         slot.Current = instance;
-        slot.LastStart = now;
-        _byPid[instance.Pid] = instance;
-        _watcher.Watch(spawned.PidFd, spawned.OutputFd,
-            line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
-            () => Post(new SupervisorEvent.ChildExited(instance)));
         if (app.ConsecutiveFailures > 0)
         {
             // Failures reset once an instance stays up for min-server-life.
             instance.HealthyTimer = _timers.After(app.Restart.MinServerLife, new SupervisorEvent.InstanceHealthy(instance));
         }
-
-        _log.LogInformation("app {App}: started pid {Pid} in slot {Slot}: {Reason}", app.Name, instance.Pid, slot.Index, reason);
     }
 
     private void OnChildExited(Instance instance)
     {
-        WaitStatus? status;
-        try
-        {
-            status = ChildProcess.WaitPidExitedNoHang(instance.Pid);
-        }
-        catch (PosixException ex) when (ex.Errno == 10)
-        {
-            _log.LogError("app {App}: pid {Pid} exited but its status was taken by someone else (ECHILD): is SIGCHLD ignored by the PM's parent?", instance.App.Name, instance.Pid);
-            status = null;
-        }
-
-        var now = _time.GetUtcNow();
-        var how = status?.ToString() ?? "exit status unknown";
-        var lifetime = now - instance.StartedAt;
-        instance.State = InstanceState.Exited;
-        instance.ExitStatus = status;
-        instance.ExitedAt = now;
-        instance.EscalationTimer?.Dispose();
-        instance.HealthyTimer?.Dispose();
-        _byPid.Remove(instance.Pid);
-        var app = instance.App;
-        var slot = app.Slots[instance.Slot];
-        if (ReferenceEquals(slot.Current, instance))
-        {
-            slot.Current = null;
-        }
-
-        app.LastExit = new ExitRecord(instance.Pid, now, how, lifetime);
-        var stopped = instance.StopReason is not null;
-        var level = stopped || status is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
-        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Stopped}", app.Name, instance.Pid, how,
-            lifetime.TotalSeconds, stopped ? $" (stopped: {instance.StopReason})" : "");
-
-        TerminateGroupLeftovers(instance);
-
+        var status = _lifecycle.Reap(instance);
         if (_shutdown is not null)
         {
             CheckShutdownComplete();
             return;
         }
 
-        if (!stopped)
+        if (instance.App is StaticApp app)
         {
-            ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, now, status is { Clean: true }, how));
+            var slot = app.Slots[instance.Slot];
+            if (ReferenceEquals(slot.Current, instance))
+            {
+                slot.Current = null;
+            }
+
+            if (instance.StopReason is null)
+            {
+                ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, instance.ExitedAt!.Value, status is { Clean: true },
+                    status?.ToString() ?? "exit status unknown"));
+            }
         }
     }
 
-    private void ScheduleRestart(ManagedApp app, AppSlot slot, InstanceEnd end)
+    private void ScheduleRestart(StaticApp app, AppSlot slot, InstanceEnd end)
     {
         var decision = RestartBackoff.Decide(app.Restart, end, app.ConsecutiveFailures, _random);
         app.ConsecutiveFailures = decision.ConsecutiveFailures;
         app.Restarts++;
         app.LastDecision = $"slot {slot.Index}: {decision.Reason}";
+        _log.Log(decision.BackingOff ? LogLevel.Warning : LogLevel.Information, "app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
         var now = _time.GetUtcNow();
-        if (decision.BackingOff)
-        {
-            _log.LogWarning("app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
-        }
-
-        else
-        {
-            _log.LogInformation("app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
-        }
-
         if (decision.StartAt <= now)
         {
-            StartInstance(app, slot, $"replacing pid {app.LastExit?.Pid}");
+            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart");
             return;
         }
 
@@ -296,118 +241,15 @@ public sealed class Supervisor
 
     private void OnInstanceHealthy(Instance instance)
     {
-        if (instance.State != InstanceState.Running || instance.App.ConsecutiveFailures == 0)
+        if (instance.State != InstanceState.Running || instance.App is not StaticApp { ConsecutiveFailures: > 0 } app)
         {
             return;
         }
 
-        var app = instance.App;
         _log.LogInformation("app {App}: pid {Pid} has stayed up for min-server-life ({Life:0.###} s): recovered after {Failures} failures in a row",
             app.Name, instance.Pid, app.Restart.MinServerLife.TotalSeconds, app.ConsecutiveFailures);
         app.ConsecutiveFailures = 0;
         app.LastDecision = $"recovered: pid {instance.Pid} stayed up for min-server-life";
-    }
-
-    /// <summary>
-    /// The one way an instance is stopped: SIGTERM to its process group now, SIGKILL to the group if it has not
-    /// exited by the deadline. Draining (waiting until it holds no request) will slot in before the SIGTERM.
-    /// </summary>
-    private void StopInstance(Instance instance, TimeSpan grace, string reason)
-    {
-        if (instance.State != InstanceState.Running)
-        {
-            return;
-        }
-
-        instance.State = InstanceState.Stopping;
-        instance.StopReason = reason;
-        instance.KillAt = _time.GetUtcNow() + grace;
-        _log.LogInformation("app {App}: stopping pid {Pid} ({Reason}): SIGTERM to process group {Pgid}, SIGKILL in {Grace:0.###} s",
-            instance.App.Name, instance.Pid, reason, instance.ProcessGroup, grace.TotalSeconds);
-        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGTERM);
-        instance.EscalationTimer = _timers.After(grace, new SupervisorEvent.EscalationDue(instance));
-    }
-
-    private void OnEscalationDue(Instance instance)
-    {
-        if (instance.State != InstanceState.Stopping)
-        {
-            return;
-        }
-
-        _log.LogWarning("app {App}: pid {Pid} did not exit within its grace period after SIGTERM: SIGKILL to process group {Pgid}",
-            instance.App.Name, instance.Pid, instance.ProcessGroup);
-        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGKILL);
-    }
-
-    /// <summary>
-    /// The leader exited but its group may not be empty (php-cgi children, an app's helpers). They would keep the
-    /// app's socket and serve as orphans, so they get SIGTERM now and SIGKILL after the grace period.
-    /// </summary>
-    private void TerminateGroupLeftovers(Instance instance)
-    {
-        var pgid = instance.ProcessGroup;
-        if (!ChildProcess.GroupExists(pgid))
-        {
-            return;
-        }
-
-        var owner = $"{instance.App.Name} (pid {instance.Pid})";
-        if (_shutdown is not null && _deadlinePassed)
-        {
-            ChildProcess.SignalGroup(pgid, Signals.SIGKILL);
-            _orphanGroups[pgid] = owner;
-            return;
-        }
-
-        var grace = _config.ShutdownTimeout;
-        _log.LogWarning("app {App}: process group {Pgid} still has processes after pid {Pid} exited: SIGTERM to the group, SIGKILL in {Grace:0.###} s",
-            instance.App.Name, pgid, instance.Pid, grace.TotalSeconds);
-        ChildProcess.SignalGroup(pgid, Signals.SIGTERM);
-        _orphanGroups[pgid] = owner;
-        _timers.After(grace, new SupervisorEvent.OrphanGroupCheck(pgid, owner, Killed: false));
-    }
-
-    private void OnOrphanGroupCheck(SupervisorEvent.OrphanGroupCheck check)
-    {
-        ReapOrphans();
-        if (!ChildProcess.GroupExists(check.ProcessGroup))
-        {
-            _orphanGroups.Remove(check.ProcessGroup);
-            return;
-        }
-
-        if (!check.Killed)
-        {
-            _log.LogWarning("process group {Pgid} left by {Owner} ignored SIGTERM: SIGKILL", check.ProcessGroup, check.Owner);
-        }
-
-        ChildProcess.SignalGroup(check.ProcessGroup, Signals.SIGKILL);
-        _timers.After(SweepInterval, check with { Killed = true });
-    }
-
-    /// <summary>Reaps children that are not instances: descendants re-parented to the PM after their parent died.</summary>
-    private void ReapOrphans()
-    {
-        foreach (var pid in Subreaper.Children())
-        {
-            if (_byPid.ContainsKey(pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                if (ChildProcess.WaitPidExitedNoHang(pid) is { } status)
-                {
-                    _log.LogDebug("reaped orphaned descendant pid {Pid}: {How}", pid, status);
-                }
-            }
-            catch (PosixException)
-            {
-                // Not ours to reap (already reaped, or a runtime-tracked child).
-            }
-        }
     }
 
     private void OnShutdownRequested(TaskCompletionSource done)
@@ -430,38 +272,13 @@ public sealed class Supervisor
             }
         }
 
-        foreach (var instance in _byPid.Values.ToList())
+        foreach (var instance in _lifecycle.Live.ToList())
         {
-            StopInstance(instance, grace, "PM shutting down");
+            _lifecycle.Stop(instance, grace, "PM shutting down");
         }
 
         _timers.After(grace, new SupervisorEvent.ShutdownDeadline());
         CheckShutdownComplete();
-    }
-
-    private void OnShutdownDeadline()
-    {
-        _deadlinePassed = true;
-        foreach (var pgid in _orphanGroups.Keys.ToList())
-        {
-            if (ChildProcess.GroupExists(pgid))
-            {
-                _log.LogWarning("process group {Pgid} left by {Owner} is still there at the end of the grace period: SIGKILL", pgid, _orphanGroups[pgid]);
-                ChildProcess.SignalGroup(pgid, Signals.SIGKILL);
-            }
-        }
-
-        foreach (var pid in Subreaper.Children())
-        {
-            if (!_byPid.ContainsKey(pid))
-            {
-                _log.LogWarning("descendant pid {Pid} outside every app's process group is still running: SIGKILL", pid);
-                ChildProcess.SignalProcess(pid, Signals.SIGKILL);
-            }
-        }
-
-        // Instances still alive get their SIGKILL from their own escalation timers, due now too.
-        Post(new SupervisorEvent.ShutdownSweep());
     }
 
     private void CheckShutdownComplete()
@@ -471,20 +288,11 @@ public sealed class Supervisor
             return;
         }
 
-        foreach (var pgid in _orphanGroups.Keys.ToList())
+        var orphans = _lifecycle.ReapOrphans();
+        var done = _lifecycle.LiveCount == 0 && !_lifecycle.HasOrphanGroups && orphans == 0;
+        if (!done && _time.GetUtcNow() < _shutdownDeadline + ShutdownSweepLimit)
         {
-            if (!ChildProcess.GroupExists(pgid))
-            {
-                _orphanGroups.Remove(pgid);
-            }
-        }
-
-        var children = Subreaper.Children();
-        var done = _byPid.Count == 0 && _orphanGroups.Count == 0 && children.Count == 0;
-        var now = _time.GetUtcNow();
-        if (!done && now < _shutdownDeadline + ShutdownSweepLimit)
-        {
-            if (_deadlinePassed || _byPid.Count == 0)
+            if (_deadlinePassed || _lifecycle.LiveCount == 0)
             {
                 // Only leftovers re-parented to us or dying groups remain: look again shortly.
                 _timers.After(SweepInterval, new SupervisorEvent.ShutdownSweep());
@@ -495,8 +303,8 @@ public sealed class Supervisor
 
         if (!done)
         {
-            _log.LogError("shutdown: {Instances} instances, {Groups} process groups and {Children} children remain after SIGKILL; giving up waiting",
-                _byPid.Count, _orphanGroups.Count, children.Count);
+            _log.LogError("shutdown: {Instances} instances and {Orphans} other descendants remain after SIGKILL; giving up waiting",
+                _lifecycle.LiveCount, orphans);
         }
 
         foreach (var app in _apps)
@@ -517,11 +325,9 @@ public sealed class Supervisor
         foreach (var app in _apps)
         {
             var next = app.Slots.Where(s => s.StartAt is not null).Select(s => s.StartAt).Min();
-            apps.Add(new AppStatus(app.Name, "static", app.Socket.Address.ToString(), app.Config.UrlPrefix, app.Config.Processes,
-                app.Restarts, app.ConsecutiveFailures, next, app.LastDecision,
-                app.LastExit is { } e ? new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds) : null,
-                null,
-                app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, i.State.ToString().ToLowerInvariant(), i.StartedAt, null, i.Slot)).ToList()));
+            apps.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.Slots.Count,
+                app.Restarts, app.ConsecutiveFailures, next, app.LastDecision, Report(app.LastExit), app.RequestsCompleted,
+                Instances(app)));
         }
 
         foreach (var ext in _config.ExternalApps)
@@ -531,4 +337,9 @@ public sealed class Supervisor
 
         return new StatusReport(Identity.ProcessId, _startedAt, now, _config.IpcDir, _config.SourceFile, apps);
     }
+
+    private static ExitStatusReport? Report(ExitRecord? e) => e is null ? null : new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds);
+
+    private static List<InstanceStatus> Instances(SupervisedApp app) =>
+        app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, i.State.ToString().ToLowerInvariant(), i.StartedAt, null, i.Slot)).ToList();
 }

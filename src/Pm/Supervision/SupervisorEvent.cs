@@ -7,9 +7,11 @@ public abstract record SupervisorEvent
 {
     public sealed record ChildExited(Instance Instance) : SupervisorEvent;
 
-    public sealed record SlotStartDue(ManagedApp App, AppSlot Slot) : SupervisorEvent;
+    public sealed record SlotStartDue(StaticApp App, AppSlot Slot) : SupervisorEvent;
 
     public sealed record EscalationDue(Instance Instance) : SupervisorEvent;
+
+    public sealed record DrainCheck(Instance Instance) : SupervisorEvent;
 
     public sealed record InstanceHealthy(Instance Instance) : SupervisorEvent;
 

@@ -1,0 +1,318 @@
+using Microsoft.Extensions.Logging;
+using Pm.Posix;
+using Pm.Spawning;
+
+namespace Pm.Supervision;
+
+/// <summary>
+/// Starting and stopping instances, for every kind of app. Runs on the supervisor loop only.
+/// <para>
+/// Every stop goes through <see cref="Stop"/>: optionally drain (wait, bounded, until the instance holds no
+/// request), then SIGTERM to its process group, then SIGKILL to the group at the deadline. After a leader exits,
+/// whatever remains in its group is terminated the same way, so no orphan keeps serving from the app's socket.
+/// Descendants re-parented to the PM (a subreaper) are reaped here too.
+/// </para>
+/// </summary>
+public sealed class InstanceLifecycle
+{
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly ISpawner _spawner;
+    private readonly ChildWatcher _watcher;
+    private readonly EventTimers _timers;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly ILogger _appLog;
+    private readonly Action<SupervisorEvent> _post;
+    private readonly Func<Instance, bool> _holdsRequest;
+    private readonly Dictionary<int, Instance> _byPid = [];
+    private readonly Dictionary<int, string> _orphanGroups = [];
+    private long _nextInstanceId;
+
+    public InstanceLifecycle(ISpawner spawner, ChildWatcher watcher, EventTimers timers, TimeProvider time,
+        ILogger log, ILogger appLog, Action<SupervisorEvent> post, TimeSpan groupGrace, Func<Instance, bool> holdsRequest)
+    {
+        _spawner = spawner;
+        _watcher = watcher;
+        _timers = timers;
+        _time = time;
+        _log = log;
+        _appLog = appLog;
+        _post = post;
+        _holdsRequest = holdsRequest;
+        GroupGrace = groupGrace;
+    }
+
+    /// <summary>How long leftovers of an exited leader's group get between SIGTERM and SIGKILL.</summary>
+    public TimeSpan GroupGrace { get; }
+
+    public IReadOnlyCollection<Instance> Live => _byPid.Values;
+
+    public int LiveCount => _byPid.Count;
+
+    /// <summary>Whether the PM waits on process groups that outlived their leader.</summary>
+    public bool HasOrphanGroups
+    {
+        get
+        {
+            foreach (var pgid in _orphanGroups.Keys.ToList())
+            {
+                if (!ChildProcess.GroupExists(pgid))
+                {
+                    _orphanGroups.Remove(pgid);
+                }
+            }
+
+            return _orphanGroups.Count > 0;
+        }
+    }
+
+    /// <summary>Spawns an instance of the app; null (with the error logged) if the executable could not be started.</summary>
+    public Instance? Start(SupervisedApp app, int slot, string reason, out string? error)
+    {
+        var now = _time.GetUtcNow();
+        SpawnedProcess spawned;
+        try
+        {
+            spawned = _spawner.Spawn(app.Spec);
+        }
+        catch (PosixException ex)
+        {
+            error = ex.Message;
+            _log.LogError("app {App}: cannot start: {Error}", app.Name, ex.Message);
+            return null;
+        }
+
+        error = null;
+        var instance = new Instance(++_nextInstanceId, app, slot, spawned.Pid, now) { StateSince = now };
+        app.Instances.Add(instance);
+        _byPid[instance.Pid] = instance;
+        _watcher.Watch(spawned.PidFd, spawned.OutputFd,
+            line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
+            () => _post(new SupervisorEvent.ChildExited(instance)));
+        _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", app.Name, instance.Pid,
+            slot >= 0 ? $" in slot {slot}" : "", reason);
+        return instance;
+    }
+
+    /// <summary>
+    /// Reaps an instance whose pidfd said it exited: waitpid on that pid only, never -1, which would steal the
+    /// statuses of children the .NET runtime tracks. Returns how it ended (null if someone else reaped it).
+    /// </summary>
+    public WaitStatus? Reap(Instance instance)
+    {
+        WaitStatus? status;
+        try
+        {
+            status = ChildProcess.WaitPidExitedNoHang(instance.Pid);
+        }
+        catch (PosixException ex) when (ex.Errno == 10)
+        {
+            _log.LogError("app {App}: pid {Pid} exited but its status was taken by someone else (ECHILD): is SIGCHLD ignored by the PM's parent?",
+                instance.App.Name, instance.Pid);
+            status = null;
+        }
+
+        var now = _time.GetUtcNow();
+        instance.State = InstanceState.Exited;
+        instance.ExitStatus = status;
+        instance.ExitedAt = now;
+        instance.EscalationTimer?.Dispose();
+        instance.HealthyTimer?.Dispose();
+        instance.DrainTimer?.Dispose();
+        _byPid.Remove(instance.Pid);
+        instance.App.Instances.Remove(instance);
+        var how = status?.ToString() ?? "exit status unknown";
+        var lifetime = now - instance.StartedAt;
+        instance.App.LastExit = new ExitRecord(instance.Pid, now, how, lifetime);
+        var stopped = instance.StopReason is not null;
+        var level = stopped || status is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
+        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Stopped}", instance.App.Name, instance.Pid, how,
+            lifetime.TotalSeconds, stopped ? $" (stopped: {instance.StopReason})" : "");
+        TerminateGroupLeftovers(instance, killAtOnce: false);
+        return status;
+    }
+
+    /// <summary>
+    /// The one way an instance is stopped. With <paramref name="drainFor"/>, an instance holding a request is
+    /// left to finish it (checked every 50 ms, at most that long) before the SIGTERM. Then SIGTERM to its process
+    /// group, and SIGKILL to the group if it has not exited after <paramref name="grace"/>.
+    /// </summary>
+    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null)
+    {
+        if (instance.State != InstanceState.Running)
+        {
+            return;
+        }
+
+        instance.State = InstanceState.Stopping;
+        instance.StopReason = reason;
+        instance.StopGrace = grace;
+        if (drainFor is { } drain && _holdsRequest(instance))
+        {
+            instance.DrainUntil = _time.GetUtcNow() + drain;
+            _log.LogInformation("app {App}: retiring pid {Pid} ({Reason}): it holds a request; draining for up to {Drain:0.###} s before SIGTERM",
+                instance.App.Name, instance.Pid, reason, drain.TotalSeconds);
+            instance.DrainTimer = _timers.After(DrainPoll, new SupervisorEvent.DrainCheck(instance));
+            return;
+        }
+
+        Terminate(instance, grace);
+    }
+
+    public void OnDrainCheck(Instance instance)
+    {
+        if (instance.State != InstanceState.Stopping || instance.DrainUntil is not { } until)
+        {
+            return;
+        }
+
+        var still = _holdsRequest(instance);
+        if (still && _time.GetUtcNow() < until)
+        {
+            instance.DrainTimer = _timers.After(DrainPoll, new SupervisorEvent.DrainCheck(instance));
+            return;
+        }
+
+        if (still)
+        {
+            _log.LogWarning("app {App}: pid {Pid} still holds a request after draining; stopping it anyway", instance.App.Name, instance.Pid);
+        }
+
+        instance.DrainUntil = null;
+        Terminate(instance, instance.StopGrace);
+    }
+
+    private void Terminate(Instance instance, TimeSpan grace)
+    {
+        instance.KillAt = _time.GetUtcNow() + grace;
+        _log.LogInformation("app {App}: stopping pid {Pid} ({Reason}): SIGTERM to process group {Pgid}, SIGKILL in {Grace:0.###} s",
+            instance.App.Name, instance.Pid, instance.StopReason, instance.ProcessGroup, grace.TotalSeconds);
+        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGTERM);
+        instance.EscalationTimer = _timers.After(grace, new SupervisorEvent.EscalationDue(instance));
+    }
+
+    public void OnEscalationDue(Instance instance)
+    {
+        if (instance.State != InstanceState.Stopping)
+        {
+            return;
+        }
+
+        _log.LogWarning("app {App}: pid {Pid} did not exit within its grace period after SIGTERM: SIGKILL to process group {Pgid}",
+            instance.App.Name, instance.Pid, instance.ProcessGroup);
+        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGKILL);
+    }
+
+    /// <summary>SIGKILL to every live instance's group now (the end of the shutdown grace period).</summary>
+    public void KillAll()
+    {
+        foreach (var instance in _byPid.Values)
+        {
+            if (instance.State == InstanceState.Stopping)
+            {
+                OnEscalationDue(instance);
+            }
+            else
+            {
+                ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGKILL);
+            }
+        }
+
+        foreach (var pgid in _orphanGroups.Keys.ToList())
+        {
+            if (ChildProcess.GroupExists(pgid))
+            {
+                _log.LogWarning("process group {Pgid} left by {Owner} is still there at the end of the grace period: SIGKILL", pgid, _orphanGroups[pgid]);
+                ChildProcess.SignalGroup(pgid, Signals.SIGKILL);
+            }
+        }
+
+        foreach (var pid in Subreaper.Children())
+        {
+            if (!_byPid.ContainsKey(pid))
+            {
+                _log.LogWarning("descendant pid {Pid} outside every app's process group is still running: SIGKILL", pid);
+                ChildProcess.SignalProcess(pid, Signals.SIGKILL);
+            }
+        }
+
+        KillLeftoversAtOnce = true;
+    }
+
+    /// <summary>Once set (shutdown past its deadline), leftovers of exiting leaders get SIGKILL without a grace period.</summary>
+    public bool KillLeftoversAtOnce { get; private set; }
+
+    private void TerminateGroupLeftovers(Instance instance, bool killAtOnce)
+    {
+        var pgid = instance.ProcessGroup;
+        if (!ChildProcess.GroupExists(pgid))
+        {
+            return;
+        }
+
+        var owner = $"{instance.App.Name} (pid {instance.Pid})";
+        _orphanGroups[pgid] = owner;
+        if (killAtOnce || KillLeftoversAtOnce)
+        {
+            ChildProcess.SignalGroup(pgid, Signals.SIGKILL);
+            _timers.After(SweepInterval, new SupervisorEvent.OrphanGroupCheck(pgid, owner, Killed: true));
+            return;
+        }
+
+        _log.LogWarning("app {App}: process group {Pgid} still has processes after pid {Pid} exited: SIGTERM to the group, SIGKILL in {Grace:0.###} s",
+            instance.App.Name, pgid, instance.Pid, GroupGrace.TotalSeconds);
+        ChildProcess.SignalGroup(pgid, Signals.SIGTERM);
+        _timers.After(GroupGrace, new SupervisorEvent.OrphanGroupCheck(pgid, owner, Killed: false));
+    }
+
+    public void OnOrphanGroupCheck(SupervisorEvent.OrphanGroupCheck check)
+    {
+        ReapOrphans();
+        if (!ChildProcess.GroupExists(check.ProcessGroup))
+        {
+            _orphanGroups.Remove(check.ProcessGroup);
+            return;
+        }
+
+        if (!check.Killed)
+        {
+            _log.LogWarning("process group {Pgid} left by {Owner} ignored SIGTERM: SIGKILL", check.ProcessGroup, check.Owner);
+        }
+
+        ChildProcess.SignalGroup(check.ProcessGroup, Signals.SIGKILL);
+        _timers.After(SweepInterval, check with { Killed = true });
+    }
+
+    /// <summary>Reaps children that are not instances: descendants re-parented to the PM after their parent died.</summary>
+    public int ReapOrphans()
+    {
+        var remaining = 0;
+        foreach (var pid in Subreaper.Children())
+        {
+            if (_byPid.ContainsKey(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (ChildProcess.WaitPidExitedNoHang(pid) is { } status)
+                {
+                    _log.LogDebug("reaped orphaned descendant pid {Pid}: {How}", pid, status);
+                }
+                else
+                {
+                    remaining++;
+                }
+            }
+            catch (PosixException)
+            {
+                // Not ours to reap (already reaped, or a runtime-tracked child).
+            }
+        }
+
+        return remaining;
+    }
+}

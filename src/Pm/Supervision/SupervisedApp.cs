@@ -1,0 +1,32 @@
+using Pm.Spawning;
+
+namespace Pm.Supervision;
+
+/// <summary>
+/// An app whose instances the PM runs: its one listening socket (shared by all its instances on fd 0), how its
+/// instances are spawned, the live ones, and what happened last. Static apps, dynamic apps and the web processes
+/// are kinds of it; only the supervisor loop touches it.
+/// </summary>
+public abstract class SupervisedApp(string name, string kind, ListenSocket socket, SpawnSpec spec)
+{
+    public string Name { get; } = name;
+
+    /// <summary>"static", "dynamic" or "web", as status shows it.</summary>
+    public string Kind { get; } = kind;
+
+    public ListenSocket Socket { get; } = socket;
+
+    public SpawnSpec Spec { get; } = spec;
+
+    public List<Instance> Instances { get; } = [];
+
+    public ExitRecord? LastExit { get; set; }
+
+    public long Restarts { get; set; }
+
+    /// <summary>The last thing the supervisor or policy decided for this app, in words.</summary>
+    public string? LastDecision { get; set; }
+
+    /// <summary>Requests completed, as the web processes report them; null when nothing reports.</summary>
+    public long? RequestsCompleted { get; set; }
+}

@@ -1,0 +1,7 @@
+namespace Pm.Policy;
+
+/// <summary>One app as the PM sees it at evaluation time.</summary>
+/// <param name="AppId">The app's identity (its path for a dynamic app).</param>
+/// <param name="Instances">Live instances; exited instances are not listed.</param>
+/// <param name="PendingStarts">Starts the PM holds from earlier <see cref="SpawnInstances"/> decisions but has not made yet.</param>
+public sealed record AppView(string AppId, IReadOnlyList<InstanceView> Instances, int PendingStarts);

@@ -1,0 +1,60 @@
+namespace Pm.Policy;
+
+/// <summary>The default policy's memory of one app between evaluations.</summary>
+internal sealed class DemandApp
+{
+    public DemandApp(string appId, DemandPolicyOptions options)
+    {
+        AppId = appId;
+        Tokens = new TokenBucket(options.SpawnBurst, options.SpawnRate);
+    }
+
+    public string AppId { get; }
+
+    /// <summary>Requested at least once (S/T) or seen with instances; only then is minClassProcesses kept.</summary>
+    public bool Activated { get; set; }
+
+    /// <summary>
+    /// Times of S/T records within the last startDelay that no dispatch has answered yet, oldest first. A waiting
+    /// request sends one record per startDelay, so the count estimates the requests waiting longer than that.
+    /// </summary>
+    public Queue<DateTimeOffset> Signals { get; } = new();
+
+    /// <summary>C record times within the last idleTimeout, for the arrival rate.</summary>
+    public Queue<DateTimeOffset> Completions { get; } = new();
+
+    /// <summary>Smoothed service time in seconds, from C records.</summary>
+    public double? ServiceSeconds { get; set; }
+
+    /// <summary>Smoothed queue time in seconds, from C records.</summary>
+    public double? QueueSeconds { get; set; }
+
+    /// <summary>Peak per-second average of busy instances over idleTimeout: the scale-down floor.</summary>
+    public PeakAverage PeakDemand { get; } = new();
+
+    /// <summary>Smoothed time from spawn to the first state after Starting, in seconds; null until one was seen.</summary>
+    public double? StartSeconds { get; set; }
+
+    /// <summary>Instances that were Starting at the previous evaluation: one now Busy took a waiting request.</summary>
+    public HashSet<long> Starting { get; set; } = [];
+
+    /// <summary>Requests each live instance had served at the last evaluation.</summary>
+    public Dictionary<long, long> Served { get; } = [];
+
+    public TokenBucket Tokens { get; }
+
+    public int ConsecutiveFailures { get; set; }
+
+    public DateTimeOffset? LastFailureAt { get; set; }
+
+    public DateTimeOffset? BackoffUntil { get; set; }
+
+    /// <summary>Instances started before this run the old binary and are replaced.</summary>
+    public DateTimeOffset? StaleBefore { get; set; }
+
+    /// <summary>How many instances the app had when its binary changed: the capacity the replacements restore.</summary>
+    public int ReplacementTarget { get; set; }
+
+    /// <summary>A BinaryChanged arrived in this evaluation and the replacement target is still to be taken.</summary>
+    public bool BinaryChangePending { get; set; }
+}

@@ -1,0 +1,510 @@
+namespace Pm.Policy;
+
+/// <summary>
+/// The default policy: start as many instances as the waiting requests need at once, within a spawn budget; retire
+/// what the peak demand of the last idleTimeout does not need; never retire an instance holding a request.
+/// </summary>
+/// <remarks>
+/// Constraints: the PM cannot see its front end's queue. What it sees is S records (a request found no instance), T
+/// records (a request has waited startDelay; repeated every startDelay while it waits), C records (done, with queue
+/// and service time) and instance states. So:
+///
+/// Waiting estimate W: the S/T records of the last startDelay, one per waiting request, minus the requests that have
+/// been served since (a C record frees an instance that takes the oldest waiter; an instance that went from Starting
+/// to Busy took one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances
+/// first), so W is 0.
+///
+/// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
+/// mean service time s, within L a busy instance takes about L / s of them and a starting instance of age a about
+/// min(a, L) / s once it is up; only the rest of W needs instances started now. (Before L and s are measured there
+/// is no credit, so a cold start gets everything at once.)
+///
+/// Scale up: wanted = max(busy + (W - credit) + spareProcesses when there is load, minClassProcesses once requested,
+/// instances being replaced after R); the shortfall against fresh instances (idle + busy + starting) and pending
+/// starts is started at once, limited by maxClassProcesses, maxProcesses and a token bucket (spawnBurst at once,
+/// spawnRate per second). mod_fastcgi starts one instance per startDelay instead.
+///
+/// Scale down, with hysteresis: keep = max(minClassProcesses, ceil(peak over idleTimeout of the per-second average of
+/// busy instances) + spareProcesses). The same keep is also a scale-up target, which holds a spare ready under load. Pending starts beyond that are cancelled first, then idle instances not holding a
+/// request are retired, the longest idle first. Requests spread round-robin never leave one instance idle for long,
+/// so the floor comes from measured concurrency, not from per-instance idle time; averaging per second keeps random
+/// coincidences of arrivals from holding instances for a whole window.
+///
+/// Failures: an exit the PM did not ask for, unclean or before serving anything inside minServerLife, extends a
+/// streak; beyond maxFailedStarts in a row, starts wait restartDelay * 2^k (capped at failedStartsDelay, with
+/// jitter from the injected Random). An instance started after the last failure that lives minServerLife ends it.
+///
+/// New binary (R): instances started before the modification are stale. Replacements for all of them are started at
+/// once (within the budget); stale instances retire as soon as they are idle.
+/// </remarks>
+public sealed class DemandPolicy : IScalingPolicy
+{
+    // Weight of the newest C record in the smoothed service and queue times.
+    private const double SmoothingWeight = 0.2;
+
+    private readonly DemandPolicyOptions _options;
+    private readonly Random _random;
+    private readonly Dictionary<string, DemandApp> _apps = new(StringComparer.Ordinal);
+
+    public DemandPolicy(DemandPolicyOptions options, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(random);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid demand policy options: " + string.Join("; ", errors), nameof(options));
+        }
+
+        _options = options;
+        _random = random;
+    }
+
+    public string Name => PolicyCatalog.Demand;
+
+    public TimeSpan StartDelay => _options.StartDelay;
+
+    public DemandPolicyOptions Options => _options;
+
+    public PolicyResult Evaluate(PolicyInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var now = input.Now;
+        foreach (var ev in input.Events)
+        {
+            Apply(GetOrCreate(ev.AppId), ev);
+        }
+
+        var global = input.Global.TotalDynamicInstances;
+        foreach (var view in input.Apps)
+        {
+            global += view.PendingStarts;
+        }
+
+        var decisions = new List<Decision>();
+        var loads = new List<AppLoad>(input.Apps.Count);
+        DateTimeOffset? next = null;
+        foreach (var view in input.Apps)
+        {
+            if (!_apps.ContainsKey(view.AppId) && view.Instances.Count == 0 && view.PendingStarts == 0)
+            {
+                loads.Add(new AppLoad(view.AppId, new Dictionary<string, double>(), "not requested yet"));
+                continue;
+            }
+
+            loads.Add(EvaluateApp(GetOrCreate(view.AppId), view, now, ref global, decisions, ref next));
+        }
+
+        foreach (var id in _apps.Keys.ToList())
+        {
+            if (!input.Apps.Any(a => a.AppId == id))
+            {
+                _apps.Remove(id);
+            }
+        }
+
+        return new PolicyResult(decisions, next, loads);
+    }
+
+    private void Apply(DemandApp app, PolicyEvent ev)
+    {
+        switch (ev)
+        {
+            case StartRequested or MoreRequested:
+                app.Activated = true;
+                app.Signals.Enqueue(ev.At);
+                break;
+
+            case RequestCompleted completed:
+                app.Completions.Enqueue(completed.At);
+                app.ServiceSeconds = Smooth(app.ServiceSeconds, completed.ServiceTime.TotalSeconds);
+                app.QueueSeconds = Smooth(app.QueueSeconds, completed.QueueTime.TotalSeconds);
+                // The freed instance takes the oldest waiting request, if one waited before this completion.
+                if (app.Signals.Count > 0 && app.Signals.Peek() <= completed.At)
+                {
+                    app.Signals.Dequeue();
+                }
+
+                break;
+
+            case InstanceStarted:
+                app.Activated = true;
+                break;
+
+            case InstanceExited exited:
+                OnExited(app, exited);
+                break;
+
+            case BinaryChanged changed:
+                var modified = changed.EffectiveModifiedAt;
+                app.StaleBefore = app.StaleBefore is { } before && before > modified ? before : modified;
+                app.BinaryChangePending = true;
+                break;
+        }
+    }
+
+    private void OnExited(DemandApp app, InstanceExited exited)
+    {
+        app.Served.Remove(exited.InstanceId, out var served);
+        app.Starting.Remove(exited.InstanceId);
+        if (exited.WasRetired)
+        {
+            return;
+        }
+
+        var failed = !exited.Clean || (served == 0 && exited.Lifetime < _options.MinServerLife);
+        if (!failed)
+        {
+            app.ConsecutiveFailures = 0;
+            app.BackoffUntil = null;
+            return;
+        }
+
+        app.ConsecutiveFailures++;
+        app.LastFailureAt = exited.At;
+        if (app.ConsecutiveFailures > _options.MaxFailedStarts)
+        {
+            var steps = Math.Min(30, app.ConsecutiveFailures - _options.MaxFailedStarts - 1);
+            var seconds = Math.Min(_options.FailedStartsDelay.TotalSeconds,
+                _options.RestartDelay.TotalSeconds * Math.Pow(2, steps));
+            if (_options.BackoffJitter > 0)
+            {
+                seconds *= 1 + (_options.BackoffJitter * ((2 * _random.NextDouble()) - 1));
+            }
+
+            app.BackoffUntil = exited.At + TimeSpan.FromSeconds(seconds);
+        }
+    }
+
+    private AppLoad EvaluateApp(
+        DemandApp app, AppView view, DateTimeOffset now, ref int global, List<Decision> decisions, ref DateTimeOffset? next)
+    {
+        var o = _options;
+        while (app.Signals.Count > 0 && app.Signals.Peek() <= now - o.StartDelay)
+        {
+            app.Signals.Dequeue();
+        }
+
+        while (app.Completions.Count > 0 && app.Completions.Peek() <= now - o.IdleTimeout)
+        {
+            app.Completions.Dequeue();
+        }
+
+        if (view.Instances.Count > 0 || view.PendingStarts > 0)
+        {
+            app.Activated = true;
+        }
+
+        // Classify the snapshot.
+        var freshIdle = new List<InstanceView>();
+        var staleIdle = new List<InstanceView>();
+        int busy = 0, freshBusy = 0, freshStarting = 0, retiring = 0, staleLive = 0, dispatched = 0;
+        var startingSeconds = 0.0; // summed age of starting instances, each capped at the spawn latency
+        var starting = new HashSet<long>();
+        app.Served.Clear();
+        foreach (var instance in view.Instances)
+        {
+            app.Served[instance.InstanceId] = instance.RequestsServed;
+            if (instance.State is InstanceState.Idle or InstanceState.Busy && app.Starting.Contains(instance.InstanceId))
+            {
+                // Left Starting since the last evaluation; StateSince bounds the moment it became ready.
+                app.StartSeconds = Smooth(app.StartSeconds, Math.Max(0, (instance.StateSince - instance.StartedAt).TotalSeconds));
+            }
+
+            var stale = app.StaleBefore is { } before && instance.StartedAt < before;
+            switch (instance.State)
+            {
+                case InstanceState.Starting:
+                    starting.Add(instance.InstanceId);
+                    startingSeconds += Math.Min(Math.Max(0, (now - instance.StartedAt).TotalSeconds), app.StartSeconds ?? 0);
+                    if (stale)
+                    {
+                        staleLive++;
+                    }
+                    else
+                    {
+                        freshStarting++;
+                    }
+
+                    break;
+                case InstanceState.Idle:
+                    if (stale)
+                    {
+                        staleLive++;
+                        staleIdle.Add(instance);
+                    }
+                    else
+                    {
+                        freshIdle.Add(instance);
+                    }
+
+                    break;
+                case InstanceState.Busy:
+                    busy++;
+                    if (app.Starting.Contains(instance.InstanceId))
+                    {
+                        dispatched++;
+                    }
+
+                    if (stale)
+                    {
+                        staleLive++;
+                    }
+                    else
+                    {
+                        freshBusy++;
+                    }
+
+                    break;
+                default:
+                    retiring++;
+                    break;
+            }
+        }
+
+        for (var i = 0; i < dispatched && app.Signals.Count > 0; i++)
+        {
+            app.Signals.Dequeue();
+        }
+
+        if (freshIdle.Count + staleIdle.Count > 0)
+        {
+            app.Signals.Clear();
+        }
+
+        app.Starting = starting;
+        var waiting = app.Signals.Count;
+        var pending = view.PendingStarts;
+
+        // New binary: replace the capacity the app had, retire old instances as they become idle.
+        if (app.BinaryChangePending)
+        {
+            app.BinaryChangePending = false;
+            app.ReplacementTarget = staleLive;
+        }
+
+        if (app.StaleBefore is not null && staleLive == 0)
+        {
+            app.StaleBefore = null;
+            app.ReplacementTarget = 0;
+        }
+
+        foreach (var old in staleIdle)
+        {
+            if (!old.HoldsRequest)
+            {
+                decisions.Add(new RetireInstance(app.AppId, old.InstanceId,
+                    $"the binary changed at {ReasonFormat.Time(app.StaleBefore!.Value)}; retiring instance {old.InstanceId}"
+                    + $" (started {ReasonFormat.Time(old.StartedAt)}) now that it is idle"));
+            }
+        }
+
+        if (app.ConsecutiveFailures > 0 && app.LastFailureAt is { } lastFailure)
+        {
+            foreach (var instance in view.Instances)
+            {
+                if (instance.State is InstanceState.Idle or InstanceState.Busy && instance.StartedAt >= lastFailure
+                    && now - instance.StartedAt >= o.MinServerLife)
+                {
+                    app.ConsecutiveFailures = 0;
+                    app.BackoffUntil = null;
+                    break;
+                }
+            }
+        }
+
+        // Demand: busy instances, waiting requests the busy ones cannot take in time, and the recent average level.
+        // Waiting requests are a backlog, not a level of use: the floor follows busy instances only.
+        app.PeakDemand.Add(now, busy);
+        var peak = app.PeakDemand.Peak(now, o.IdleTimeout);
+        var supply = freshIdle.Count + freshBusy + freshStarting + pending;
+        var credit = DrainCredit(app, busy, startingSeconds, waiting);
+        var immediate = busy + waiting - credit;
+        var floor = app.Activated ? o.MinClassProcesses : 0;
+        var replacement = app.StaleBefore is null ? 0 : app.ReplacementTarget;
+        var keep = Math.Max(Math.Max(floor, Keep(peak)), replacement);
+        var wanted = Math.Max(immediate, keep);
+        var shortfall = wanted - supply;
+        string note;
+        if (shortfall > 0)
+        {
+            note = ScaleUp(app, now, shortfall, supply, wanted, immediate, keep, peak, floor, replacement, waiting, credit, busy,
+                freshIdle.Count, freshStarting, pending, ref global, decisions, ref next, out var started);
+            supply += started;
+        }
+        else if (waiting == 0 && supply > keep)
+        {
+            note = ScaleDown(app, view, now, supply, keep, peak, pending, freshIdle, decisions, ref supply);
+        }
+        else
+        {
+            note = "enough instances";
+        }
+
+        // Wake when the peak may fall, as long as a fall would leave instances to retire.
+        if (supply > Math.Max(Math.Max(floor, Keep(busy)), replacement) && app.PeakDemand.NextChange(o.IdleTimeout) is { } change)
+        {
+            next = Earliest(next, change);
+        }
+
+        var backoffLeft = app.BackoffUntil is { } until && until > now ? (until - now).TotalSeconds : 0;
+        var figures = new Dictionary<string, double>
+        {
+            ["arrivalRate"] = app.Completions.Count / o.IdleTimeout.TotalSeconds,
+            ["serviceTime"] = app.ServiceSeconds ?? 0,
+            ["queueTime"] = app.QueueSeconds ?? 0,
+            ["waiting"] = waiting,
+            ["busy"] = busy,
+            ["idle"] = freshIdle.Count + staleIdle.Count,
+            ["starting"] = freshStarting + pending,
+            ["retiring"] = retiring,
+            ["peakDemand"] = Math.Round(peak, 3),
+            ["startLatency"] = app.StartSeconds ?? 0,
+            ["target"] = Math.Max(wanted, keep),
+            ["spawnTokens"] = Math.Floor(app.Tokens.Available(now) * 100) / 100,
+            ["failures"] = app.ConsecutiveFailures,
+            ["backoff"] = backoffLeft,
+        };
+        var summary = $"{busy} busy, {freshIdle.Count + staleIdle.Count} idle, {freshStarting + pending} starting,"
+            + $" {waiting} waiting; {ReasonFormat.Number(figures["arrivalRate"])} req/s over {ReasonFormat.Seconds(o.IdleTimeout)},"
+            + $" service {ReasonFormat.Number((app.ServiceSeconds ?? 0) * 1000)} ms; keeping {keep} (peak {ReasonFormat.Number(peak)}); {note}"
+            + (backoffLeft > 0 ? $"; starts backed off for {ReasonFormat.Number(backoffLeft)} s after {app.ConsecutiveFailures} failures" : string.Empty);
+        return new AppLoad(app.AppId, figures, summary);
+    }
+
+    private string ScaleUp(
+        DemandApp app, DateTimeOffset now, int shortfall, int supply, int wanted, int immediate, int keep, double peak,
+        int floor, int replacement, int waiting, int credit, int busy, int idle, int starting, int pending, ref int global, List<Decision> decisions,
+        ref DateTimeOffset? next, out int started)
+    {
+        var o = _options;
+        started = 0;
+        string why;
+        if (wanted == immediate && waiting > 0)
+        {
+            why = $"{waiting} requests waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
+                + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
+                + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
+        }
+        else if (wanted == replacement && replacement > 0)
+        {
+            why = $"the binary changed: replacing {replacement} instances of the old version ({supply} new so far)";
+        }
+        else if (wanted == floor && floor > 0 && Keep(peak) < floor)
+        {
+            why = $"{supply} instances < minClassProcesses {floor}";
+        }
+        else
+        {
+            why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout"
+                + $" {ReasonFormat.Seconds(o.IdleTimeout)}, + spareProcesses {o.SpareProcesses} = {keep};"
+                + $" {busy} busy, {idle} idle, {starting} starting, {pending} pending";
+        }
+
+        if (app.BackoffUntil is { } until && until > now)
+        {
+            next = Earliest(next, until);
+            return $"{why}, but starts are backed off until {ReasonFormat.Time(until)}"
+                + $" after {app.ConsecutiveFailures} failures in a row (more than maxFailedStarts {o.MaxFailedStarts})";
+        }
+
+        var classRoom = o.MaxClassProcesses - supply;
+        var globalRoom = o.MaxProcesses - global;
+        var allowed = Math.Min(shortfall, Math.Min(classRoom, globalRoom));
+        if (allowed <= 0)
+        {
+            return classRoom <= 0
+                ? $"{why}, but maxClassProcesses {o.MaxClassProcesses} is reached"
+                : $"{why}, but maxProcesses {o.MaxProcesses} is reached across all apps";
+        }
+
+        var before = app.Tokens.Available(now);
+        var count = app.Tokens.Take(allowed, now);
+        if (count < allowed)
+        {
+            next = Earliest(next, app.Tokens.NextTokenAt(now));
+        }
+
+        if (count == 0)
+        {
+            return $"{why}; the spawn budget is spent (spawnBurst {o.SpawnBurst}, spawnRate {ReasonFormat.Number(o.SpawnRate)}/s)";
+        }
+
+        global += count;
+        started = count;
+        var limit = count == shortfall ? string.Empty
+            : count < allowed ? $" of {shortfall} needed; the spawn budget had {ReasonFormat.Number(Math.Floor(before * 100) / 100)} starts"
+                + $" (spawnBurst {o.SpawnBurst}, spawnRate {ReasonFormat.Number(o.SpawnRate)}/s)"
+            : classRoom < globalRoom ? $" of {shortfall} needed; maxClassProcesses {o.MaxClassProcesses}"
+            : $" of {shortfall} needed; maxProcesses {o.MaxProcesses} across all apps";
+        decisions.Add(new SpawnInstances(app.AppId, count, null, $"{why}: starting {count}{limit}"));
+        return $"started {count}";
+    }
+
+    private string ScaleDown(
+        DemandApp app, AppView view, DateTimeOffset now, int supply, int keep, double peak, int pending,
+        List<InstanceView> idle, List<Decision> decisions, ref int supplyAfter)
+    {
+        var o = _options;
+        var excess = supply - keep;
+        var why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}"
+            + $" needs {keep} instances (spareProcesses {o.SpareProcesses}, minClassProcesses {o.MinClassProcesses}); {supply} available";
+        if (pending > 0)
+        {
+            decisions.Add(new CancelPendingStart(app.AppId, $"{why}: cancelling {pending} pending starts"));
+            excess -= pending;
+            supplyAfter -= pending;
+        }
+
+        var retired = 0;
+        foreach (var instance in idle.Where(i => !i.HoldsRequest).OrderBy(i => i.StateSince).ThenByDescending(i => i.InstanceId))
+        {
+            if (retired >= excess)
+            {
+                break;
+            }
+
+            decisions.Add(new RetireInstance(view.AppId, instance.InstanceId,
+                $"{why}: retiring instance {instance.InstanceId}, idle for {ReasonFormat.Seconds(now - instance.StateSince)}"));
+            retired++;
+        }
+
+        supplyAfter -= retired;
+        return retired > 0 ? $"retired {retired}" : pending > 0 ? "cancelled pending starts" : "excess instances are busy";
+    }
+
+    // Waiting requests the live instances will take before an instance started now could be up.
+    private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting)
+    {
+        if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is not { } service || service <= 0)
+        {
+            return 0;
+        }
+
+        return (int)Math.Min(waiting, Math.Floor(((busy * start) + startingSeconds) / service));
+    }
+
+    // Instances to keep for a demand level: the level, rounded up, plus the spare when there is any demand.
+    private int Keep(double demand)
+    {
+        var level = (int)Math.Ceiling(demand - 1e-9);
+        return level > 0 ? level + _options.SpareProcesses : 0;
+    }
+
+    private DemandApp GetOrCreate(string appId)
+    {
+        if (!_apps.TryGetValue(appId, out var app))
+        {
+            app = new DemandApp(appId, _options);
+            _apps.Add(appId, app);
+        }
+
+        return app;
+    }
+
+    private static double Smooth(double? previous, double sample) =>
+        previous is { } p ? p + (SmoothingWeight * (sample - p)) : sample;
+
+    private static DateTimeOffset Earliest(DateTimeOffset? current, DateTimeOffset candidate) =>
+        current is { } c && c <= candidate ? c : candidate;
+}

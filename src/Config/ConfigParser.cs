@@ -384,15 +384,17 @@ public sealed class ConfigParser
             Error(d, $"processSlack ({o.Integer("processSlack")}) must be less than maxProcesses ({o.Integer("maxProcesses")}) + 1");
         }
 
-        var policy = o.Text("policy") ?? "demand";
-        if (d is not null)
+        var policy = o.Text("policy") ?? Policy.PolicyCatalog.DefaultName;
+        var parameters = PolicyValidator.FromModFastCgi(o);
+        foreach (var (k, v) in o.PolicyParameters)
         {
-            CheckPolicy(d, policy, o.PolicyParameters);
+            parameters[k] = v;
         }
 
+        var resolved = CheckPolicy(d, policy, parameters);
         return new DynamicDefaults(o, RequestSettings.From(o), d is null ? [] : Environment(d, "FastCgiConfig", o),
             o.Seconds("startDelay"), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
-            o.Integer("maxClassProcesses"), policy, o.PolicyParameters, d is null ? null : new ConfigSource(d.File, d.Line));
+            o.Integer("maxClassProcesses"), policy, parameters, resolved.Ignored, d is null ? null : new ConfigSource(d.File, d.Line));
     }
 
     private DynamicRootConfig? BuildDynamicRoot(Directive d, DynamicDefaults defaults)
@@ -428,21 +430,31 @@ public sealed class ConfigParser
             parameters[k] = v;
         }
 
-        CheckPolicy(d, policy, parameters);
+        var resolved = CheckPolicy(d, policy, parameters);
         if (_errors.Count > errorsBefore)
         {
             return null;
         }
 
-        return new DynamicRootConfig(url!, dir, handlers, policy, parameters, new ConfigSource(d.File, d.Line));
+        return new DynamicRootConfig(url!, dir, handlers, policy, resolved.Parameters, resolved.Ignored, new ConfigSource(d.File, d.Line));
     }
 
-    private void CheckPolicy(Directive d, string policy, IReadOnlyDictionary<string, string> parameters)
+    private PolicyValidator.Resolved CheckPolicy(Directive? d, string policy, IReadOnlyDictionary<string, string> parameters)
     {
-        if (PolicyValidator.Check(policy, parameters) is { } problem)
+        var resolved = PolicyValidator.Resolve(policy, parameters, out var problem);
+        if (problem is not null)
         {
-            Error(d, problem);
+            if (d is null)
+            {
+                _errors.Add(new ConfigError(_file, 0, "FastCgiConfig", problem));
+            }
+            else
+            {
+                Error(d, problem);
+            }
         }
+
+        return resolved;
     }
 
     private FrontEndConfig BuildFrontEnd(IReadOnlyList<Directive> directives, string? listen, int? processes)

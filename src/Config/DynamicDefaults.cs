@@ -12,4 +12,5 @@ public sealed record DynamicDefaults(
     int MaxClassProcesses,
     string PolicyName,
     IReadOnlyDictionary<string, string> PolicyParameters,
+    IReadOnlyList<string> IgnoredPolicyParameters,
     ConfigSource? Source);

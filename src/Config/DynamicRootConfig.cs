@@ -10,4 +10,5 @@ public sealed record DynamicRootConfig(
     IReadOnlyList<string> HandlerExtensions,
     string PolicyName,
     IReadOnlyDictionary<string, string> PolicyParameters,
+    IReadOnlyList<string> IgnoredPolicyParameters,
     ConfigSource Source);

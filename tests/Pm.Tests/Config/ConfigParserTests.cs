@@ -134,7 +134,10 @@ public sealed class ConfigParserTests : IDisposable
     [InlineData("FastCgiExternalServer /x.fcgi -socket s -processes 2", 1, "FastCgiExternalServer", "option -processes is not valid here")]
     [InlineData("FastCgiConfig -gainValue 1.5", 1, "FastCgiConfig", "invalid value for -gainValue: \"1.5\" is not between 0 and 1")]
     [InlineData("FastCgiConfig -maxProcesses 4 -processSlack 5", 1, "FastCgiConfig", "processSlack (5) must be less than maxProcesses (4) + 1")]
-    [InlineData("FastCgiConfig -policy fastest", 1, "FastCgiConfig", "unknown policy 'fastest'")]
+    [InlineData("FastCgiConfig -policy fastest", 1, "FastCgiConfig", "unknown scaling policy 'fastest'")]
+    [InlineData("FastCgiConfig -policy demand -spawnBurst lots", 1, "FastCgiConfig", "spawnBurst")]
+    [InlineData("FastCgiConfig -policy spare -bogusKnob 3", 1, "FastCgiConfig", "unknown parameter 'bogusKnob'")]
+    [InlineData("PmDynamicRoot /d {dir} -policy classic -spawnRate 5", 1, "PmDynamicRoot", "unknown parameter 'spawnRate'")]
     [InlineData("FastCgiConfig\nFCGIConfig -restart", 2, "FCGIConfig", "given twice (first at line 1)")]
     [InlineData("FastCgiIpcDir /a\nFastCgiIpcDir /b", 2, "FastCgiIpcDir", "given more than once")]
     [InlineData("FastCgiServer {app} -initial-env \"A=1", 1, "FastCgiServer", "unterminated \" quote")]
@@ -180,6 +183,23 @@ public sealed class ConfigParserTests : IDisposable
     public void Too_long_an_ipc_dir_for_socket_paths_is_refused()
     {
         Errors($"FastCgiIpcDir /{new string('x', 80)}").Single().Message.Should().Contain("too long for Unix socket paths");
+    }
+
+    [Fact]
+    public void Classic_options_that_another_policy_does_not_take_are_ignored_not_refused()
+    {
+        var config = Parse($"""
+            FastCgiConfig -killInterval 600 -singleThreshhold 100 -maxClassProcesses 4
+            PmDynamicRoot /fcgi-bin {_dir.Path}
+            PmDynamicRoot /classic {_dir.Path}/. -policy classic
+            """);
+        config.Dynamic.PolicyName.Should().Be("demand");
+        var demand = config.DynamicRoots[0];
+        demand.IgnoredPolicyParameters.Should().BeEquivalentTo("killInterval", "singleThreshold");
+        demand.PolicyParameters.Should().ContainKey("maxClassProcesses").WhoseValue.Should().Be("4");
+        var classic = config.DynamicRoots[1];
+        classic.IgnoredPolicyParameters.Should().BeEmpty();
+        classic.PolicyParameters.Should().Contain(new KeyValuePair<string, string>("killInterval", "600"));
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public sealed class ConfigParser
         ipcDir ??= IpcLayout.DefaultDirectory();
         if (!IpcLayout.FitsSocketPath(IpcLayout.DynamicSocket(ipcDir, "x")))
         {
-            _errors.Add(new ConfigError(_file, 0, "FastCgiIpcDir", $"'{ipcDir}' is too long for Unix socket paths inside it (at most {IpcLayout.MaxSocketPathBytes - 42} bytes)"));
+            _errors.Add(new ConfigError(_file, 0, "FastCgiIpcDir", $"'{ipcDir}' is too long for Unix socket paths inside it (at most {IpcLayout.MaxSocketPathBytes - 45} bytes)"));
         }
 
         var dynamicDefaults = BuildDynamicDefaults(dynamicDirective);
@@ -521,7 +521,7 @@ public sealed class ConfigParser
         var socket = Path.IsPathRooted(name) ? name : Path.Combine(ipcDir, name);
         if (!IpcLayout.FitsSocketPath(socket))
         {
-            Error(d, $"{path}: socket path '{socket}' is longer than {IpcLayout.MaxSocketPathBytes} bytes");
+            Error(d, $"{path}: socket path '{socket}' is longer than {IpcLayout.MaxSocketPathBytes - IpcLayout.TemporarySuffix.Length} bytes");
             return null;
         }
 

@@ -45,5 +45,9 @@ public static class IpcLayout
 
     public static string QueueSpool(string ipcDir) => Path.Combine(ipcDir, "queue.spool");
 
-    public static bool FitsSocketPath(string path) => Encoding.UTF8.GetByteCount(path) <= MaxSocketPathBytes;
+    /// <summary>Sockets are bound under this suffix and renamed into place once they listen.</summary>
+    public const string TemporarySuffix = ".new";
+
+    /// <summary>Whether a socket path, and its temporary name, fit in sockaddr_un.</summary>
+    public static bool FitsSocketPath(string path) => Encoding.UTF8.GetByteCount(path) + TemporarySuffix.Length <= MaxSocketPathBytes;
 }

@@ -29,21 +29,40 @@ public sealed class ListenSocket : IDisposable
     /// accepts on it (then another PM owns it, and that is an error naming the path). Mode 0600: the IPC dir is
     /// 0700 anyway, so the short window before chmod exposes nothing.
     /// </summary>
+    /// <remarks>
+    /// The socket is bound under a temporary name and renamed into place once it listens, so a web process that
+    /// sees the file appear can connect at once: it never finds a bound socket that refuses connections.
+    /// </remarks>
     public static ListenSocket Open(AppAddress address, int backlog)
     {
         if (address.SocketPath is { } path)
         {
             RemoveStale(path);
+            var temporary = path + IpcLayout.TemporarySuffix;
+            if (Posix.FileStatus.Lstat(temporary) is { IsSocket: true })
+            {
+                File.Delete(temporary);
+            }
+
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                socket.Bind(new UnixDomainSocketEndPoint(path));
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                socket.Bind(new UnixDomainSocketEndPoint(temporary));
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 socket.Listen(backlog);
+                File.Move(temporary, path, overwrite: false);
             }
             catch
             {
                 socket.Dispose();
+                try
+                {
+                    File.Delete(temporary);
+                }
+                catch (IOException)
+                {
+                }
+
                 throw;
             }
 

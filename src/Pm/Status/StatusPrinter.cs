@@ -43,6 +43,11 @@ public static class StatusPrinter
                 sb.AppendLine(CultureInfo.InvariantCulture, $"  last exit: pid {exit.Pid} {exit.How} after {exit.LifetimeSeconds:0.###} s, {Duration(report.Now - exit.At)} ago");
             }
 
+            if (app.Policy is not null)
+            {
+                sb.AppendLine($"  policy {app.Policy}" + (app.LoadSummary is null ? "" : ": " + app.LoadSummary));
+            }
+
             if (app.Load is { Count: > 0 } load)
             {
                 sb.AppendLine("  load: " + string.Join(", ", load.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.###}"))));

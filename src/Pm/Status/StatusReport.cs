@@ -24,7 +24,9 @@ public sealed record AppStatus(
     ExitStatusReport? LastExit,
     long? Requests,
     IReadOnlyList<InstanceStatus> Instances,
-    IReadOnlyDictionary<string, double>? Load = null);
+    IReadOnlyDictionary<string, double>? Load = null,
+    string? Policy = null,
+    string? LoadSummary = null);
 
 public sealed record InstanceStatus(
     long Id,

@@ -39,6 +39,7 @@ public sealed class Supervisor
     private readonly DateTimeOffset _startedAt;
     private readonly EventTimers _timers;
     private readonly InstanceLifecycle _lifecycle;
+    private readonly Dynamic.DynamicAppManager _dynamic;
     private int _orphanScanPending;
     private TaskCompletionSource? _shutdown;
     private DateTimeOffset _shutdownDeadline;
@@ -56,8 +57,19 @@ public sealed class Supervisor
         _startedAt = time.GetUtcNow();
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
-            config.ShutdownTimeout, _ => false);
+            config.ShutdownTimeout, HoldsRequest);
+        _dynamic = new Dynamic.DynamicAppManager(config, _lifecycle, _timers, time, _log, Post);
     }
+
+    /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
+    private bool HoldsRequest(Instance instance)
+    {
+        Dynamic.ConnectionProbe.Refresh([instance.App], _time.GetUtcNow());
+        return instance.HoldsRequest;
+    }
+
+    /// <summary>Queue records turned into policy events, in the order the web processes wrote them.</summary>
+    public void PostDemand(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> batch) => Post(new SupervisorEvent.DemandBatch(batch));
 
     public IReadOnlyList<StaticApp> Apps => _apps;
 
@@ -158,6 +170,18 @@ public sealed class Supervisor
             case SupervisorEvent.OrphanGroupCheck x:
                 _lifecycle.OnOrphanGroupCheck(x);
                 break;
+            case SupervisorEvent.DemandBatch x:
+                OnDemand(x.Items);
+                break;
+            case SupervisorEvent.PolicyEvaluationDue x:
+                _dynamic.OnEvaluationDue(x.Group);
+                break;
+            case SupervisorEvent.PendingStartDue x:
+                _dynamic.OnPendingStartDue(x.App);
+                break;
+            case SupervisorEvent.DynamicProbeDue:
+                _dynamic.OnProbeDue();
+                break;
             case SupervisorEvent.StatusQuery x:
                 x.Reply.TrySetResult(BuildStatus());
                 break;
@@ -173,6 +197,31 @@ public sealed class Supervisor
                 _lifecycle.ReapOrphans();
                 CheckShutdownComplete();
                 break;
+        }
+    }
+
+    private void OnDemand(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> items)
+    {
+        if (_shutdown is not null)
+        {
+            return;
+        }
+
+        foreach (var (path, e) in items)
+        {
+            var app = _apps.FirstOrDefault(a => a.Name == path);
+            if (app is not null)
+            {
+                // Static apps only count their completed requests; their instances are fixed.
+                if (e is Pm.Policy.RequestCompleted)
+                {
+                    app.RequestsCompleted = (app.RequestsCompleted ?? 0) + 1;
+                }
+
+                continue;
+            }
+
+            _dynamic.OnDemand(path, e);
         }
     }
 
@@ -203,6 +252,8 @@ public sealed class Supervisor
             CheckShutdownComplete();
             return;
         }
+
+        _dynamic.OnInstanceExited(instance, status);
 
         if (instance.App is StaticApp app)
         {
@@ -272,6 +323,7 @@ public sealed class Supervisor
             }
         }
 
+        _dynamic.Stop();
         foreach (var instance in _lifecycle.Live.ToList())
         {
             _lifecycle.Stop(instance, grace, "PM shutting down");
@@ -312,6 +364,7 @@ public sealed class Supervisor
             app.Socket.Dispose();
         }
 
+        _dynamic.ReleaseAll();
         _timers.Dispose();
         _log.LogInformation("shutdown complete: every instance stopped and reaped, sockets removed");
         _events.Writer.TryComplete();
@@ -321,6 +374,7 @@ public sealed class Supervisor
     private StatusReport BuildStatus()
     {
         var now = _time.GetUtcNow();
+        Dynamic.ConnectionProbe.Refresh(_apps, now);
         var apps = new List<AppStatus>();
         foreach (var app in _apps)
         {
@@ -330,6 +384,7 @@ public sealed class Supervisor
                 Instances(app)));
         }
 
+        apps.AddRange(_dynamic.Status());
         foreach (var ext in _config.ExternalApps)
         {
             apps.Add(new AppStatus(ext.Path, "external", ext.Address.ToString(), ext.UrlPrefix, 0, 0, 0, null, null, null, null, []));
@@ -341,5 +396,9 @@ public sealed class Supervisor
     private static ExitStatusReport? Report(ExitRecord? e) => e is null ? null : new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds);
 
     private static List<InstanceStatus> Instances(SupervisedApp app) =>
-        app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, i.State.ToString().ToLowerInvariant(), i.StartedAt, null, i.Slot)).ToList();
+        app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, StateName(i), i.StartedAt, null, i.Slot)).ToList();
+
+    /// <summary>busy (holds a request), idle, or stopping; the first two from the kernel's socket table.</summary>
+    internal static string StateName(Instance i) =>
+        i.State == InstanceState.Stopping ? "stopping" : i.HoldsRequest ? "busy" : "idle";
 }

@@ -19,6 +19,14 @@ public abstract record SupervisorEvent
 
     public sealed record OrphanGroupCheck(int ProcessGroup, string Owner, bool Killed) : SupervisorEvent;
 
+    public sealed record DemandBatch(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> Items) : SupervisorEvent;
+
+    public sealed record PolicyEvaluationDue(Pm.Dynamic.PolicyGroup Group) : SupervisorEvent;
+
+    public sealed record PendingStartDue(Pm.Dynamic.DynamicApp App) : SupervisorEvent;
+
+    public sealed record DynamicProbeDue : SupervisorEvent;
+
     public sealed record StatusQuery(TaskCompletionSource<StatusReport> Reply) : SupervisorEvent;
 
     public sealed record ShutdownRequested(TaskCompletionSource Done) : SupervisorEvent;

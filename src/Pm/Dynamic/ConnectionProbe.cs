@@ -1,0 +1,116 @@
+using Pm.Posix;
+using Pm.Supervision;
+
+namespace Pm.Dynamic;
+
+/// <summary>
+/// Finds out, from the kernel, what the PM cannot see directly with a shared listening socket: how many
+/// connections wait in each app's accept queue, and which instances hold an accepted connection (a request).
+/// One sock_diag dump for all the apps' socket paths, then the socket descriptors of each instance and of its
+/// direct children (php-cgi's workers accept in the children).
+/// </summary>
+public static class ConnectionProbe
+{
+    public static void Refresh(IReadOnlyCollection<SupervisedApp> apps, DateTimeOffset now)
+    {
+        var paths = apps.Where(a => a.Socket.Address.SocketPath is not null).Select(a => a.Socket.Address.SocketPath!).ToHashSet();
+        if (paths.Count == 0)
+        {
+            return;
+        }
+
+        List<UnixSocketTable.Entry> table;
+        try
+        {
+            table = UnixSocketTable.Read(paths);
+        }
+        catch (PosixException)
+        {
+            return;
+        }
+
+        foreach (var app in apps)
+        {
+            var path = app.Socket.Address.SocketPath;
+            if (path is null)
+            {
+                continue;
+            }
+
+            var accepted = new HashSet<uint>();
+            var queued = 0;
+            foreach (var e in table)
+            {
+                if (e.Path != path)
+                {
+                    continue;
+                }
+
+                if (e.State == UnixSocketTable.StateListen)
+                {
+                    queued += (int)e.ReceiveQueue;
+                }
+                else if (e.State == UnixSocketTable.StateEstablished)
+                {
+                    accepted.Add(e.Inode);
+                }
+            }
+
+            if (app is DynamicApp dynamic)
+            {
+                dynamic.QueuedConnections = queued;
+            }
+
+            foreach (var instance in app.Instances)
+            {
+                var holds = accepted.Count > 0 && HoldsAny(instance.Pid, accepted);
+                if (holds != instance.HoldsRequest)
+                {
+                    instance.HoldsRequest = holds;
+                    instance.StateSince = now;
+                }
+
+                instance.EverServed |= holds;
+            }
+        }
+    }
+
+    private static bool HoldsAny(int pid, HashSet<uint> accepted)
+    {
+        if (UnixSocketTable.SocketInodesOf(pid).Any(accepted.Contains))
+        {
+            return true;
+        }
+
+        foreach (var child in Children(pid))
+        {
+            if (UnixSocketTable.SocketInodesOf(child).Any(accepted.Contains))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IEnumerable<int> Children(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/task/{pid}/children");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(word, out var child))
+            {
+                yield return child;
+            }
+        }
+    }
+}

@@ -390,7 +390,7 @@ public sealed class DemandPolicy : IScalingPolicy
         string why;
         if (wanted == immediate && waiting > 0)
         {
-            why = $"{waiting} requests waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
+            why = $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
                 + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
                 + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }

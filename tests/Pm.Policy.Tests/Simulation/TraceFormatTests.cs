@@ -53,10 +53,12 @@ public sealed class TraceFormatTests
         error.Message.Should().Contain(message);
     }
 
-    [Fact]
-    public void Read_LineLongerThanTheLimit_IsRefusedBeforeBuffering()
+    [Theory]
+    [InlineData("")]   // runs past the read buffer without a newline
+    [InlineData("\n")] // ends inside the read buffer
+    public void Read_LineLongerThanTheLimit_IsRefused(string end)
     {
-        var text = "1,app,5\n" + new string('x', 10 * TraceReader.MaxLineBytes);
+        var text = "1,app,5\n1," + new string('x', TraceReader.MaxLineBytes) + ",5" + end + (end.Length > 0 ? "2,app,5\n" : new string('x', 100_000));
 
         var act = () => Read(text);
 

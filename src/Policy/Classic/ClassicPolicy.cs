@@ -92,7 +92,7 @@ public sealed class ClassicPolicy : IScalingPolicy
 
         Prune(input.Apps);
         var next = Min(_epoch.Value + _options.KillInterval, _lastAnalyzed!.Value + _options.UpdateInterval);
-        return new PolicyResult(decisions, next, Loads(input.Apps, now));
+        return new PolicyResult(decisions, next, Loads(input.Apps));
     }
 
     private void UpdateStatistics(DateTimeOffset now)
@@ -579,10 +579,9 @@ public sealed class ClassicPolicy : IScalingPolicy
         return restartTime + delay;
     }
 
-    private IReadOnlyList<AppLoad> Loads(IReadOnlyList<AppView> views, DateTimeOffset now)
+    private IReadOnlyList<AppLoad> Loads(IReadOnlyList<AppView> views)
     {
         var loads = new List<AppLoad>(views.Count);
-        var elapsedUs = (now - _epoch!.Value).Ticks / TimeSpan.TicksPerMicrosecond;
         foreach (var view in views)
         {
             if (!_byId.TryGetValue(view.AppId, out var app))
@@ -596,7 +595,8 @@ public sealed class ClassicPolicy : IScalingPolicy
             }
 
             var running = app.Running;
-            var loadFactor = running == 0 ? 0 : LoadFactor(app, running, elapsedUs);
+            // The load factor is defined over the interval the kill policy measures; show its latest verdict.
+            var loadFactor = app.LastLoadFactor ?? 0;
             var pending = app.Slots.Exists(s => s.State == ClassicSlotState.Start);
             var figures = new Dictionary<string, double>
             {
@@ -610,7 +610,7 @@ public sealed class ClassicPolicy : IScalingPolicy
                 ["backedOff"] = app.Bad ? 1 : 0,
             };
             var summary = $"{running} running, {app.Victims} retiring{(pending ? ", 1 start pending" : string.Empty)};"
-                + $" load factor {loadFactor}% (conn time {ReasonFormat.Number(app.TotalConnTimeUs / 1e6)} s this interval,"
+                + $" load factor {loadFactor}% at the last kill check (conn time {ReasonFormat.Number(app.TotalConnTimeUs / 1e6)} s this interval,"
                 + $" smoothed {ReasonFormat.Number(app.SmoothConnTimeUs / 1e6)} s)"
                 + (app.NumFailures > 0 ? $"; {app.NumFailures} failed exits{(app.Bad ? ", backed off" : string.Empty)}" : string.Empty)
                 + (app.LastNote is null ? string.Empty : "; " + app.LastNote);

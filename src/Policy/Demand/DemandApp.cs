@@ -35,8 +35,14 @@ internal sealed class DemandApp
     /// <summary>Smoothed time from spawn to the first state after Starting, in seconds; null until one was seen.</summary>
     public double? StartSeconds { get; set; }
 
-    /// <summary>Instances that were Starting at the previous evaluation: one now Busy took a waiting request.</summary>
+    /// <summary>
+    /// Instances that were Starting at the previous evaluation, or spawned since: one now up is newly ready (its
+    /// start latency is measured), and one now Busy took a waiting request.
+    /// </summary>
     public HashSet<long> Starting { get; set; } = [];
+
+    /// <summary>The previous evaluation; instances started after it are new.</summary>
+    public DateTimeOffset? LastEvaluated { get; set; }
 
     /// <summary>Requests each live instance had served at the last evaluation.</summary>
     public Dictionary<long, long> Served { get; } = [];

@@ -10,9 +10,9 @@ namespace Pm.Policy;
 /// and service time) and instance states. So:
 ///
 /// Waiting estimate W: the S/T records of the last startDelay, one per waiting request, minus the requests that have
-/// been served since (a C record frees an instance that takes the oldest waiter; an instance that went from Starting
-/// to Busy took one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances
-/// first), so W is 0.
+/// been served since (a C record frees an instance that takes the oldest waiter; a new instance found Busy took
+/// one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances first), so W
+/// is 0.
 ///
 /// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
 /// mean service time s, within L a busy instance takes about L / s of them and a starting instance of age a about
@@ -25,7 +25,8 @@ namespace Pm.Policy;
 /// spawnRate per second). mod_fastcgi starts one instance per startDelay instead.
 ///
 /// Scale down, with hysteresis: keep = max(minClassProcesses, ceil(peak over idleTimeout of the per-second average of
-/// busy instances) + spareProcesses). The same keep is also a scale-up target, which holds a spare ready under load. Pending starts beyond that are cancelled first, then idle instances not holding a
+/// busy instances) + spareProcesses), and never below busy + spareProcesses. Under load the same level is a scale-up
+/// target too (capped at busy + spareProcesses), which holds a spare ready without chasing momentary peaks. Pending starts beyond that are cancelled first, then idle instances not holding a
 /// request are retired, the longest idle first. Requests spread round-robin never leave one instance idle for long,
 /// so the floor comes from measured concurrency, not from per-instance idle time; averaging per second keeps random
 /// coincidences of arrivals from holding instances for a whole window.
@@ -127,8 +128,9 @@ public sealed class DemandPolicy : IScalingPolicy
 
                 break;
 
-            case InstanceStarted:
+            case InstanceStarted started:
                 app.Activated = true;
+                app.Starting.Add(started.InstanceId); // it may be up, even busy, by the time the snapshot shows it
                 break;
 
             case InstanceExited exited:
@@ -205,7 +207,9 @@ public sealed class DemandPolicy : IScalingPolicy
         foreach (var instance in view.Instances)
         {
             app.Served[instance.InstanceId] = instance.RequestsServed;
-            if (instance.State is InstanceState.Idle or InstanceState.Busy && app.Starting.Contains(instance.InstanceId))
+            var newlyUp = instance.State is InstanceState.Idle or InstanceState.Busy
+                && (app.Starting.Contains(instance.InstanceId) || (app.LastEvaluated is { } previous && instance.StartedAt > previous));
+            if (newlyUp)
             {
                 // Left Starting since the last evaluation; StateSince bounds the moment it became ready.
                 app.StartSeconds = Smooth(app.StartSeconds, Math.Max(0, (instance.StateSince - instance.StartedAt).TotalSeconds));
@@ -241,7 +245,7 @@ public sealed class DemandPolicy : IScalingPolicy
                     break;
                 case InstanceState.Busy:
                     busy++;
-                    if (app.Starting.Contains(instance.InstanceId))
+                    if (newlyUp)
                     {
                         dispatched++;
                     }
@@ -273,6 +277,7 @@ public sealed class DemandPolicy : IScalingPolicy
         }
 
         app.Starting = starting;
+        app.LastEvaluated = now;
         var waiting = app.Signals.Count;
         var pending = view.PendingStarts;
 
@@ -323,7 +328,8 @@ public sealed class DemandPolicy : IScalingPolicy
         var floor = app.Activated ? o.MinClassProcesses : 0;
         var replacement = app.StaleBefore is null ? 0 : app.ReplacementTarget;
         var keep = Math.Max(Math.Max(floor, Keep(peak)), replacement);
-        var wanted = Math.Max(immediate, keep);
+        // Under load, hold the spare at the averaged level; with nothing busy, never start for the past.
+        var wanted = Math.Max(Math.Max(immediate, Math.Max(floor, replacement)), Math.Min(Keep(peak), Keep(busy)));
         var shortfall = wanted - supply;
         string note;
         if (shortfall > 0)
@@ -332,9 +338,11 @@ public sealed class DemandPolicy : IScalingPolicy
                 freshIdle.Count, freshStarting, pending, ref global, decisions, ref next, out var started);
             supply += started;
         }
-        else if (waiting == 0 && supply > keep)
+        else if (waiting == 0 && supply > Math.Max(keep, Keep(busy)))
         {
-            note = ScaleDown(app, view, now, supply, keep, peak, pending, freshIdle, decisions, ref supply);
+            // Never below what is busy right now plus the spare, whatever the averages say.
+            keep = Math.Max(keep, Keep(busy));
+            note = ScaleDown(app, view, now, supply, keep, peak, busy, pending, freshIdle, decisions, ref supply);
         }
         else
         {
@@ -382,7 +390,7 @@ public sealed class DemandPolicy : IScalingPolicy
         string why;
         if (wanted == immediate && waiting > 0)
         {
-            why = $"{waiting} requests waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
+            why = $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
                 + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
                 + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }
@@ -390,14 +398,14 @@ public sealed class DemandPolicy : IScalingPolicy
         {
             why = $"the binary changed: replacing {replacement} instances of the old version ({supply} new so far)";
         }
-        else if (wanted == floor && floor > 0 && Keep(peak) < floor)
+        else if (wanted == floor && floor > 0)
         {
             why = $"{supply} instances < minClassProcesses {floor}";
         }
         else
         {
             why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout"
-                + $" {ReasonFormat.Seconds(o.IdleTimeout)}, + spareProcesses {o.SpareProcesses} = {keep};"
+                + $" {ReasonFormat.Seconds(o.IdleTimeout)}, + spareProcesses {o.SpareProcesses} = {wanted};"
                 + $" {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }
 
@@ -442,13 +450,13 @@ public sealed class DemandPolicy : IScalingPolicy
     }
 
     private string ScaleDown(
-        DemandApp app, AppView view, DateTimeOffset now, int supply, int keep, double peak, int pending,
+        DemandApp app, AppView view, DateTimeOffset now, int supply, int keep, double peak, int busy, int pending,
         List<InstanceView> idle, List<Decision> decisions, ref int supplyAfter)
     {
         var o = _options;
         var excess = supply - keep;
         var why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}"
-            + $" needs {keep} instances (spareProcesses {o.SpareProcesses}, minClassProcesses {o.MinClassProcesses}); {supply} available";
+            + $" and {busy} busy now need {keep} instances (spareProcesses {o.SpareProcesses}, minClassProcesses {o.MinClassProcesses}); {supply} available";
         if (pending > 0)
         {
             decisions.Add(new CancelPendingStart(app.AppId, $"{why}: cancelling {pending} pending starts"));

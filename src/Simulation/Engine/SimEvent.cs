@@ -10,15 +10,3 @@ internal sealed record SimEvent(SimEventKind Kind, SimApp App)
     /// <summary>Pending-start id for <see cref="SimEventKind.SpawnDue"/>, wake token for <see cref="SimEventKind.Wake"/>.</summary>
     public long Token { get; init; }
 }
-
-internal enum SimEventKind
-{
-    Arrival,
-    StartDelayElapsed,
-    ConnTimeout,
-    SpawnDue,
-    InstanceReady,
-    ServiceDone,
-    InstanceExit,
-    Wake,
-}

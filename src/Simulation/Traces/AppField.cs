@@ -4,7 +4,8 @@ namespace Pm.Simulation;
 
 /// <summary>
 /// The app column: app ids are paths and may hold any character, so the few that would break a CSV line
-/// (',', '%', '#', control characters) are written as %XX of their UTF-8 bytes.
+/// (',', '%', '#', control characters, and spaces at either end, which the reader trims) are written as %XX of their
+/// UTF-8 bytes.
 /// </summary>
 internal static class AppField
 {
@@ -14,9 +15,12 @@ internal static class AppField
     {
         var builder = new StringBuilder(app.Length);
         Span<byte> utf8 = stackalloc byte[4];
+        var index = 0;
         foreach (var rune in app.EnumerateRunes())
         {
-            if (rune.Value is ',' or '%' or '#' || rune.Value < 0x20 || rune.Value == 0x7f)
+            var atEnd = index == 0 || index + rune.Utf16SequenceLength == app.Length;
+            index += rune.Utf16SequenceLength;
+            if (rune.Value is ',' or '%' or '#' || rune.Value < 0x20 || rune.Value == 0x7f || (atEnd && rune.Value == ' '))
             {
                 var n = rune.EncodeToUtf8(utf8);
                 for (var i = 0; i < n; i++)

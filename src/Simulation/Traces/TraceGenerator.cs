@@ -9,14 +9,15 @@ public static class TraceGenerator
 {
     public const string DefaultApp = "/srv/fcgi-bin/app.fcgi";
 
-    /// <summary>The shipped examples by file name (without .csv).</summary>
-    public static IReadOnlyDictionary<string, Func<Trace>> Examples { get; } = new Dictionary<string, Func<Trace>>
-    {
-        ["steady"] = () => Steady(),
-        ["burst"] = () => Burst(),
-        ["diurnal"] = () => Diurnal(),
-        ["spike"] = () => Spike(),
-    };
+    /// <summary>The shipped examples by file name (without .csv), with the description their header carries.</summary>
+    public static IReadOnlyDictionary<string, (Func<Trace> Make, string Description)> Examples { get; } =
+        new Dictionary<string, (Func<Trace>, string)>
+        {
+            ["steady"] = (() => Steady(), "steady: TraceGenerator.Steady(seed 1): 120 s at 10 requests/s, service ~50 ms"),
+            ["burst"] = (() => Burst(), "burst: TraceGenerator.Burst(seed 2): 60 s at 5 requests/s, 160 requests/s from 20 s to 25 s, service ~50 ms"),
+            ["diurnal"] = (() => Diurnal(), "diurnal: TraceGenerator.Diurnal(seed 3): 300 s, 2 to 40 requests/s and back along a cosine, service ~150 ms"),
+            ["spike"] = (() => Spike(), "spike: TraceGenerator.Spike(seed 4): 90 s at 5 requests/s plus 150 requests within 0.2 s at 30 s, service ~50 ms"),
+        };
 
     /// <summary>120 s at 10 requests/s, service around 50 ms: a constant light load (about 0.5 instances busy).</summary>
     public static Trace Steady(int seed = 1) =>

@@ -45,6 +45,11 @@ public static class TraceReader
             while (true)
             {
                 var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+                if (newline > MaxLineBytes)
+                {
+                    throw new TraceFormatException(line + 1, $"longer than {MaxLineBytes} bytes");
+                }
+
                 if (newline >= 0)
                 {
                     line++;

@@ -20,13 +20,19 @@ public sealed class TraceWriter : IDisposable
     /// are written as 0.
     /// </param>
     /// <param name="ownsWriter">Dispose <paramref name="writer"/> with this.</param>
-    public TraceWriter(TextWriter writer, DateTimeOffset? origin = null, bool ownsWriter = false)
+    /// <param name="description">Extra comment lines for the header (each written as "# line").</param>
+    public TraceWriter(TextWriter writer, DateTimeOffset? origin = null, bool ownsWriter = false, string? description = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         _writer = writer;
         _origin = origin;
         _ownsWriter = ownsWriter;
-        _writer.Write("# pm trace v1: seconds since trace start, app (',' '%' '#' and control characters as %XX), service time in ms\n");
+        _writer.Write("# pm trace v1: seconds since trace start, app (',' '%' '#', control characters and spaces at either end as %XX), service time in ms\n");
+        foreach (var line in (description ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            _writer.Write("# " + line.TrimEnd('\r') + "\n");
+        }
+
         if (origin is { } o)
         {
             _writer.Write($"# origin {o.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}\n");
@@ -37,6 +43,17 @@ public sealed class TraceWriter : IDisposable
 
     public static TraceWriter Create(string path, DateTimeOffset? origin = null) =>
         new(new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)), origin, ownsWriter: true);
+
+    /// <summary>Writes a whole trace, in arrival order.</summary>
+    public static void WriteTrace(TextWriter writer, Trace trace, string? description = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        using var traceWriter = new TraceWriter(writer, description: description);
+        foreach (var request in trace.Requests)
+        {
+            traceWriter.Write(request.Arrival, request.App, request.Service);
+        }
+    }
 
     /// <summary>Writes a request by its arrival time relative to the trace start.</summary>
     public void Write(TimeSpan arrival, string app, TimeSpan service)

@@ -1,0 +1,11 @@
+using System.Globalization;
+
+namespace Pm.Simulation;
+
+/// <summary>Every spawn takes the same time.</summary>
+public sealed record FixedSpawnLatency(TimeSpan Latency) : SpawnLatencyModel
+{
+    public override TimeSpan Next(Random random) => Latency;
+
+    public override string ToString() => $"fixed {Latency.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+}

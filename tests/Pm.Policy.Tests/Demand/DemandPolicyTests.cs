@@ -1,0 +1,267 @@
+using Pm.Policy.Tests.Fakes;
+
+namespace Pm.Policy.Tests.Demand;
+
+/// <summary>The default policy's rules: burst scale-up within the spawn budget, scale-down with hysteresis, never a busy victim.</summary>
+public sealed class DemandPolicyTests
+{
+    private const string App = "/srv/fcgi/app.fcgi";
+
+    [Fact]
+    public void ColdStart_OneSRecordPerWaitingRequest_StartsThemAllAtOnce()
+    {
+        var pm = Demand(new DemandPolicyOptions());
+        for (var i = 0; i < 32; i++)
+        {
+            pm.S(App);
+        }
+
+        pm.Evaluate();
+
+        var spawn = pm.Decisions.Should().ContainSingle().Which.Should().BeOfType<SpawnInstances>().Subject;
+        spawn.Count.Should().Be(32);
+        spawn.NotBefore.Should().BeNull();
+        spawn.Reason.Should().Contain("32 requests waiting");
+    }
+
+    [Fact]
+    public void Burst_MoreWaitingThanTheSpawnBudget_StartsTheBudgetThenRefillsAtSpawnRate()
+    {
+        var pm = Demand(new DemandPolicyOptions { SpawnBurst = 10, SpawnRate = 4, MaxClassProcesses = 50 });
+        for (var i = 0; i < 30; i++)
+        {
+            pm.S(App);
+        }
+
+        var result = pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(10);
+        pm.Decisions[0].Reason.Should().Contain("starting 10 of 30 needed").And.Contain("spawn budget");
+        result.NextEvaluation.Should().Be(pm.Now + TimeSpan.FromSeconds(0.25), "one start per 1/spawnRate");
+
+        pm.Advance(0.5);
+        pm.T(App, 30);                            // still waiting: one T each per startDelay
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(2, "0.5 s at 4 starts/s");
+    }
+
+    [Fact]
+    public void WaitingEstimate_SignalsOlderThanStartDelayExpire_AndAnIdleInstanceMeansNothingWaits()
+    {
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        var id = pm.Spawn(App);                   // idle: the front end hands requests to it first
+        pm.T(App, 5);
+        pm.Evaluate();
+        pm.Decisions.Should().BeEmpty();
+
+        pm.SetState(id, InstanceState.Busy);
+        pm.T(App, 3);
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(3);
+
+        pm.StartDue(InstanceState.Starting);
+        pm.Advance(0.06);                         // past startDelay 0.05 s: the three T records no longer count
+        pm.Evaluate();
+        pm.Decisions.Should().BeEmpty();
+        pm.Last!.Loads.Single().Figures["waiting"].Should().Be(0);
+    }
+
+    [Fact]
+    public void DrainCredit_MeasuredSpawnLatencyAndServiceTime_LeaveWaitersToBusyInstances()
+    {
+        var pm = Demand(new DemandPolicyOptions());
+        pm.S(App);
+        pm.Evaluate();
+        var id = pm.StartDue(InstanceState.Starting).Single();
+        pm.Evaluate();
+        pm.Advance(0.2);
+        pm.SetState(id, InstanceState.Idle);      // spawn latency 0.2 s
+        pm.Evaluate();
+        pm.SetState(id, InstanceState.Busy);
+        pm.Advance(0.05);
+        pm.C(App, 0, 0.05);                       // service time 0.05 s
+        pm.T(App, 10);
+
+        pm.Evaluate();
+
+        // credit = floor(1 busy * 0.2 / 0.05) = 4 of the 10 waiting; wanted = 1 busy + 6.
+        var spawn = pm.Decisions.OfType<SpawnInstances>().Single();
+        spawn.Count.Should().Be(6);
+        spawn.Reason.Should().Contain("4 of them for the 1 busy and 0 starting instances");
+    }
+
+    [Fact]
+    public void ScaleDown_AfterLoadEnds_WaitsForIdleTimeoutThenRetiresDownToTheFloor()
+    {
+        var pm = Demand(new DemandPolicyOptions { IdleTimeout = TimeSpan.FromSeconds(10) });
+        pm.S(App);
+        var ids = Enumerable.Range(0, 4).Select(_ => pm.Spawn(App)).ToList();
+        pm.Evaluate();
+        foreach (var id in ids)
+        {
+            pm.SetState(id, InstanceState.Busy);
+        }
+
+        pm.Evaluate();
+        pm.Advance(2);                            // two seconds with 4 busy
+        foreach (var id in ids)
+        {
+            pm.SetState(id, InstanceState.Idle);
+        }
+
+        var idle = pm.Evaluate();
+        pm.Decisions.Should().BeEmpty("the peak of 4 busy keeps 4 + spareProcesses 1");
+        idle.NextEvaluation.Should().NotBeNull("the policy must be woken when the peak leaves the window");
+
+        pm.Advance(7);
+        pm.Evaluate();
+        pm.Decisions.Should().BeEmpty("still inside idleTimeout");
+
+        pm.Advance(4);                            // the busy seconds have left the 10 s window
+        pm.Evaluate();
+
+        pm.Decisions.OfType<RetireInstance>().Select(r => r.InstanceId).Should().Equal(ids[3], ids[2], ids[1]);
+        pm.Decisions[0].Reason.Should().Contain("need 1 instances").And.Contain("minClassProcesses 1");
+    }
+
+    [Fact]
+    public void ScaleDown_NeverRetiresAnInstanceThatHoldsARequest()
+    {
+        var pm = Demand(new DemandPolicyOptions());
+        pm.S(App);
+        var draining = pm.Spawn(App);             // longest idle, but the PM still holds a request on it
+        pm.Advance(1);
+        var ids = Enumerable.Range(0, 4).Select(_ => pm.Spawn(App)).ToList();
+        pm.SetState(draining, InstanceState.Idle, holdsRequest: true);
+        for (var i = 0; i < 3; i++)
+        {
+            pm.SetState(ids[i], InstanceState.Busy);
+        }
+
+        pm.Evaluate();                            // 5 instances, keep 3 busy + 1 spare = 4
+
+        pm.Decisions.Should().ContainSingle().Which.Should().BeOfType<RetireInstance>().Which.InstanceId.Should().Be(ids[3]);
+        pm.Decisions.OfType<RetireInstance>().Select(r => r.InstanceId).Should().NotContain(ids.Take(3).Append(draining));
+    }
+
+    [Fact]
+    public void MinClassProcesses_IsKeptOnceRequested_AndZeroLetsAnIdleAppScaleToZero()
+    {
+        var pm = Demand(new DemandPolicyOptions { MinClassProcesses = 2 });
+        pm.Evaluate();
+        pm.Decisions.Should().BeEmpty("nobody asked for the app yet");
+
+        pm.S(App);
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Should().Match<SpawnInstances>(
+            s => s.Count == 2 && s.Reason.Contains("0 instances < minClassProcesses 2"));
+
+        var zero = Demand(new DemandPolicyOptions { MinClassProcesses = 0, IdleTimeout = TimeSpan.FromSeconds(5) });
+        zero.S(App);
+        var id = zero.Spawn(App, InstanceState.Busy);
+        zero.Evaluate();
+        zero.Advance(1);
+        zero.SetState(id, InstanceState.Idle);
+        zero.Evaluate();
+        zero.Decisions.Should().BeEmpty("it was busy within idleTimeout");
+        zero.Advance(5);
+        zero.Evaluate();
+        zero.Decisions.Should().ContainSingle().Which.Should().BeOfType<RetireInstance>().Which.InstanceId.Should().Be(id);
+    }
+
+    [Fact]
+    public void Backoff_MoreFailuresInARowThanMaxFailedStarts_DelaysStartsExponentially()
+    {
+        var pm = Demand(new DemandPolicyOptions { BackoffJitter = 0, RestartDelay = TimeSpan.FromSeconds(1) });
+        pm.S(App);
+        pm.Evaluate();
+        var delays = new List<TimeSpan?>();
+        for (var failure = 1; failure <= 5; failure++)
+        {
+            var id = pm.StartDue().Single();
+            pm.Evaluate();
+            pm.Advance(0.1);
+            pm.Exit(id, exitCode: 255);           // dies before serving anything
+            pm.T(App);                            // a request is still waiting
+            var result = pm.Evaluate();
+            if (pm.Decisions.OfType<SpawnInstances>().Any())
+            {
+                delays.Add(null);
+                continue;
+            }
+
+            delays.Add(result.NextEvaluation - pm.Now);
+            pm.Last!.Loads.Single().Summary.Should().Contain($"after {failure} failures");
+            pm.Advance((result.NextEvaluation!.Value - pm.Now).TotalSeconds);
+            pm.T(App);
+            pm.Evaluate();
+            pm.Decisions.OfType<SpawnInstances>().Should().ContainSingle("the backoff is over");
+        }
+
+        delays.Should().Equal(null, null, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void Backoff_Jitter_ComesFromTheInjectedRandomWithinItsFraction()
+    {
+        TimeSpan BackoffWith(int seed)
+        {
+            var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { MaxFailedStarts = 0, BackoffJitter = 0.2 }, new Random(seed)), App);
+            pm.S(App);
+            pm.Evaluate();
+            var id = pm.StartDue().Single();
+            pm.Evaluate();
+            pm.Exit(id, exitCode: 1);
+            pm.T(App);
+            return pm.Evaluate().NextEvaluation!.Value - pm.Now;
+        }
+
+        BackoffWith(7).Should().Be(BackoffWith(7), "the same seed gives the same jitter");
+        Enumerable.Range(1, 20).Select(BackoffWith).Should().OnlyContain(d => d >= TimeSpan.FromSeconds(0.8) && d <= TimeSpan.FromSeconds(1.2))
+            .And.Subject.Distinct().Count().Should().BeGreaterThan(1);
+    }
+
+    [Fact]
+    public void BinaryChanged_StartsReplacements_RetiresOldInstancesOnlyOnceIdle()
+    {
+        var pm = Demand(new DemandPolicyOptions());
+        pm.S(App);
+        var idle = pm.Spawn(App);
+        var busy = pm.Spawn(App);
+        pm.SetState(busy, InstanceState.Busy);
+        pm.Evaluate();
+        pm.Advance(5);
+        pm.R(App);
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<RetireInstance>().Select(r => r.InstanceId).Should().Equal(idle);
+        pm.Decisions.OfType<SpawnInstances>().Single().Should().Match<SpawnInstances>(s => s.Count == 2 && s.Reason.Contains("binary changed"));
+
+        pm.StartDue();
+        pm.Advance(1);
+        pm.SetState(busy, InstanceState.Idle);
+        pm.Evaluate();
+        pm.Decisions.OfType<RetireInstance>().Select(r => r.InstanceId).Should().Equal(busy);
+    }
+
+    [Theory]
+    [InlineData(32, 32)]
+    [InlineData(10, 10)]
+    public void ScaleUp_NeverBeyondMaxClassProcesses(int maxClass, int started)
+    {
+        var pm = Demand(new DemandPolicyOptions { MaxClassProcesses = maxClass, SpawnBurst = 64 });
+        for (var i = 0; i < 40; i++)
+        {
+            pm.S(App);
+        }
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(started);
+        pm.Decisions[0].Reason.Should().Contain($"maxClassProcesses {maxClass}");
+    }
+
+    private static FakePm Demand(DemandPolicyOptions options) => new(new DemandPolicy(options, new Random(1)), App);
+}

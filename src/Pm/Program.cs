@@ -22,7 +22,16 @@ public static class Program
         var status = new Command("status", "show a running PM's apps and instances") { statusConfig, statusIpc, json };
         status.SetAction((r, _) => StatusCommand.RunAsync(r.GetValue(statusConfig), r.GetValue(statusIpc), r.GetValue(json)));
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, check, status };
+        var simConfig = new Option<string>("--config", "-c") { Description = "the config whose policies and timeouts to use", Required = true };
+        var trace = new Option<string>("--trace", "-t") { Description = "a trace file (see examples/traces/README.md)", Required = true };
+        var policy = new Option<string[]>("--policy", "-p") { Description = "a policy to run, e.g. demand or classic:maxClassProcesses=20 (repeatable; default: the config's and all three)", AllowMultipleArgumentsPerToken = false };
+        var chart = new Option<string?>("--chart") { Description = "where to write the SVG chart (default: TRACE.svg here)" };
+        var latency = new Option<string?>("--spawn-latency") { Description = "spawn latency model: fixed:SECONDS or lognormal:MEDIAN:SIGMA (default fixed:0.2)" };
+        var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
+        var simulate = new Command("simulate", "replay a trace through scaling policies and compare them") { simConfig, trace, policy, chart, latency, seed };
+        simulate.SetAction(r => SimulateCommand.Run(r.GetValue(simConfig)!, r.GetValue(trace)!, r.GetValue(policy) ?? [], r.GetValue(chart), r.GetValue(latency), r.GetValue(seed)));
+
+        var root = new RootCommand("pm: a FastCGI process manager") { run, check, status, simulate };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -10,7 +10,11 @@ public static class Program
     {
         var config = new Argument<string>("config") { Description = "the config file (mod_fastcgi directives)" };
         var run = new Command("run", "run the PM in the foreground: start every static app and keep it running") { config };
-        run.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(config)!));
+        run.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(config)!, Hosting.DaemonMode.Run));
+
+        var serveConfig = new Argument<string>("config") { Description = "the config file" };
+        var serve = new Command("serve", "run the PM and its web processes: HTTP on PmListen (default 127.0.0.1:8080) to the apps") { serveConfig };
+        serve.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(serveConfig)!, Hosting.DaemonMode.Serve));
 
         var checkFile = new Argument<string>("config") { Description = "the config file to check" };
         var check = new Command("check-config", "report every error in a config without starting anything") { checkFile };
@@ -31,7 +35,7 @@ public static class Program
         var simulate = new Command("simulate", "replay a trace through scaling policies and compare them") { simConfig, trace, policy, chart, latency, seed };
         simulate.SetAction(r => SimulateCommand.Run(r.GetValue(simConfig)!, r.GetValue(trace)!, r.GetValue(policy) ?? [], r.GetValue(chart), r.GetValue(latency), r.GetValue(seed)));
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, check, status, simulate };
+        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, check, status, simulate };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -6,17 +6,21 @@ using Pm.Hosting;
 
 namespace Pm.Cli;
 
-/// <summary>`pm run CONFIG`: the PM in the foreground until SIGTERM or SIGINT.</summary>
+/// <summary>`pm run CONFIG` and `pm serve CONFIG`: the PM (with its web processes) in the foreground until SIGTERM or SIGINT.</summary>
 public static class RunCommand
 {
-    public static async Task<int> RunAsync(string configPath)
+    public static async Task<int> RunAsync(string configPath, DaemonMode mode)
     {
         if (ConfigLoader.Load(configPath) is not { } config)
         {
             return ExitCodes.ConfigError;
         }
 
-        using var host = BuildHost(config, services => services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>()));
+        using var host = BuildHost(config, services =>
+        {
+            services.AddSingleton(mode);
+            services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>());
+        });
         return await RunHostAsync(host).ConfigureAwait(false);
     }
 

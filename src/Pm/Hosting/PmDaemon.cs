@@ -28,9 +28,12 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private PosixSignalRegistration? _sigchld;
     private readonly List<ListenSocket> _sockets = [];
 
-    public PmDaemon(PmConfig config, ILoggerFactory loggers, TimeProvider time)
+    private readonly DaemonMode _mode;
+
+    public PmDaemon(PmConfig config, DaemonMode mode, ILoggerFactory loggers, TimeProvider time)
     {
         _config = config;
+        _mode = mode;
         _loggers = loggers;
         _log = loggers.CreateLogger("pm");
         _time = time;
@@ -63,6 +66,11 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
                 app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix));
         }
 
+        if (_mode.ServeHttp)
+        {
+            apps.Add(WebProcesses());
+        }
+
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers);
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
@@ -75,6 +83,34 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The web processes: `pm web CONFIG`, -processes N of them, sharing the HTTP listening socket the PM opens
+    /// and hands each on fd 0, supervised and restarted like any static app. They get the PM's environment.
+    /// </summary>
+    private StaticApp WebProcesses()
+    {
+        var front = _config.FrontEnd;
+        ListenSocket socket;
+        try
+        {
+            socket = ListenSocket.Open(AppAddress.Tcp(front.ListenHost, front.ListenPort), 511);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            throw new IOException($"cannot listen for HTTP on {front.ListenHost}:{front.ListenPort}: {ex.Message}", ex);
+        }
+
+        _sockets.Add(socket);
+        var (exe, args) = SelfCommand.With("web", _config.SourceFile);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => $"{e.Key}={e.Value}").ToList();
+        var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
+            socket.Descriptor, 0, null, null);
+        var restart = new RestartOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
+        _log.LogInformation("web processes: {Count} serving http://{Host}:{Port}/", front.Processes, front.ListenHost, front.ListenPort);
+        return new StaticApp("web", "web", socket, spec, front.Processes, restart, "/");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

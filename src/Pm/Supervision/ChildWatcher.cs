@@ -9,7 +9,8 @@ namespace Pm.Supervision;
 /// children's stdout and stderr. Exit notification is therefore immediate and event-driven, with no polling
 /// period and no dependence on SIGCHLD (which merges, and which the runtime consumes first). On exit the child's
 /// pending output is drained before the exit is reported, so an app's last words precede its exit in the log.
-/// The watcher never reaps: the supervisor does, with waitpid on that pid only.
+/// The child is reaped right here, with waitpid on that one pid, so it is a zombie only for microseconds however
+/// busy the supervisor loop is; the loop gets the status with the exit event.
 /// </summary>
 public sealed class ChildWatcher : IDisposable
 {
@@ -32,11 +33,11 @@ public sealed class ChildWatcher : IDisposable
     /// <paramref name="onExit"/> is called once, after its output so far has been delivered.
     /// Takes ownership of both descriptors.
     /// </summary>
-    public void Watch(int pidFd, int outputFd, Action<string> onLine, Action onExit)
+    public void Watch(int pid, int pidFd, int outputFd, Action<string> onLine, Action<ExitNotice> onExit)
     {
         var exitToken = (ulong)Interlocked.Increment(ref _nextToken) << 1;
         var outputToken = exitToken | 1;
-        var watch = new Watched(pidFd, outputFd, onLine, onExit);
+        var watch = new Watched(pid, pidFd, outputFd, onLine, onExit);
         _watches[exitToken] = watch;
         _watches[outputToken] = watch;
         _epoll.Add(outputFd, outputToken);
@@ -67,9 +68,22 @@ public sealed class ChildWatcher : IDisposable
                     _epoll.Remove(watch.PidFd);
                     FileDescriptor.Close(watch.PidFd);
                     Drain(watch, buffer, ready[i] | 1);
-                    watch.OnExit();
+                    watch.OnExit(Reap(watch.Pid));
                 }
             }
+        }
+    }
+
+    private static ExitNotice Reap(int pid)
+    {
+        try
+        {
+            return new ExitNotice(ChildProcess.WaitPidExitedNoHang(pid), null);
+        }
+        catch (PosixException ex)
+        {
+            // ECHILD: someone else reaped it (the runtime does, as PID 1 or with SIGCHLD ignored).
+            return new ExitNotice(null, ex.Message);
         }
     }
 
@@ -129,9 +143,11 @@ public sealed class ChildWatcher : IDisposable
         _epoll.Dispose();
     }
 
-    private sealed class Watched(int pidFd, int outputFd, Action<string> onLine, Action onExit)
+    private sealed class Watched(int pid, int pidFd, int outputFd, Action<string> onLine, Action<ExitNotice> onExit)
     {
         private readonly List<byte> _partial = [];
+
+        public int Pid { get; } = pid;
 
         public int PidFd { get; } = pidFd;
 
@@ -139,7 +155,7 @@ public sealed class ChildWatcher : IDisposable
 
         public bool OutputClosed { get; set; }
 
-        public Action OnExit { get; } = onExit;
+        public Action<ExitNotice> OnExit { get; } = onExit;
 
         public void Append(ReadOnlySpan<byte> data)
         {

@@ -88,30 +88,25 @@ public sealed class InstanceLifecycle
         var instance = new Instance(++_nextInstanceId, app, slot, spawned.Pid, now) { StateSince = now };
         app.Instances.Add(instance);
         _byPid[instance.Pid] = instance;
-        _watcher.Watch(spawned.PidFd, spawned.OutputFd,
+        _watcher.Watch(spawned.Pid, spawned.PidFd, spawned.OutputFd,
             line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
-            () => _post(new SupervisorEvent.ChildExited(instance)));
+            notice => _post(new SupervisorEvent.ChildExited(instance, notice)));
         _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", app.Name, instance.Pid,
             slot >= 0 ? $" in slot {slot}" : "", reason);
         return instance;
     }
 
     /// <summary>
-    /// Reaps an instance whose pidfd said it exited: waitpid on that pid only, never -1, which would steal the
-    /// statuses of children the .NET runtime tracks. Returns how it ended (null if someone else reaped it).
+    /// Records the end of an instance the child watcher reaped (waitpid on that pid only, never -1, which would
+    /// steal the statuses of children the .NET runtime tracks). Returns how it ended (null if someone else reaped it).
     /// </summary>
-    public WaitStatus? Reap(Instance instance)
+    public WaitStatus? Reap(Instance instance, ExitNotice notice)
     {
-        WaitStatus? status;
-        try
+        var status = notice.Status;
+        if (notice.Error is not null)
         {
-            status = ChildProcess.WaitPidExitedNoHang(instance.Pid);
-        }
-        catch (PosixException ex) when (ex.Errno == 10)
-        {
-            _log.LogError("app {App}: pid {Pid} exited but its status was taken by someone else (ECHILD): is SIGCHLD ignored by the PM's parent?",
-                instance.App.Name, instance.Pid);
-            status = null;
+            _log.LogError("app {App}: pid {Pid} exited but its status could not be read ({Error}): is SIGCHLD ignored by the PM's parent?",
+                instance.App.Name, instance.Pid, notice.Error);
         }
 
         var now = _time.GetUtcNow();

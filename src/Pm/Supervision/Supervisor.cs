@@ -142,7 +142,7 @@ public sealed class Supervisor
         switch (e)
         {
             case SupervisorEvent.ChildExited x:
-                OnChildExited(x.Instance);
+                OnChildExited(x.Instance, x.Notice);
                 break;
             case SupervisorEvent.SlotStartDue x:
                 x.Slot.StartTimer = null;
@@ -244,9 +244,9 @@ public sealed class Supervisor
         }
     }
 
-    private void OnChildExited(Instance instance)
+    private void OnChildExited(Instance instance, ExitNotice notice)
     {
-        var status = _lifecycle.Reap(instance);
+        var status = _lifecycle.Reap(instance, notice);
         if (_shutdown is not null)
         {
             CheckShutdownComplete();

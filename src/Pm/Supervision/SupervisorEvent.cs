@@ -5,7 +5,7 @@ namespace Pm.Supervision;
 /// <summary>Everything that wakes the supervisor loop. Producers only post; the loop alone changes state.</summary>
 public abstract record SupervisorEvent
 {
-    public sealed record ChildExited(Instance Instance) : SupervisorEvent;
+    public sealed record ChildExited(Instance Instance, ExitNotice Notice) : SupervisorEvent;
 
     public sealed record SlotStartDue(StaticApp App, AppSlot Slot) : SupervisorEvent;
 

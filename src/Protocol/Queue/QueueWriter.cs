@@ -1,0 +1,452 @@
+using Pm.Posix;
+
+namespace Pm.Protocol.Queue;
+
+/// <summary>
+/// Sends queue records from a web process to the PM.
+/// <para>
+/// Constraints: many request threads call <see cref="Write"/> at once (about 15k records/s per process); a
+/// write must never wait longer than a small bound, whatever the PM does (slow, stopped, crashed); transient
+/// trouble is counted and reported, never thrown; records written while no PM reads are replayed when one
+/// starts; and the PM sees each writer's records in the order they were written.
+/// </para>
+/// <para>
+/// Scheme: each record is encoded on the stack and sent with one non-blocking write(2) to the FIFO, which
+/// is atomic because a record is at most PIPE_BUF bytes. That hot path takes no lock. When the FIFO cannot
+/// take the record (ENXIO/ENOENT at open: no PM; EPIPE: the PM went away; EAGAIN for longer than
+/// <see cref="QueueWriterOptions.PipeFullWait"/>: the PM is slow) the record is appended to the spool file
+/// (see <see cref="SpoolProtocol"/>). The spool is never created here: the PM owns it and sets its modes.
+/// </para>
+/// <para>
+/// Ordering: once a writer has spooled, it keeps spooling (<see cref="QueueWriterMode.Draining"/>) until the
+/// reader has taken the spool file its records are in (the reader swaps in a fresh file under the same lock
+/// and delivers the old one, and the FIFO bytes that preceded the swap, before it reads the FIFO again); only
+/// then does it go back to the FIFO. After EPIPE the old FIFO descriptor is kept open: records the PM accepted
+/// into the pipe but never read stay in the pipe for the next PM instead of vanishing with the last writer.
+/// </para>
+/// </summary>
+public sealed class QueueWriter : IDisposable
+{
+    // Bounds on retry loops that must end even when the injected clock does not move (a FakeTimeProvider).
+    private const int MaxPipeFullPolls = 64;
+    private const int MaxLockAttempts = 1_000_000;
+
+    private readonly QueuePaths _paths;
+    private readonly QueueWriterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly long _slot = SpoolProtocol.WriterSlot(Environment.ProcessId);
+
+    // Set only in Fifo mode: the lock-free hot path reads it once per write.
+    private volatile DescriptorHandle? _fifo;
+    private volatile QueueWriterMode _mode = QueueWriterMode.Spooling;
+
+    // Guarded by _gate.
+    private DescriptorHandle? _candidate;
+    private DescriptorHandle? _orphan;
+    private DescriptorHandle? _spool;
+    private long _nextFifoAttempt;
+    private bool _disposed;
+
+    private long _sent;
+    private long _spooled;
+    private long _dropped;
+
+    private QueueWriter(QueuePaths paths, QueueWriterOptions options)
+    {
+        _paths = paths;
+        _options = options;
+        _time = options.TimeProvider;
+        _nextFifoAttempt = _time.GetTimestamp();
+    }
+
+    public QueuePaths Paths => _paths;
+
+    public QueueWriterMode Mode => _mode;
+
+    public QueueWriterCounters Counters =>
+        new(Interlocked.Read(ref _sent), Interlocked.Read(ref _spooled), Interlocked.Read(ref _dropped));
+
+    /// <summary>
+    /// A writer for the queue in ipcDirectory. Opening never fails for want of a PM (nothing is touched until
+    /// the first write), so web processes may start before the PM.
+    /// </summary>
+    public static QueueWriter Open(string ipcDirectory, QueueWriterOptions? options = null) =>
+        new(new QueuePaths(ipcDirectory), options ?? new QueueWriterOptions());
+
+    /// <summary>
+    /// Sends one record: to the FIFO, else to the spool, else drops it (reported through
+    /// <see cref="QueueWriterOptions.Failed"/>). Thread-safe; waits at most about PipeFullWait + SpoolLockWait.
+    /// </summary>
+    /// <exception cref="ArgumentException">The record is default (not made by a QueueRecord factory).</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    public QueueWriteResult Write(in QueueRecord record)
+    {
+        Span<byte> buffer = stackalloc byte[QueueRecordCodec.MaxRecordBytes];
+        var bytes = buffer[..QueueRecordCodec.Encode(record, buffer)];
+
+        var fifo = _fifo;
+        var outcome = FifoOutcome.NotTried;
+        var errno = 0;
+        if (fifo is not null)
+        {
+            outcome = WriteToFifo(fifo, bytes, out errno);
+            if (outcome == FifoOutcome.Sent)
+            {
+                Interlocked.Increment(ref _sent);
+                return QueueWriteResult.Sent;
+            }
+        }
+
+        return WriteSlow(bytes, fifo, outcome, errno);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _fifo?.Dispose();
+            _fifo = null;
+            _candidate?.Dispose();
+            _candidate = null;
+            _orphan?.Dispose();
+            _orphan = null;
+            _spool?.Dispose();
+            _spool = null;
+        }
+    }
+
+    private QueueWriteResult WriteSlow(ReadOnlySpan<byte> bytes, DescriptorHandle? failed, FifoOutcome outcome, int errno)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            try
+            {
+                if (failed is not null && ReferenceEquals(_fifo, failed))
+                {
+                    LeaveFifo(failed, outcome, errno);
+                }
+
+                // A record that already waited PipeFullWait for room goes to the spool, whatever the mode is now.
+                var spoolThis = outcome == FifoOutcome.PipeFull;
+
+                // A few rounds at most: each either finishes or moves the mode strictly forward.
+                for (var round = 0; round < 4 && !spoolThis; round++)
+                {
+                    switch (_mode)
+                    {
+                        case QueueWriterMode.Fifo:
+                            var fifo = _fifo!;
+                            outcome = WriteToFifo(fifo, bytes, out errno);
+                            if (outcome == FifoOutcome.Sent)
+                            {
+                                Interlocked.Increment(ref _sent);
+                                return QueueWriteResult.Sent;
+                            }
+
+                            LeaveFifo(fifo, outcome, errno);
+                            spoolThis = outcome == FifoOutcome.PipeFull;
+                            continue;
+
+                        case QueueWriterMode.Spooling:
+                            if (_time.GetTimestamp() >= _nextFifoAttempt && TryOpenFifo())
+                            {
+                                continue;
+                            }
+
+                            return AppendToSpool(bytes, switchToFifoIfTaken: false)!.Value;
+
+                        case QueueWriterMode.Draining:
+                            if (AppendToSpool(bytes, switchToFifoIfTaken: true) is { } result)
+                            {
+                                return result;
+                            }
+
+                            continue;
+                    }
+                }
+
+                return AppendToSpool(bytes, switchToFifoIfTaken: false)!.Value;
+            }
+            catch (PosixException e)
+            {
+                // Unexpected failures of calls that should not fail (fstat, fcntl on our own descriptors).
+                return Drop(QueueWriteFailureReason.SpoolWriteFailed, e.Errno, $"queue writer: {e.Message}");
+            }
+        }
+    }
+
+    // Under _gate: the FIFO (still in _fifo) could not take a record.
+    private void LeaveFifo(DescriptorHandle fifo, FifoOutcome outcome, int errno)
+    {
+        _fifo = null;
+        switch (outcome)
+        {
+            case FifoOutcome.PipeFull:
+                // The PM reads, only too slowly: keep the descriptor and come back once the spool is taken.
+                _candidate = fifo;
+                SetMode(QueueWriterMode.Draining);
+                return;
+
+            case FifoOutcome.ReaderGone:
+                _orphan?.Dispose();
+                _orphan = fifo;
+                break;
+
+            default:
+                Report(QueueWriteFailureReason.FifoWriteFailed, errno, $"queue writer: write to {_paths.Fifo} failed: {ErrorText(errno)}; spooling");
+                fifo.Dispose();
+                break;
+        }
+
+        _nextFifoAttempt = _time.GetTimestamp() + ToTimestampTicks(_options.ReopenInterval);
+        SetMode(QueueWriterMode.Spooling);
+    }
+
+    // Under _gate, in Spooling mode: is a PM reading the FIFO again?
+    private bool TryOpenFifo()
+    {
+        _nextFifoAttempt = _time.GetTimestamp() + ToTimestampTicks(_options.ReopenInterval);
+        if (!PosixFile.TryOpenWriteOnlyNonBlocking(_paths.Fifo, out var fd, out var errno))
+        {
+            if (errno != Errno.ENXIO && errno != Errno.ENOENT)
+            {
+                Report(QueueWriteFailureReason.FifoUnusable, errno, $"queue writer: cannot open {_paths.Fifo}: {ErrorText(errno)}; spooling");
+            }
+
+            return false;
+        }
+
+        var handle = new DescriptorHandle(fd);
+        if (PosixFile.StatDescriptor(fd).Kind != FileKind.Fifo)
+        {
+            handle.Dispose();
+            Report(QueueWriteFailureReason.FifoUnusable, 0, $"queue writer: {_paths.Fifo} is not a FIFO; spooling");
+            return false;
+        }
+
+        // The new descriptor keeps the pipe (and anything left unread in it) alive now.
+        _orphan?.Dispose();
+        _orphan = null;
+        _candidate = handle;
+        SetMode(QueueWriterMode.Draining);
+        return true;
+    }
+
+    // Under _gate. In Draining mode (switchToFifoIfTaken), finding that the reader has taken the spool file our
+    // earlier records went to switches to the FIFO instead of appending, and returns null: the caller writes there.
+    private QueueWriteResult? AppendToSpool(ReadOnlySpan<byte> bytes, bool switchToFifoIfTaken)
+    {
+        if (switchToFifoIfTaken && _spool is null)
+        {
+            SwitchToFifo();
+            return null;
+        }
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (_spool is null)
+            {
+                if (!PosixFile.TryOpenAppendExisting(_paths.Spool, out var fd, out var errno))
+                {
+                    return Drop(QueueWriteFailureReason.SpoolUnavailable, errno,
+                        $"queue writer: no PM reads {_paths.Fifo} and the spool {_paths.Spool} cannot be opened: {ErrorText(errno)}; record dropped");
+                }
+
+                _spool = new DescriptorHandle(fd);
+            }
+
+            var spoolFd = _spool.Fd;
+            if (!LockSlot(spoolFd))
+            {
+                return Drop(QueueWriteFailureReason.SpoolLockTimeout, 0,
+                    $"queue writer: the reader's lock on {_paths.Spool} stayed taken for {_options.SpoolLockWait.TotalMilliseconds} ms; record dropped");
+            }
+
+            FileStatus mine;
+            try
+            {
+                mine = PosixFile.StatDescriptor(spoolFd);
+                if (!SpoolProtocol.IsSealed(mine))
+                {
+                    return Append(spoolFd, mine, bytes);
+                }
+            }
+            finally
+            {
+                FileLock.UnlockRange(spoolFd, _slot, 1);
+            }
+
+            // Sealed: the reader swapped this file out, so everything we appended to it is taken.
+            _spool.Dispose();
+            _spool = null;
+            if (switchToFifoIfTaken)
+            {
+                SwitchToFifo();
+                return null;
+            }
+        }
+
+        return Drop(QueueWriteFailureReason.SpoolUnavailable, 0,
+            $"queue writer: {_paths.Spool} kept being sealed while appending; record dropped");
+    }
+
+    private QueueWriteResult Append(int spoolFd, in FileStatus status, ReadOnlySpan<byte> bytes)
+    {
+        // The size is read without excluding other writers, so the limit may be overshot by a few records.
+        if (status.Size + bytes.Length > _options.MaxSpoolBytes)
+        {
+            return Drop(QueueWriteFailureReason.SpoolFull, 0,
+                $"queue writer: {_paths.Spool} holds {status.Size} bytes, the limit is {_options.MaxSpoolBytes}; record dropped");
+        }
+
+        var n = PosixFile.WriteOnceReturningErrno(spoolFd, bytes);
+        if (n == bytes.Length)
+        {
+            Interlocked.Increment(ref _spooled);
+            if (_mode == QueueWriterMode.Fifo)
+            {
+                // Invariant: after spooling, nothing goes to the FIFO until the reader has taken the spool.
+                _candidate = _fifo;
+                _fifo = null;
+                SetMode(QueueWriterMode.Draining);
+            }
+
+            return QueueWriteResult.Spooled;
+        }
+
+        // A short append (disk full) leaves a torn record, which the reader skips as garbage; it cannot be cut
+        // off again because other writers may have appended behind it.
+        return Drop(QueueWriteFailureReason.SpoolWriteFailed, n < 0 ? -n : 0,
+            $"queue writer: appending to {_paths.Spool} failed: {(n < 0 ? ErrorText(-n) : "short write")}; record dropped");
+    }
+
+    private void SwitchToFifo()
+    {
+        _fifo = _candidate;
+        _candidate = null;
+        SetMode(QueueWriterMode.Fifo);
+    }
+
+    private bool LockSlot(int fd)
+    {
+        var start = _time.GetTimestamp();
+        var spin = default(SpinWait);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (FileLock.TryLockRangeExclusiveNoWait(fd, _slot, 1))
+            {
+                return true;
+            }
+
+            if (attempt >= MaxLockAttempts || _time.GetElapsedTime(start) >= _options.SpoolLockWait)
+            {
+                return false;
+            }
+
+            // The reader holds its whole-file lock for a link, a rename and a chmod: yield rather than sleep.
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    // One record to the FIFO; on a full pipe, waits for room (poll) at most PipeFullWait in all.
+    private FifoOutcome WriteToFifo(DescriptorHandle fifo, ReadOnlySpan<byte> bytes, out int errno)
+    {
+        errno = 0;
+        var added = false;
+        try
+        {
+            fifo.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Another thread retired this descriptor after we read it; the slow path sees the current state.
+            return FifoOutcome.NotTried;
+        }
+
+        try
+        {
+            var fd = fifo.Fd;
+            var start = _time.GetTimestamp();
+            for (var polls = 0; ; polls++)
+            {
+                var n = PosixFile.WriteOnceReturningErrno(fd, bytes);
+                if (n == bytes.Length)
+                {
+                    return FifoOutcome.Sent;
+                }
+
+                if (n >= 0)
+                {
+                    // Cannot happen on a pipe for writes <= PIPE_BUF; the reader skips the fragment as garbage.
+                    errno = 0;
+                    return FifoOutcome.Failed;
+                }
+
+                errno = -n;
+                if (errno == Errno.EPIPE)
+                {
+                    return FifoOutcome.ReaderGone;
+                }
+
+                if (errno != Errno.EAGAIN)
+                {
+                    return FifoOutcome.Failed;
+                }
+
+                var left = _options.PipeFullWait - _time.GetElapsedTime(start);
+                if (left <= TimeSpan.Zero || polls >= MaxPipeFullPolls
+                    || !Fifo.WaitWritable(fd, (int)Math.Ceiling(left.TotalMilliseconds)))
+                {
+                    return FifoOutcome.PipeFull;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                fifo.DangerousRelease();
+            }
+        }
+    }
+
+    private QueueWriteResult Drop(QueueWriteFailureReason reason, int errno, string message)
+    {
+        Interlocked.Increment(ref _dropped);
+        Report(reason, errno, message);
+        return QueueWriteResult.Dropped;
+    }
+
+    private void Report(QueueWriteFailureReason reason, int errno, string message) =>
+        _options.Failed?.Invoke(new QueueWriteFailure(reason, errno, message));
+
+    private void SetMode(QueueWriterMode mode)
+    {
+        if (_mode != mode)
+        {
+            _mode = mode;
+            _options.ModeChanged?.Invoke(mode);
+        }
+    }
+
+    private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private static string ErrorText(int errno) => errno == 0 ? "unknown error" : PosixFile.ErrorText(errno);
+
+    private enum FifoOutcome
+    {
+        NotTried,
+        Sent,
+        PipeFull,
+        ReaderGone,
+        Failed,
+    }
+}

@@ -110,6 +110,40 @@ public class QueueProcessTests : IDisposable
         second.Counters.RecordsReplayed.Should().BeGreaterThan(0);
     }
 
+    [RootFact(Timeout = 120_000)]
+    public async Task WriterOutsideTheAllowedUsers_CannotWrite_AndIsToldWhy()
+    {
+        await using var reader = QueueReader.Start(_ipc.Path);
+        var collector = new RecordCollector(reader);
+        await using var writers = new WriterProcesses();
+
+        var nobody = writers.Start(_ipc.Path, 1, threads: 1, mode: "--count 10", runAsUser: Nobody);
+
+        await writers.WaitAllDoneAsync(Timeout, expectDrops: true);
+        var done = nobody.Lines.Single(l => l.StartsWith("done ", StringComparison.Ordinal));
+        nobody.Field(done, "dropped").Should().Be(10);
+        nobody.Lines.Should().Contain(l => l.Contains("Permission denied", StringComparison.Ordinal));
+        await reader.StopAsync();
+        await collector.Completion;
+        collector.Count.Should().Be(0);
+    }
+
+    [RootFact(Timeout = 120_000)]
+    public async Task WriterInTheConfiguredGroup_CanWrite()
+    {
+        await using var reader = QueueReader.Start(_ipc.Path, new QueueReaderOptions { Access = QueueAccess.Group(Nobody) });
+        var collector = new RecordCollector(reader);
+        await using var writers = new WriterProcesses();
+
+        writers.Start(_ipc.Path, 1, threads: 1, mode: "--count 10", runAsUser: Nobody);
+
+        var written = await writers.WaitAllDoneAsync(Timeout);
+        await collector.WaitForCountAsync(10, Timeout);
+        SequenceLedger.ShouldBeExactlyOnceInOrder(collector.Snapshot(), written);
+    }
+
+    private const uint Nobody = 65534;
+
     // The spool has no event to await; its size is what the writers' progress looks like from outside.
     private static async Task GrowsAsync(string path, long bytes)
     {

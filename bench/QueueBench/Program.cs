@@ -19,6 +19,8 @@ public static class Program
 {
     private const string AppPath = "/srv/bench app*/\u00fcml\u00e4ut/index.fcgi";
 
+    private static int PipeFullWaitMs;
+
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "write")
@@ -30,7 +32,8 @@ public static class Program
         var records = Option(args, "--records", 500_000);
         var threads = Option(args, "--threads", 1);
         var runs = Option(args, "--runs", 3);
-        Console.WriteLine($"queuebench: {writers} writer processes x {threads} thread(s) x {records / threads * threads} records, {Environment.ProcessorCount} cpus");
+        PipeFullWaitMs = Option(args, "--pipe-full-wait-ms", (int)new QueueWriterOptions().PipeFullWait.TotalMilliseconds);
+        Console.WriteLine($"queuebench: {writers} writer processes x {threads} thread(s) x {records / threads * threads} records, PipeFullWait {PipeFullWaitMs} ms, {Environment.ProcessorCount} cpus");
         var failed = false;
         for (var run = 1; run <= runs; run++)
         {
@@ -91,7 +94,7 @@ public static class Program
                     RedirectStandardOutput = true,
                     UseShellExecute = false,
                 };
-                foreach (var a in self.Skip(1).Concat(["write", "--ipc", dir, "--id", w.ToString(CultureInfo.InvariantCulture),
+                foreach (var a in self.Skip(1).Concat(["write", "--ipc", dir, "--pipe-full-wait-ms", PipeFullWaitMs.ToString(CultureInfo.InvariantCulture), "--id", w.ToString(CultureInfo.InvariantCulture),
                              "--records", perThread.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)]))
                 {
                     psi.ArgumentList.Add(a);
@@ -145,7 +148,7 @@ public static class Program
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"run {run}: {received} of {expected} records in {elapsed.TotalSeconds:F3} s = {received / elapsed.TotalSeconds:N0} records/s consumed; " +
                 $"lost {lost}, out of order {disorder}, foreign {foreign}; writers sent {sent} spooled {spooled} dropped {dropped}; " +
-                $"reader replays {c.SpoolReplays}, skipped bytes {c.SkippedBytes}; cpu: reader process {readerCpu.TotalSeconds:F2} s, writers {writerCpuMs / 1000.0:F2} s{(finished ? "" : " (TIMED OUT)")}"));
+                $"reader replays {c.SpoolReplays} (lock busy {c.SpoolLockBusy}), skipped bytes {c.SkippedBytes}; cpu: reader process {readerCpu.TotalSeconds:F2} s, writers {writerCpuMs / 1000.0:F2} s{(finished ? "" : " (TIMED OUT)")}"));
             return finished && lost == 0 && disorder == 0 && foreign == 0 && dropped == 0;
         }
         finally
@@ -173,6 +176,7 @@ public static class Program
         var threads = Option(args, "--threads", 1);
         using var writer = QueueWriter.Open(ipc, new QueueWriterOptions
         {
+            PipeFullWait = TimeSpan.FromMilliseconds(Option(args, "--pipe-full-wait-ms", 10)),
             Failed = f => Console.Error.WriteLine($"writer {id}: {f.Message}"),
         });
         Console.WriteLine("ready");

@@ -36,6 +36,25 @@ public static unsafe class FileLock
         return true;
     }
 
+    /// <summary>
+    /// F_OFD_GETLK with F_WRLCK over [start, start + length): true if another open file holds a lock that
+    /// overlaps it (a write lock there would fail). Locks held through this descriptor do not count.
+    /// </summary>
+    public static bool IsRangeLockedByOther(int fd, long start, long length)
+    {
+        var lk = new Libc.flock_struct { l_type = Libc.F_WRLCK, l_whence = 0, l_start = start, l_len = length, l_pid = 0 };
+        while (Libc.fcntl_flock(fd, Libc.F_OFD_GETLK, &lk) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EINTR)
+            {
+                throw new PosixException("fcntl(F_OFD_GETLK)", errno, $"fd {fd}");
+            }
+        }
+
+        return lk.l_type != Libc.F_UNLCK;
+    }
+
     /// <summary>F_OFD_SETLK with F_UNLCK over the whole file.</summary>
     public static void Unlock(int fd) => UnlockRange(fd, 0, 0);
 

@@ -20,12 +20,11 @@ namespace Pm.Protocol.Queue;
 /// records atomically, so the rest of a record cannot be on its way.
 /// </para>
 /// <para>
-/// Replay: under the spool lock the reader links the spool to <c>queue.spool.replay</c>, renames a fresh empty
-/// file over <c>queue.spool</c>, and notes how many bytes the pipe holds (FIONREAD); then it unlocks. Writers
-/// that take the lock afterwards find the name points elsewhere. The reader delivers those pipe bytes first
-/// (written before the swap), then the old spool, and only then reads the FIFO again; that, together with the
-/// writers' Draining mode, keeps every writer's records in order. The replay file is unlinked once delivered;
-/// a PM that dies mid-replay finds it at the next start and replays it again (at-least-once in that case only).
+/// Replay (SpoolProtocol): the reader renames a fresh file over the spool, seals the old one under its lock,
+/// notes how many bytes the pipe holds (FIONREAD), and delivers those pipe bytes first (written before the
+/// seal), then the old spool, and only then reads the FIFO again; that, together with the writers' Draining
+/// mode, keeps every writer's records in order. The replay file is unlinked once delivered; a PM that dies
+/// mid-replay finds it at the next start and replays it again (at-least-once in that case only).
 /// </para>
 /// </summary>
 public sealed class QueueReader : IAsyncDisposable, IDisposable
@@ -50,6 +49,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     private readonly int _fifoWrite;
     private int _spoolFd;
     private int _spoolWatch = -1;
+    private int _retiring = -1;      // the previous spool, renamed away but not yet sealed and delivered
     private int _buffered;
     private volatile bool _stopping;
     private int _released;
@@ -220,6 +220,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
             FileDescriptor.Close(_fifoRead);
             FileDescriptor.Close(_fifoWrite);
             FileDescriptor.Close(_spoolFd);
+            FileDescriptor.Close(_retiring);
             _channel.Writer.TryComplete(failure);
             if (failure is null)
             {
@@ -342,7 +343,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         return true;
     }
 
-    // A replay file left by a PM that died while replaying: deliver it before anything else.
+    // A replay file left by a PM that died while replaying: it is retired (sealed, delivered) before anything else.
     private void ReplayLeftover()
     {
         if (QueueFileSetup.OpenLeftoverReplay(_paths, _options.Access) is not { } fd)
@@ -350,113 +351,53 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
             return;
         }
 
-        try
+        // Died between link and rename: both names are the same file, which the normal replay will take.
+        if (PosixFile.StatDescriptor(fd).IsSameFileAs(PosixFile.StatDescriptor(_spoolFd)))
         {
-            // Died between link and rename: both names are the same file, which the normal replay will take.
-            if (PosixFile.StatDescriptor(fd).IsSameFileAs(PosixFile.StatDescriptor(_spoolFd)))
-            {
-                PosixFile.Unlink(_paths.SpoolReplay);
-                return;
-            }
-
-            // Died before sealing it: writers with old descriptors may still append. Seal it first, under the
-            // lock, so nothing lands in it after it has been read.
-            Span<ulong> none = stackalloc ulong[1];
-            while (!FileLock.TryLockExclusiveNoWait(fd))
-            {
-                Interlocked.Increment(ref _lockBusy);
-                if (_stopping)
-                {
-                    return;
-                }
-
-                _epoll.Wait(none, (int)Math.Ceiling(_options.LockRetryInterval.TotalMilliseconds));
-            }
-
-            try
-            {
-                PosixFile.ChangeModeOfDescriptor(fd, SpoolProtocol.SealedMode);
-            }
-            finally
-            {
-                FileLock.Unlock(fd);
-            }
-
-            ReplayFile(fd);
             PosixFile.Unlink(_paths.SpoolReplay);
-            Interlocked.Increment(ref _spoolReplays);
-        }
-        finally
-        {
             FileDescriptor.Close(fd);
+            return;
         }
+
+        _retiring = fd;
     }
 
-    // Swaps out and delivers the spool if it holds anything (SpoolProtocol). False when a writer held its slot
-    // lock at that moment: retry soon.
+    // Replays the spool if it holds anything (SpoolProtocol). False when a writer held its slot on the retiring
+    // file longer than LockRetryInterval: the loop retries soon, the FIFO is read meanwhile, nobody waits.
     private bool TryReplaySpool()
     {
-        if (PosixFile.StatDescriptor(_spoolFd).Size == 0)
+        // Twice at most: a leftover or pending file, then the current spool; more spooled meanwhile rings inotify.
+        for (var round = 0; round < 2; round++)
         {
-            return true;
-        }
-
-        var next = QueueFileSetup.CreateNextSpool(_paths, _options.Access);
-        var nextWatch = -1;
-        int backlog;
-        try
-        {
-            nextWatch = _inotify?.WatchModify(_paths.SpoolNext) ?? -1;
-            if (!FileLock.TryLockExclusiveNoWait(_spoolFd))
+            if (_retiring >= 0 && !TryRetire())
             {
-                Interlocked.Increment(ref _lockBusy);
-                Abort();
                 return false;
             }
 
-            try
+            if (PosixFile.StatDescriptor(_spoolFd).Size == 0)
             {
-                PosixFile.HardLink(_paths.Spool, _paths.SpoolReplay);
-                PosixFile.Rename(_paths.SpoolNext, _paths.Spool);
-                PosixFile.ChangeModeOfDescriptor(_spoolFd, SpoolProtocol.SealedMode);
-                backlog = Fifo.BytesAvailable(_fifoRead);
+                return true;
             }
-            finally
-            {
-                FileLock.Unlock(_spoolFd);
-            }
-        }
-        catch
-        {
-            Abort();
-            throw;
+
+            SwapSpool();
         }
 
-        var old = _spoolFd;
-        _spoolFd = next;
-        if (_inotify is not null)
-        {
-            _inotify.RemoveWatch(_spoolWatch);
-            _spoolWatch = nextWatch;
-        }
+        return _retiring < 0 || TryRetire();
+    }
 
+    // Gives queue.spool a fresh file. No lock is needed: only the reader renames, and writers that still hold
+    // the old file either finish their append there before the seal or find it replaced and move on.
+    private void SwapSpool()
+    {
+        var next = QueueFileSetup.CreateNextSpool(_paths, _options.Access);
+        var nextWatch = -1;
         try
         {
-            // FIFO bytes that were in the pipe at the swap were written before the records now in the old spool
-            // by any writer that spooled after them; deliver them first.
-            ReadFifo(backlog, untilEmpty: false);
-            ReplayFile(old);
-            PosixFile.Unlink(_paths.SpoolReplay);
-            Interlocked.Increment(ref _spoolReplays);
+            nextWatch = _inotify?.WatchModify(_paths.SpoolNext) ?? -1;
+            PosixFile.HardLink(_paths.Spool, _paths.SpoolReplay);
+            PosixFile.Rename(_paths.SpoolNext, _paths.Spool);
         }
-        finally
-        {
-            FileDescriptor.Close(old);
-        }
-
-        return true;
-
-        void Abort()
+        catch
         {
             if (nextWatch >= 0)
             {
@@ -465,7 +406,84 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
             FileDescriptor.Close(next);
             PosixFile.Unlink(_paths.SpoolNext);
+            throw;
         }
+
+        _retiring = _spoolFd;
+        _spoolFd = next;
+        if (_inotify is not null)
+        {
+            _inotify.RemoveWatch(_spoolWatch);
+            _spoolWatch = nextWatch;
+        }
+    }
+
+    // Seals the retiring file under its whole-file lock, then delivers the FIFO bytes that were in the pipe at
+    // that moment (written before anything a writer appended to the file and then saw sealed), then the file.
+    private bool TryRetire()
+    {
+        var fd = _retiring;
+        if (!TryLockForRetire(fd))
+        {
+            Interlocked.Increment(ref _lockBusy);
+            return false;
+        }
+
+        int backlog;
+        try
+        {
+            PosixFile.ChangeModeOfDescriptor(fd, SpoolProtocol.SealedMode);
+            backlog = Fifo.BytesAvailable(_fifoRead);
+        }
+        finally
+        {
+            FileLock.Unlock(fd);
+        }
+
+        _retiring = -1;
+        try
+        {
+            ReadFifo(backlog, untilEmpty: false);
+            ReplayFile(fd);
+            PosixFile.Unlink(_paths.SpoolReplay);
+            Interlocked.Increment(ref _spoolReplays);
+        }
+        finally
+        {
+            FileDescriptor.Close(fd);
+        }
+
+        return true;
+    }
+
+    // Gate first, then the whole file (SpoolProtocol). Writers inside their slot finish within microseconds; one
+    // that does not (stopped, or hostile) makes this give up after LockRetryInterval and try again later.
+    private bool TryLockForRetire(int fd)
+    {
+        if (!FileLock.TryLockRangeExclusiveNoWait(fd, SpoolProtocol.Gate, 1))
+        {
+            return false;
+        }
+
+        var start = _time.GetTimestamp();
+        var spin = default(SpinWait);
+        for (var attempt = 0; attempt < 100_000; attempt++)
+        {
+            if (FileLock.TryLockExclusiveNoWait(fd))
+            {
+                return true;
+            }
+
+            if (_time.GetElapsedTime(start) >= _options.LockRetryInterval)
+            {
+                break;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        FileLock.Unlock(fd);
+        return false;
     }
 
     private void ReplayFile(int fd)

@@ -19,6 +19,7 @@ namespace Pm.Protocol.Queue;
 public sealed class QueueRecordDecoder
 {
     private readonly PathCache _paths = new();
+    private byte[]? _copy;
     private QueueSkip? _pending;
 
     public QueueRecordDecoder(QueueSource source, Action<QueueSkip>? skipped = null)
@@ -57,21 +58,21 @@ public sealed class QueueRecordDecoder
     /// </summary>
     public bool TryDecode(ref ReadOnlySequence<byte> buffer, bool isFinal, out QueueRecord record)
     {
-        Span<byte> copy = stackalloc byte[QueueRecordCodec.MaxRecordBytes];
         while (!buffer.IsEmpty)
         {
             // Work on a window of at most one maximal record. It is the first segment itself when that is long
             // enough (the common case); a record split across segments is copied, at most 4 KiB.
             var windowLength = (int)Math.Min(buffer.Length, QueueRecordCodec.MaxRecordBytes);
-            scoped ReadOnlySpan<byte> window;
+            ReadOnlySpan<byte> window;
             if (buffer.FirstSpan.Length >= windowLength)
             {
                 window = buffer.FirstSpan[..windowLength];
             }
             else
             {
-                buffer.Slice(0, windowLength).CopyTo(copy);
-                window = copy[..windowLength];
+                _copy ??= new byte[QueueRecordCodec.MaxRecordBytes];
+                buffer.Slice(0, windowLength).CopyTo(_copy);
+                window = _copy.AsSpan(0, windowLength);
             }
 
             var step = Examine(window, isFinal, out record);

@@ -11,17 +11,16 @@ namespace Pm.Protocol.Queue;
 /// starts; and the PM sees each writer's records in the order they were written.
 /// </para>
 /// <para>
-/// Scheme: each record is encoded on the stack and sent with one non-blocking write(2) to the FIFO, which
+/// Scheme: each record is encoded into a per-thread buffer and sent with one non-blocking write(2) to the FIFO, which
 /// is atomic because a record is at most PIPE_BUF bytes. That hot path takes no lock. When the FIFO cannot
 /// take the record (ENXIO/ENOENT at open: no PM; EPIPE: the PM went away; EAGAIN for longer than
 /// <see cref="QueueWriterOptions.PipeFullWait"/>: the PM is slow) the record is appended to the spool file
 /// (see <see cref="SpoolProtocol"/>). The spool is never created here: the PM owns it and sets its modes.
 /// </para>
 /// <para>
-/// Ordering: once a writer has spooled, it keeps spooling (<see cref="QueueWriterMode.Draining"/>) until the
-/// reader has taken the spool file its records are in (the reader swaps in a fresh file under the same lock
-/// and delivers the old one, and the FIFO bytes that preceded the swap, before it reads the FIFO again); only
-/// then does it go back to the FIFO. After EPIPE the old FIFO descriptor is kept open: records the PM accepted
+/// Ordering: once a writer has spooled, it keeps spooling (<see cref="QueueWriterMode.Draining"/>) until it
+/// finds the file of its latest append sealed by the reader (which delivers that file, and the FIFO bytes that
+/// preceded the seal, before it reads the FIFO again); only then does it go back to the FIFO. After EPIPE the old FIFO descriptor is kept open: records the PM accepted
 /// into the pipe but never read stay in the pipe for the next PM instead of vanishing with the last writer.
 /// </para>
 /// </summary>
@@ -30,6 +29,9 @@ public sealed class QueueWriter : IDisposable
     // Bounds on retry loops that must end even when the injected clock does not move (a FakeTimeProvider).
     private const int MaxPipeFullPolls = 64;
     private const int MaxLockAttempts = 1_000_000;
+
+    [ThreadStatic]
+    private static byte[]? t_buffer;
 
     private readonly QueuePaths _paths;
     private readonly QueueWriterOptions _options;
@@ -44,7 +46,10 @@ public sealed class QueueWriter : IDisposable
     // Guarded by _gate.
     private DescriptorHandle? _candidate;
     private DescriptorHandle? _orphan;
-    private DescriptorHandle? _spool;
+    private DescriptorHandle? _spool;   // the spool file our latest record went to
+
+    // Records were spooled that the reader has not been seen to take (no seal observed on _spool since).
+    private bool _unconfirmed;
     private long _nextFifoAttempt;
     private bool _disposed;
 
@@ -82,8 +87,9 @@ public sealed class QueueWriter : IDisposable
     /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
     public QueueWriteResult Write(in QueueRecord record)
     {
-        Span<byte> buffer = stackalloc byte[QueueRecordCodec.MaxRecordBytes];
-        var bytes = buffer[..QueueRecordCodec.Encode(record, buffer)];
+        // One buffer per thread: a 4 KiB stackalloc would be zeroed on every call.
+        var buffer = t_buffer ??= new byte[QueueRecordCodec.MaxRecordBytes];
+        ReadOnlySpan<byte> bytes = buffer.AsSpan(0, QueueRecordCodec.Encode(record, buffer));
 
         var fifo = _fifo;
         var outcome = FifoOutcome.NotTried;
@@ -240,18 +246,18 @@ public sealed class QueueWriter : IDisposable
         return true;
     }
 
-    // Under _gate. In Draining mode (switchToFifoIfTaken), finding that the reader has taken the spool file our
-    // earlier records went to switches to the FIFO instead of appending, and returns null: the caller writes there.
+    // Under _gate. In Draining mode (switchToFifoIfTaken), finding that the reader has taken every record we
+    // spooled switches to the FIFO instead of appending, and returns null: the caller writes there.
     private QueueWriteResult? AppendToSpool(ReadOnlySpan<byte> bytes, bool switchToFifoIfTaken)
     {
-        if (switchToFifoIfTaken && _spool is null)
+        for (var attempt = 0; attempt < 4; attempt++)
         {
-            SwitchToFifo();
-            return null;
-        }
+            if (switchToFifoIfTaken && !_unconfirmed)
+            {
+                SwitchToFifo();
+                return null;
+            }
 
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
             if (_spool is null)
             {
                 if (!PosixFile.TryOpenAppendExisting(_paths.Spool, out var fd, out var errno))
@@ -264,16 +270,22 @@ public sealed class QueueWriter : IDisposable
             }
 
             var spoolFd = _spool.Fd;
-            if (!LockSlot(spoolFd))
+            switch (EnterSlot(spoolFd))
             {
-                return Drop(QueueWriteFailureReason.SpoolLockTimeout, 0,
-                    $"queue writer: the reader's lock on {_paths.Spool} stayed taken for {_options.SpoolLockWait.TotalMilliseconds} ms; record dropped");
+                case SlotEntry.TimedOut:
+                    return Drop(QueueWriteFailureReason.SpoolLockTimeout, 0,
+                        $"queue writer: could not lock {_paths.Spool} within {_options.SpoolLockWait.TotalMilliseconds} ms; record dropped");
+
+                case SlotEntry.Replaced:
+                    // The reader is taking this file out of service and a fresh one already has the name. What we
+                    // appended here will be delivered, but is not yet (no seal): keep spooling, into the new file.
+                    RetireSpool();
+                    continue;
             }
 
-            FileStatus mine;
             try
             {
-                mine = PosixFile.StatDescriptor(spoolFd);
+                var mine = PosixFile.StatDescriptor(spoolFd);
                 if (!SpoolProtocol.IsSealed(mine))
                 {
                     return Append(spoolFd, mine, bytes);
@@ -284,19 +296,60 @@ public sealed class QueueWriter : IDisposable
                 FileLock.UnlockRange(spoolFd, _slot, 1);
             }
 
-            // Sealed: the reader swapped this file out, so everything we appended to it is taken.
-            _spool.Dispose();
-            _spool = null;
-            if (switchToFifoIfTaken)
-            {
-                SwitchToFifo();
-                return null;
-            }
+            // Sealed: the file our latest records went to is in the reader's hands, and so is every earlier one.
+            _unconfirmed = false;
+            RetireSpool();
         }
 
         return Drop(QueueWriteFailureReason.SpoolUnavailable, 0,
-            $"queue writer: {_paths.Spool} kept being sealed while appending; record dropped");
+            $"queue writer: {_paths.Spool} kept being replaced while appending; record dropped");
     }
+
+    private void RetireSpool()
+    {
+        _spool!.Dispose();
+        _spool = null;
+    }
+
+    // Takes this writer's slot lock on the spool while the reader's gate is open (SpoolProtocol). A closed gate,
+    // or a slot blocked by the reader's whole-file lock, means the reader is retiring the file; since it renames
+    // a fresh file into place before it closes the gate, the writer can move on instead of waiting.
+    private SlotEntry EnterSlot(int fd)
+    {
+        var start = _time.GetTimestamp();
+        var spin = default(SpinWait);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (FileLock.TryLockRangeExclusiveNoWait(fd, _slot, 1))
+            {
+                if (!FileLock.IsRangeLockedByOther(fd, SpoolProtocol.Gate, 1))
+                {
+                    return SlotEntry.Entered;
+                }
+
+                FileLock.UnlockRange(fd, _slot, 1);
+                if (IsReplaced(fd))
+                {
+                    return SlotEntry.Replaced;
+                }
+            }
+            else if (attempt % 16 == 15 && IsReplaced(fd))
+            {
+                return SlotEntry.Replaced;
+            }
+
+            if (attempt >= MaxLockAttempts || _time.GetElapsedTime(start) >= _options.SpoolLockWait)
+            {
+                return SlotEntry.TimedOut;
+            }
+
+            // Holders keep these locks for one append or one chmod: yield rather than sleep.
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private bool IsReplaced(int fd) =>
+        PosixFile.StatPathNoFollow(_paths.Spool) is not { } current || !current.IsSameFileAs(PosixFile.StatDescriptor(fd));
 
     private QueueWriteResult Append(int spoolFd, in FileStatus status, ReadOnlySpan<byte> bytes)
     {
@@ -311,6 +364,7 @@ public sealed class QueueWriter : IDisposable
         if (n == bytes.Length)
         {
             Interlocked.Increment(ref _spooled);
+            _unconfirmed = true;
             if (_mode == QueueWriterMode.Fifo)
             {
                 // Invariant: after spooling, nothing goes to the FIFO until the reader has taken the spool.
@@ -333,27 +387,6 @@ public sealed class QueueWriter : IDisposable
         _fifo = _candidate;
         _candidate = null;
         SetMode(QueueWriterMode.Fifo);
-    }
-
-    private bool LockSlot(int fd)
-    {
-        var start = _time.GetTimestamp();
-        var spin = default(SpinWait);
-        for (var attempt = 0; ; attempt++)
-        {
-            if (FileLock.TryLockRangeExclusiveNoWait(fd, _slot, 1))
-            {
-                return true;
-            }
-
-            if (attempt >= MaxLockAttempts || _time.GetElapsedTime(start) >= _options.SpoolLockWait)
-            {
-                return false;
-            }
-
-            // The reader holds its whole-file lock for a link, a rename and a chmod: yield rather than sleep.
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
     }
 
     // One record to the FIFO; on a full pipe, waits for room (poll) at most PipeFullWait in all.
@@ -440,6 +473,13 @@ public sealed class QueueWriter : IDisposable
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private static string ErrorText(int errno) => errno == 0 ? "unknown error" : PosixFile.ErrorText(errno);
+
+    private enum SlotEntry
+    {
+        Entered,
+        Replaced,
+        TimedOut,
+    }
 
     private enum FifoOutcome
     {

@@ -73,6 +73,12 @@ public class QueueProcessTests : IDisposable
             writers.Start(_ipc.Path, id, threads: 1, mode: "--until-stop", rate: 2000);
         }
 
+        // Every writer must be writing to the FIFO before the PM stops (a writer starts out spooling, silently).
+        foreach (var c in writers.Children)
+        {
+            await c.WaitForLineAsync(l => l == "mode Fifo", Timeout);
+        }
+
         await firstCollector.WaitForCountAsync(2000, Timeout);
 
         // The PM stops: every writer notices (EPIPE) and spools while no reader runs.

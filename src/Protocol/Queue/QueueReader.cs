@@ -32,6 +32,9 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     private const ulong FifoToken = 1;
     private const ulong InotifyToken = 2;
 
+    // How long the reader yields, gate closed, for writers already inside their slot to finish their append.
+    private static readonly TimeSpan RetireSpin = TimeSpan.FromMilliseconds(1);
+
     private readonly QueuePaths _paths;
     private readonly QueueReaderOptions _options;
     private readonly TimeProvider _time;
@@ -236,26 +239,43 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     private void Loop()
     {
         ReplayLeftover();
-        var replayPending = !TryReplaySpool();
-        var nextCheck = _time.GetTimestamp() + Ticks(_options.SpoolCheckInterval);
+        var dirty = true;
+        var nextCheck = 0L;
+        var retryAt = 0L;
+        var backoff = _options.LockRetryInterval;
         Span<ulong> ready = stackalloc ulong[4];
         while (!_stopping)
         {
-            ReadFifo(_options.FifoBytesPerRound, untilEmpty: true);
-
-            if (replayPending || _time.GetTimestamp() >= nextCheck)
+            // The spool first (at start: what was written while no PM read comes before the FIFO), then the FIFO.
+            // A retire that found a writer inside its slot is retried with backoff, not on every inotify ring:
+            // a stuck or hostile writer must not make the reader spin.
+            var now = _time.GetTimestamp();
+            if (_retiring >= 0 ? now >= retryAt : dirty || now >= nextCheck)
             {
-                replayPending = !TryReplaySpool();
-                nextCheck = _time.GetTimestamp() + Ticks(_options.SpoolCheckInterval);
+                dirty = false;
+                nextCheck = now + Ticks(_options.SpoolCheckInterval);
+                if (TryReplaySpool())
+                {
+                    backoff = _options.LockRetryInterval;
+                }
+                else
+                {
+                    retryAt = now + Ticks(backoff);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.SpoolCheckInterval.Ticks));
+                }
             }
 
-            var timeout = replayPending ? _options.LockRetryInterval : _options.SpoolCheckInterval;
-            var n = _epoll.Wait(ready, Math.Max(1, (int)Math.Ceiling(timeout.TotalMilliseconds)));
+            ReadFifo(_options.FifoBytesPerRound, untilEmpty: true);
+
+            var wait = _retiring >= 0
+                ? _time.GetElapsedTime(_time.GetTimestamp(), retryAt)
+                : _options.SpoolCheckInterval;
+            var n = _epoll.Wait(ready, Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds)));
             for (var i = 0; i < n; i++)
             {
                 if (ready[i] == InotifyToken && _inotify!.Drain())
                 {
-                    replayPending = true;
+                    dirty = true;
                 }
             }
         }
@@ -362,8 +382,8 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         _retiring = fd;
     }
 
-    // Replays the spool if it holds anything (SpoolProtocol). False when a writer held its slot on the retiring
-    // file longer than LockRetryInterval: the loop retries soon, the FIFO is read meanwhile, nobody waits.
+    // Replays the spool if it holds anything (SpoolProtocol). False when a writer sat in its slot on the retiring
+    // file: the loop retries later, the FIFO is read meanwhile, nobody waits.
     private bool TryReplaySpool()
     {
         // Twice at most: a leftover or pending file, then the current spool; more spooled meanwhile rings inotify.
@@ -393,7 +413,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         var nextWatch = -1;
         try
         {
-            nextWatch = _inotify?.WatchModify(_paths.SpoolNext) ?? -1;
+            nextWatch = TryWatch(_paths.SpoolNext);
             PosixFile.HardLink(_paths.Spool, _paths.SpoolReplay);
             PosixFile.Rename(_paths.SpoolNext, _paths.Spool);
         }
@@ -411,10 +431,24 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
         _retiring = _spoolFd;
         _spoolFd = next;
-        if (_inotify is not null)
+        if (_spoolWatch >= 0)
         {
-            _inotify.RemoveWatch(_spoolWatch);
-            _spoolWatch = nextWatch;
+            _inotify!.RemoveWatch(_spoolWatch);
+        }
+
+        _spoolWatch = nextWatch;
+    }
+
+    // inotify may run out of watches (fs.inotify.max_user_watches); the periodic check then finds spooled records.
+    private int TryWatch(string path)
+    {
+        try
+        {
+            return _inotify?.WatchModify(path) ?? -1;
+        }
+        catch (PosixException)
+        {
+            return -1;
         }
     }
 
@@ -457,7 +491,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     }
 
     // Gate first, then the whole file (SpoolProtocol). Writers inside their slot finish within microseconds; one
-    // that does not (stopped, or hostile) makes this give up after LockRetryInterval and try again later.
+    // that does not (stopped, or hostile) makes this give up after RetireSpin and try again later.
     private bool TryLockForRetire(int fd)
     {
         if (!FileLock.TryLockRangeExclusiveNoWait(fd, SpoolProtocol.Gate, 1))
@@ -467,14 +501,14 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
         var start = _time.GetTimestamp();
         var spin = default(SpinWait);
-        for (var attempt = 0; attempt < 100_000; attempt++)
+        for (var attempt = 0; attempt < 20_000; attempt++)
         {
             if (FileLock.TryLockExclusiveNoWait(fd))
             {
                 return true;
             }
 
-            if (_time.GetElapsedTime(start) >= _options.LockRetryInterval)
+            if (_time.GetElapsedTime(start) >= RetireSpin)
             {
                 break;
             }

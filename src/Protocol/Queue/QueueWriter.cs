@@ -80,6 +80,16 @@ public sealed class QueueWriter : IDisposable
         new(new QueuePaths(ipcDirectory), options ?? new QueueWriterOptions());
 
     /// <summary>
+    /// Opens, writes one record and closes: for a short-lived process such as <c>pm request start PATH</c>.
+    /// The result says where it went; failures also go to <see cref="QueueWriterOptions.Failed"/>.
+    /// </summary>
+    public static QueueWriteResult Send(string ipcDirectory, in QueueRecord record, QueueWriterOptions? options = null)
+    {
+        using var writer = Open(ipcDirectory, options);
+        return writer.Write(record);
+    }
+
+    /// <summary>
     /// Sends one record: to the FIFO, else to the spool, else drops it (reported through
     /// <see cref="QueueWriterOptions.Failed"/>). Thread-safe; waits at most about PipeFullWait + SpoolLockWait.
     /// </summary>

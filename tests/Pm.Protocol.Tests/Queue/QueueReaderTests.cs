@@ -143,6 +143,32 @@ public class QueueReaderTests : IDisposable
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task AWriterStuckInsideItsSlot_DelaysOnlyThatSpoolFile_TheFifoKeepsFlowing()
+    {
+        await using var reader = QueueReader.Start(_ipc.Path, new QueueReaderOptions { LockRetryInterval = TimeSpan.FromMilliseconds(2) });
+        var collector = new RecordCollector(reader);
+        PosixFile.TryOpenAppendExisting(_ipc.Spool, out var stuck, out _).Should().BeTrue();
+        try
+        {
+            // A writer that took its slot, appended, and then stopped (SIGSTOP, or hostile).
+            FileLock.TryLockRangeExclusiveNoWait(stuck, SpoolProtocol.WriterSlot(12345), 1).Should().BeTrue();
+            PosixFile.WriteOnceReturningErrno(stuck, QueueRecordFixtures.StartBytes).Should().Be(QueueRecordFixtures.StartBytes.Length);
+            await WaitUntil(() => reader.Counters.SpoolLockBusy >= 3);
+
+            WriteToFifo(QueueRecordFixtures.CompleteBytes);
+            await collector.WaitForCountAsync(1, Timeout);
+            collector.Snapshot().Should().Equal(QueueRecordFixtures.Complete);
+        }
+        finally
+        {
+            FileDescriptor.Close(stuck);
+        }
+
+        await collector.WaitForCountAsync(2, Timeout);
+        collector.Snapshot().Should().Equal(QueueRecordFixtures.Complete, QueueRecordFixtures.Start);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task LastWriterClosingTheFifo_IsNotEndOfFile()
     {
         await using var reader = QueueReader.Start(_ipc.Path);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Pm.Posix;
 using Pm.Protocol.Queue;
 using Pm.Protocol.Tests.Queue.Support;
 using Pm.QueueWriterTool;
@@ -173,6 +174,92 @@ public class QueueWriterTests : IDisposable
         await secondCollector.WaitForCountAsync(1, Timeout);
         SequenceLedger.ShouldBeExactlyOnceInOrder(
             firstCollector.Snapshot().Concat(secondCollector.Snapshot()), new Dictionary<(int, int), long> { [(6, 0)] = 2 });
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Write_ToASpoolTheReaderIsRetiring_MovesToTheFreshFileWithoutWaiting()
+    {
+        await QueueReader.Start(_ipc.Path).DisposeAsync();
+        using var writer = Open(options: o => new QueueWriterOptions { SpoolLockWait = TimeSpan.FromSeconds(5), Failed = o.Failed, ModeChanged = o.ModeChanged });
+        writer.Write(QueueSequence.Record(7, 0, 0, DateTimeOffset.UtcNow)).Should().Be(QueueWriteResult.Spooled);
+        var firstLength = new FileInfo(_ipc.Spool).Length;
+
+        // Do what a reader does in steps 1 and 2 of a retire, and stop there with the gate closed.
+        File.WriteAllBytes(_ipc.Path + "/fresh", []);
+        Shell.Run("chmod", "600", _ipc.Path + "/fresh");
+        Shell.Run("ln", _ipc.Spool, _ipc.SpoolReplay);
+        File.Move(_ipc.Path + "/fresh", _ipc.Spool, overwrite: true);
+        var old = PosixFile.OpenReadWriteExisting(_ipc.SpoolReplay);
+        try
+        {
+            FileLock.TryLockRangeExclusiveNoWait(old, SpoolProtocol.Gate, 1).Should().BeTrue();
+            var started = DateTime.UtcNow;
+
+            writer.Write(QueueSequence.Record(7, 0, 1, DateTimeOffset.UtcNow)).Should().Be(QueueWriteResult.Spooled);
+
+            (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(1), "the writer moves on instead of waiting up to SpoolLockWait (5 s)");
+            new FileInfo(_ipc.SpoolReplay).Length.Should().Be(firstLength, "nothing more goes into the file being retired");
+            new FileInfo(_ipc.Spool).Length.Should().Be(firstLength, "the second record went to the fresh spool");
+        }
+        finally
+        {
+            FileDescriptor.Close(old);
+        }
+
+        // A reader started now finds the half-retired file as a leftover and keeps the writer's order.
+        await using var reader = QueueReader.Start(_ipc.Path);
+        var collector = new RecordCollector(reader);
+        await collector.WaitForCountAsync(2, Timeout);
+        SequenceLedger.ShouldBeExactlyOnceInOrder(collector.Snapshot(), new Dictionary<(int, int), long> { [(7, 0)] = 2 });
+    }
+
+    [Fact]
+    public async Task Write_SpoolAtItsSizeLimit_DropsWithSpoolFull()
+    {
+        await QueueReader.Start(_ipc.Path).DisposeAsync();
+        using var writer = Open(options: o => new QueueWriterOptions { MaxSpoolBytes = 100, Failed = o.Failed });
+
+        var results = Enumerable.Range(0, 5).Select(i => writer.Write(QueueRecordFixtures.Start)).ToList();
+
+        results.Should().Equal(QueueWriteResult.Spooled, QueueWriteResult.Spooled, QueueWriteResult.Spooled, QueueWriteResult.Dropped, QueueWriteResult.Dropped);
+        new FileInfo(_ipc.Spool).Length.Should().Be(90);
+        _failures.Should().HaveCount(2).And.AllSatisfy(f => f.Reason.Should().Be(QueueWriteFailureReason.SpoolFull));
+    }
+
+    [Fact]
+    public async Task Write_SpoolLockedByAStuckProcess_GivesUpAfterSpoolLockWait()
+    {
+        await QueueReader.Start(_ipc.Path).DisposeAsync();
+        using var writer = Open(options: o => new QueueWriterOptions { SpoolLockWait = TimeSpan.FromMilliseconds(30), Failed = o.Failed });
+        var stuck = PosixFile.OpenReadWriteExisting(_ipc.Spool);
+        try
+        {
+            FileLock.TryLockExclusiveNoWait(stuck).Should().BeTrue();
+            var started = DateTime.UtcNow;
+
+            writer.Write(QueueRecordFixtures.Start).Should().Be(QueueWriteResult.Dropped);
+
+            (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(2));
+            _failures.Should().ContainSingle().Which.Reason.Should().Be(QueueWriteFailureReason.SpoolLockTimeout);
+        }
+        finally
+        {
+            FileDescriptor.Close(stuck);
+        }
+
+        writer.Write(QueueRecordFixtures.Start).Should().Be(QueueWriteResult.Spooled, "the lock is free again");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Send_OneCall_WritesOneRecord()
+    {
+        await using var reader = QueueReader.Start(_ipc.Path);
+        var collector = new RecordCollector(reader);
+
+        QueueWriter.Send(_ipc.Path, QueueRecord.Start("/srv/app one*", 33, 33, DateTimeOffset.UtcNow)).Should().Be(QueueWriteResult.Sent);
+
+        await collector.WaitForCountAsync(1, Timeout);
+        collector.Snapshot().Single().Path.Should().Be("/srv/app one*");
     }
 
     [Fact]

@@ -11,6 +11,7 @@ namespace Pm.Bench.Queue;
 /// <code>
 /// queuebench [--writers 8] [--records 500000] [--threads 1] [--runs 3]     records are per writer process
 /// queuebench write --ipc DIR --id N --records M --threads T                (writer mode, started by the above)
+/// queuebench codec                                                          (encode and decode cost, no kernel)
 /// </code>
 /// Writers start, print "ready", and wait for "go" on stdin, so process start-up is not measured. The clock runs
 /// from "go" until the consumer has every record (or 120 s pass).
@@ -26,6 +27,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "write")
         {
             return Writer(args);
+        }
+
+        if (args.Length > 0 && args[0] == "codec")
+        {
+            return Codec();
         }
 
         var writers = Option(args, "--writers", 8);
@@ -198,6 +204,49 @@ public static class Program
         var c = writer.Counters;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         Console.WriteLine($"done sent={c.Sent} spooled={c.Spooled} dropped={c.Dropped} cpu_ms={(long)cpu.TotalMilliseconds}");
+        return 0;
+    }
+
+    // In-process costs without the kernel: building and encoding a record, and decoding a 64 KiB read's worth.
+    private static int Codec()
+    {
+        const int n = 2_000_000;
+        var buffer = new byte[QueueRecordCodec.MaxRecordBytes];
+        var length = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < n; i++)
+            {
+                length = QueueRecordCodec.Encode(QueueRecord.Complete(AppPath, 1, 2, DateTimeOffset.UtcNow, TimeSpan.FromMicroseconds(i), TimeSpan.FromMicroseconds(42)), buffer);
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"codec: create + encode {n / clock.Elapsed.TotalSeconds:N0} records/s ({clock.Elapsed.TotalNanoseconds / n:F0} ns each, {length} bytes)"));
+        }
+
+        var stream = new byte[length * 1000];
+        for (var i = 0; i < 1000; i++)
+        {
+            Array.Copy(buffer, 0, stream, i * length, length);
+        }
+
+        var decoder = new QueueRecordDecoder(QueueSource.Fifo);
+        for (var round = 0; round < 2; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            long decoded = 0;
+            for (var i = 0; i < n / 1000; i++)
+            {
+                var sequence = new System.Buffers.ReadOnlySequence<byte>(stream);
+                while (decoder.TryDecode(ref sequence, isFinal: false, out _))
+                {
+                    decoded++;
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"codec: decode {decoded / clock.Elapsed.TotalSeconds:N0} records/s ({clock.Elapsed.TotalNanoseconds / decoded:F0} ns each)"));
+        }
+
         return 0;
     }
 

@@ -32,8 +32,12 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     private const ulong FifoToken = 1;
     private const ulong InotifyToken = 2;
 
-    // How long the reader yields, gate closed, for writers already inside their slot to finish their append.
-    private static readonly TimeSpan RetireSpin = TimeSpan.FromMilliseconds(1);
+    // How often the reader yields, gate closed, for writers already inside their slot to finish their append,
+    // before it gives the thread back to the FIFO and retries later (a few microseconds in all).
+    private const int RetireSpins = 20;
+
+    // The longest pause between retries of a retire that still waits for a writer to leave its slot.
+    private static readonly TimeSpan MaxRetireRetry = TimeSpan.FromMilliseconds(100);
 
     private readonly QueuePaths _paths;
     private readonly QueueReaderOptions _options;
@@ -53,6 +57,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     private int _spoolFd;
     private int _spoolWatch = -1;
     private int _retiring = -1;      // the previous spool, renamed away but not yet sealed and delivered
+    private bool _gateClosed;        // the reader holds the gate byte on _retiring
     private int _buffered;
     private volatile bool _stopping;
     private int _released;
@@ -261,7 +266,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
                 else
                 {
                     retryAt = now + Ticks(backoff);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.SpoolCheckInterval.Ticks));
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRetireRetry.Ticks));
                 }
             }
 
@@ -490,33 +495,33 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         return true;
     }
 
-    // Gate first, then the whole file (SpoolProtocol). Writers inside their slot finish within microseconds; one
-    // that does not (stopped, or hostile) makes this give up after RetireSpin and try again later.
+    // Gate first, then the whole file (SpoolProtocol). The gate stays closed until the retire succeeds: it costs
+    // writers nothing (they move to the fresh file), and it means the reader only waits for appends that were
+    // already under way, however long a preempted writer takes to finish them, without spinning on it.
     private bool TryLockForRetire(int fd)
     {
-        if (!FileLock.TryLockRangeExclusiveNoWait(fd, SpoolProtocol.Gate, 1))
+        if (!_gateClosed)
         {
-            return false;
+            if (!FileLock.TryLockRangeExclusiveNoWait(fd, SpoolProtocol.Gate, 1))
+            {
+                return false;
+            }
+
+            _gateClosed = true;
         }
 
-        var start = _time.GetTimestamp();
         var spin = default(SpinWait);
-        for (var attempt = 0; attempt < 20_000; attempt++)
+        for (var attempt = 0; attempt < RetireSpins; attempt++)
         {
             if (FileLock.TryLockExclusiveNoWait(fd))
             {
+                _gateClosed = false;
                 return true;
-            }
-
-            if (_time.GetElapsedTime(start) >= RetireSpin)
-            {
-                break;
             }
 
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        FileLock.Unlock(fd);
         return false;
     }
 

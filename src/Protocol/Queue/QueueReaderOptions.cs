@@ -23,8 +23,8 @@ public sealed class QueueReaderOptions
     /// <summary>How often to look at the spool besides inotify (a safety net: inotify may be unavailable).</summary>
     public TimeSpan SpoolCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How soon to retry a replay when a writer sat in its spool lock slot; doubles up to SpoolCheckInterval while it stays.</summary>
-    public TimeSpan LockRetryInterval { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>How soon to retry a replay while a writer is still appending to the old spool; doubles up to 100 ms while it stays.</summary>
+    public TimeSpan LockRetryInterval { get; init; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Called on the reader thread for each run of skipped bytes. Must not block or throw.</summary>
     public Action<QueueSkip>? Skipped { get; init; }

@@ -286,10 +286,12 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         }
 
         // Deliver what writers managed to put in the pipe before the stop; anything written after this count
-        // stays in the pipe for the next PM (writers keep their descriptors open after EPIPE).
+        // stays in the pipe for the next PM (writers keep their descriptors open after EPIPE). The count is of
+        // whole writes, so a fragment left over after it is garbage.
         if (!_abandon.IsCancellationRequested)
         {
             ReadFifo(Fifo.BytesAvailable(_fifoRead), untilEmpty: false);
+            DeliverFifoBytes(isFinal: true);
         }
     }
 
@@ -307,7 +309,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
                 // EAGAIN (or end-of-file, impossible while we hold a write end): the pipe is empty.
                 if (untilEmpty)
                 {
-                    DeliverBuffered(_fifoDecoder, isFinal: true, replayed: false);
+                    DeliverFifoBytes(isFinal: true);
                 }
 
                 return;
@@ -315,14 +317,14 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
             total += n;
             _buffered += n;
-            DeliverBuffered(_fifoDecoder, isFinal: false, replayed: false);
+            DeliverFifoBytes(isFinal: false);
         }
     }
 
-    private void DeliverBuffered(QueueRecordDecoder decoder, bool isFinal, bool replayed)
+    private void DeliverFifoBytes(bool isFinal)
     {
         var sequence = new ReadOnlySequence<byte>(_buffer, 0, _buffered);
-        while (decoder.TryDecode(ref sequence, isFinal, out var record))
+        while (_fifoDecoder.TryDecode(ref sequence, isFinal, out var record))
         {
             if (!Deliver(record))
             {
@@ -331,10 +333,6 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
             }
 
             Volatile.Write(ref _recordsRead, _recordsRead + 1);
-            if (replayed)
-            {
-                Volatile.Write(ref _recordsReplayed, _recordsReplayed + 1);
-            }
         }
 
         var left = (int)sequence.Length;
@@ -484,8 +482,14 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         {
             ReadFifo(backlog, untilEmpty: false);
             ReplayFile(fd);
-            PosixFile.Unlink(_paths.SpoolReplay);
-            Interlocked.Increment(ref _spoolReplays);
+
+            // Given up half way (disposed while the consumer stalled): keep the file for the next PM, which
+            // delivers it again; duplicates beat losses.
+            if (!_abandon.IsCancellationRequested)
+            {
+                PosixFile.Unlink(_paths.SpoolReplay);
+                Interlocked.Increment(ref _spoolReplays);
+            }
         }
         finally
         {
@@ -529,10 +533,9 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
     {
         // The FIFO buffer may hold the start of a record whose rest is still in the pipe; replay uses the part
         // of the buffer behind it, and the FIFO bytes stay where they are.
-        var keep = _buffered;
+        var spoolStart = _buffered;
         _spoolDecoder.Reset();
         long offset = 0;
-        var spoolStart = keep;
         var filled = 0;
         while (!_abandon.IsCancellationRequested)
         {

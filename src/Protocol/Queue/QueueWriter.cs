@@ -11,8 +11,8 @@ namespace Pm.Protocol.Queue;
 /// starts; and the PM sees each writer's records in the order they were written.
 /// </para>
 /// <para>
-/// Scheme: each record is encoded into a per-thread buffer and sent with one non-blocking write(2) to the FIFO, which
-/// is atomic because a record is at most PIPE_BUF bytes. That hot path takes no lock. When the FIFO cannot
+/// Scheme: each record is encoded into a per-thread buffer and sent with one non-blocking write(2) to the
+/// FIFO, which is atomic because a record is at most PIPE_BUF bytes. That hot path takes no lock. When the FIFO cannot
 /// take the record (ENXIO/ENOENT at open: no PM; EPIPE: the PM went away; EAGAIN for longer than
 /// <see cref="QueueWriterOptions.PipeFullWait"/>: the PM is slow) the record is appended to the spool file
 /// (see <see cref="SpoolProtocol"/>). The spool is never created here: the PM owns it and sets its modes.
@@ -20,8 +20,9 @@ namespace Pm.Protocol.Queue;
 /// <para>
 /// Ordering: once a writer has spooled, it keeps spooling (<see cref="QueueWriterMode.Draining"/>) until it
 /// finds the file of its latest append sealed by the reader (which delivers that file, and the FIFO bytes that
-/// preceded the seal, before it reads the FIFO again); only then does it go back to the FIFO. After EPIPE the old FIFO descriptor is kept open: records the PM accepted
-/// into the pipe but never read stay in the pipe for the next PM instead of vanishing with the last writer.
+/// preceded the seal, before it reads the FIFO again); only then does it go back to the FIFO. After EPIPE the
+/// old FIFO descriptor is kept open: records the PM accepted into the pipe but never read stay in the pipe for
+/// the next PM instead of vanishing with the last writer.
 /// </para>
 /// </summary>
 public sealed class QueueWriter : IDisposable
@@ -36,17 +37,17 @@ public sealed class QueueWriter : IDisposable
     private readonly QueuePaths _paths;
     private readonly QueueWriterOptions _options;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
+    private readonly Lock _stateLock = new();
     private readonly long _slot = SpoolProtocol.WriterSlot(Environment.ProcessId);
 
     // Set only in Fifo mode: the lock-free hot path reads it once per write.
     private volatile DescriptorHandle? _fifo;
     private volatile QueueWriterMode _mode = QueueWriterMode.Spooling;
 
-    // Guarded by _gate.
-    private DescriptorHandle? _candidate;
-    private DescriptorHandle? _orphan;
-    private DescriptorHandle? _spool;   // the spool file our latest record went to
+    // Guarded by _stateLock.
+    private DescriptorHandle? _candidate;   // Draining: the FIFO end to use once the spool is taken
+    private DescriptorHandle? _orphan;      // after EPIPE: keeps unread records in the pipe alive
+    private DescriptorHandle? _spool;       // the spool file our latest record went to
 
     // Records were spooled that the reader has not been seen to take (no seal observed on _spool since).
     private bool _unconfirmed;
@@ -119,7 +120,7 @@ public sealed class QueueWriter : IDisposable
 
     public void Dispose()
     {
-        lock (_gate)
+        lock (_stateLock)
         {
             if (_disposed)
             {
@@ -140,7 +141,7 @@ public sealed class QueueWriter : IDisposable
 
     private QueueWriteResult WriteSlow(ReadOnlySpan<byte> bytes, DescriptorHandle? failed, FifoOutcome outcome, int errno)
     {
-        lock (_gate)
+        lock (_stateLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             try
@@ -199,7 +200,7 @@ public sealed class QueueWriter : IDisposable
         }
     }
 
-    // Under _gate: the FIFO (still in _fifo) could not take a record.
+    // Under _stateLock: the FIFO (still in _fifo) could not take a record.
     private void LeaveFifo(DescriptorHandle fifo, FifoOutcome outcome, int errno)
     {
         _fifo = null;
@@ -226,7 +227,7 @@ public sealed class QueueWriter : IDisposable
         SetMode(QueueWriterMode.Spooling);
     }
 
-    // Under _gate, in Spooling mode: is a PM reading the FIFO again?
+    // Under _stateLock, in Spooling mode: is a PM reading the FIFO again?
     private bool TryOpenFifo()
     {
         _nextFifoAttempt = _time.GetTimestamp() + ToTimestampTicks(_options.ReopenInterval);
@@ -256,7 +257,7 @@ public sealed class QueueWriter : IDisposable
         return true;
     }
 
-    // Under _gate. In Draining mode (switchToFifoIfTaken), finding that the reader has taken every record we
+    // Under _stateLock. In Draining mode (switchToFifoIfTaken), finding that the reader has taken every record we
     // spooled switches to the FIFO instead of appending, and returns null: the caller writes there.
     private QueueWriteResult? AppendToSpool(ReadOnlySpan<byte> bytes, bool switchToFifoIfTaken)
     {

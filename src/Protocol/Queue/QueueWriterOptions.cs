@@ -17,9 +17,9 @@ public sealed class QueueWriterOptions
     /// <summary>The spool is not grown past this size (a PM down for hours must not fill the disk); later records are dropped.</summary>
     public long MaxSpoolBytes { get; init; } = 256L * 1024 * 1024;
 
-    /// <summary>Called, on the writing thread, for every failure (dropped record, unusable FIFO). Must not block or throw.</summary>
+    /// <summary>Called, on the writing thread, for every failure (dropped record, unusable FIFO). Must not block, throw, or write to a QueueWriter.</summary>
     public Action<QueueWriteFailure>? Failed { get; init; }
 
-    /// <summary>Called, on the writing thread under the writer's lock, when the mode changes. Must not block or throw.</summary>
+    /// <summary>Called, on the writing thread under the writer's lock, when the mode changes. Must not block, throw, or write to a QueueWriter.</summary>
     public Action<QueueWriterMode>? ModeChanged { get; init; }
 }

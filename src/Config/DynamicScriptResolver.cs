@@ -42,7 +42,7 @@ public static class DynamicScriptResolver
         for (var i = 0; i < segments.Length; i++)
         {
             current = Path.Combine(current, segments[i]);
-            var status = Posix.FileStatus.Lstat(current);
+            var status = Posix.PosixFile.StatPathNoFollow(current);
             if (status is null)
             {
                 return new Result(null, 404, $"{current} does not exist");

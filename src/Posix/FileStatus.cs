@@ -1,44 +1,33 @@
-using System.Runtime.InteropServices;
-
 namespace Pm.Posix;
 
-/// <summary>lstat(2): what kind of file a path is and who owns it. .NET has no API for sockets and FIFOs.</summary>
-public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, long Size)
+/// <summary>What statx(2) says about a file: enough to check type, owner and mode, and to compare identities.</summary>
+public readonly record struct FileStatus(
+    FileKind Kind,
+    uint Mode,
+    uint OwnerId,
+    uint GroupId,
+    long Size,
+    ulong Device,
+    ulong Inode,
+    uint LinkCount)
 {
-    private const uint TypeMask = 0xF000;
+    /// <summary>Permission bits only (rwx for owner, group and others), without set-id and sticky bits.</summary>
+    public uint Permissions => Mode & 0x1FF;
 
-    public bool IsSocket => (Mode & TypeMask) == 0xC000;
+    /// <summary>Same file: same device and inode.</summary>
+    public bool IsSameFileAs(in FileStatus other) => Device == other.Device && Inode == other.Inode;
 
-    public bool IsFifo => (Mode & TypeMask) == 0x1000;
+    public override string ToString() =>
+        $"{Kind} owner {OwnerId} group {GroupId} mode {Convert.ToString(Mode & 0xFFF, 8).PadLeft(4, '0')}";
+}
 
-    public bool IsDirectory => (Mode & TypeMask) == 0x4000;
-
-    public bool IsRegular => (Mode & TypeMask) == 0x8000;
-
-    public bool IsSymlink => (Mode & TypeMask) == 0xA000;
-
-    /// <summary>The permission bits (07777).</summary>
-    public uint Permissions => Mode & 0xFFF;
-
-    /// <summary>lstat; null if the path does not exist.</summary>
-    public static unsafe FileStatus? Lstat(string path)
-    {
-        var buf = stackalloc byte[Libc.StatSize];
-        if (Libc.lstat(path, buf) != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.ENOENT || errno == 20 /* ENOTDIR */)
-            {
-                return null;
-            }
-
-            throw new PosixException("lstat", errno, path);
-        }
-
-        return new FileStatus(
-            *(uint*)(buf + Libc.StatModeOffset),
-            *(uint*)(buf + Libc.StatUidOffset),
-            *(uint*)(buf + Libc.StatGidOffset),
-            *(long*)(buf + Libc.StatSizeOffset));
-    }
+/// <summary>The file type bits of st_mode.</summary>
+public enum FileKind
+{
+    Other,
+    RegularFile,
+    Directory,
+    Fifo,
+    SymbolicLink,
+    Socket,
 }

@@ -17,7 +17,4 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Name, SetLastError = true)]
     internal static partial nint recv(int fd, byte* buf, nint len, int flags);
-
-    [LibraryImport(Name, SetLastError = true)]
-    internal static partial int fstat(int fd, byte* buf);
 }

@@ -52,16 +52,7 @@ public static unsafe class UnixSocketTable
     }
 
     /// <summary>fstat(fd).st_ino: the inode that names a socket descriptor in this table.</summary>
-    public static uint InodeOf(int fd)
-    {
-        var buf = stackalloc byte[Libc.StatSize];
-        if (Libc.fstat(fd, buf) != 0)
-        {
-            throw PosixException.FromLastError("fstat", $"fd {fd}");
-        }
-
-        return (uint)*(ulong*)(buf + 8);
-    }
+    public static uint InodeOf(int fd) => (uint)PosixFile.StatDescriptor(fd).Inode;
 
     /// <summary>The socket inodes among a process's descriptors (/proc/PID/fd links "socket:[N]").</summary>
     public static List<uint> SocketInodesOf(int pid)

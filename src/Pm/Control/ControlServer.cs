@@ -27,7 +27,7 @@ public sealed class ControlServer : IAsyncDisposable
         _path = path;
         _supervisor = supervisor;
         _log = log;
-        if (Posix.FileStatus.Lstat(path) is { IsSocket: true })
+        if (Posix.PosixFile.StatPathNoFollow(path) is { Kind: Posix.FileKind.Socket })
         {
             File.Delete(path);
         }

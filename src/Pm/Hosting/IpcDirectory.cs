@@ -23,20 +23,20 @@ public sealed class IpcDirectory : IDisposable
     public static IpcDirectory Prepare(string path)
     {
         const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        if (FileStatus.Lstat(path) is not { } status)
+        if (PosixFile.StatPathNoFollow(path) is not { } status)
         {
             Directory.CreateDirectory(path, Private);
-            status = FileStatus.Lstat(path) ?? throw new IOException($"IPC dir {path} vanished after creation");
+            status = PosixFile.StatPathNoFollow(path) ?? throw new IOException($"IPC dir {path} vanished after creation");
         }
 
-        if (!status.IsDirectory)
+        if (status.Kind != FileKind.Directory)
         {
             throw new IOException($"IPC dir {path} exists and is not a directory (symbolic links are refused)");
         }
 
-        if (status.Uid != Identity.EffectiveUserId)
+        if (status.OwnerId != Identity.EffectiveUserId)
         {
-            throw new IOException($"IPC dir {path} is owned by uid {status.Uid}, not by the PM's user (uid {Identity.EffectiveUserId})");
+            throw new IOException($"IPC dir {path} is owned by uid {status.OwnerId}, not by the PM's user (uid {Identity.EffectiveUserId})");
         }
 
         if (status.Permissions != 0x1C0)

@@ -39,7 +39,7 @@ public sealed class ListenSocket : IDisposable
         {
             RemoveStale(path);
             var temporary = path + IpcLayout.TemporarySuffix;
-            if (Posix.FileStatus.Lstat(temporary) is { IsSocket: true })
+            if (Posix.PosixFile.StatPathNoFollow(temporary) is { Kind: Posix.FileKind.Socket })
             {
                 File.Delete(temporary);
             }
@@ -90,12 +90,12 @@ public sealed class ListenSocket : IDisposable
 
     private static void RemoveStale(string path)
     {
-        if (Posix.FileStatus.Lstat(path) is not { } status)
+        if (Posix.PosixFile.StatPathNoFollow(path) is not { } status)
         {
             return;
         }
 
-        if (!status.IsSocket)
+        if (status.Kind != Posix.FileKind.Socket)
         {
             throw new IOException($"{path} exists and is not a socket; refusing to replace it");
         }

@@ -1,0 +1,65 @@
+using Pm.Protocol.Queue;
+
+namespace Pm.Protocol.Tests.Queue;
+
+/// <summary>
+/// One wire fixture per record kind. The bytes were produced independently of the codec (Python's struct and
+/// zlib.crc32 from the layout in FORMAT.md), so the codec is checked against the spec, not against itself.
+/// </summary>
+public static class QueueRecordFixtures
+{
+    public static readonly DateTimeOffset Epoch17 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+    public static readonly QueueRecord Start = QueueRecord.Start("/a", 33, 33, Epoch17);
+
+    public static readonly byte[] StartBytes =
+    [
+        0xFE, 0x51, 0x01, 0x53, 0x1E, 0x00, 0x02, 0x00, 0x21, 0x00, 0x00, 0x00, 0x21, 0x00, 0x00, 0x00,
+        0x00, 0x40, 0x1E, 0x18, 0x24, 0x0A, 0x06, 0x00, 0x2F, 0x61, 0x56, 0xA9, 0x63, 0xB1,
+    ];
+
+    public static readonly QueueRecord MoreNeeded = QueueRecord.MoreNeeded("/srv/my app*/x", 1000, 100, Epoch17.AddTicks(1_234_560));
+
+    public static readonly byte[] MoreNeededBytes =
+    [
+        0xFE, 0x51, 0x01, 0x54, 0x2A, 0x00, 0x0E, 0x00, 0xE8, 0x03, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00,
+        0x40, 0x22, 0x20, 0x18, 0x24, 0x0A, 0x06, 0x00, 0x2F, 0x73, 0x72, 0x76, 0x2F, 0x6D, 0x79, 0x20,
+        0x61, 0x70, 0x70, 0x2A, 0x2F, 0x78, 0x2F, 0x5D, 0x3E, 0x48,
+    ];
+
+    public static readonly QueueRecord Complete = QueueRecord.Complete(
+        "/\u00fc", 0, 0, DateTimeOffset.UnixEpoch.AddTicks(10), TimeSpan.FromMicroseconds(1500), TimeSpan.FromMicroseconds(250_000));
+
+    public static readonly byte[] CompleteBytes =
+    [
+        0xFE, 0x51, 0x01, 0x43, 0x2F, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xDC, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x90, 0xD0, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2F, 0xC3, 0xBC, 0x28, 0xBA, 0xC8, 0x1B,
+    ];
+
+    public static readonly QueueRecord BinaryChanged = QueueRecord.BinaryChanged("/b\n", uint.MaxValue, 7, DateTimeOffset.UnixEpoch);
+
+    public static readonly byte[] BinaryChangedBytes =
+    [
+        0xFE, 0x51, 0x01, 0x52, 0x1F, 0x00, 0x03, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2F, 0x62, 0x0A, 0x71, 0x9B, 0xAE, 0x20,
+    ];
+
+    public static TheoryData<string> Names => new() { "Start", "MoreNeeded", "Complete", "BinaryChanged" };
+
+    public static (QueueRecord Record, byte[] Bytes) Get(string name) => name switch
+    {
+        "Start" => (Start, StartBytes),
+        "MoreNeeded" => (MoreNeeded, MoreNeededBytes),
+        "Complete" => (Complete, CompleteBytes),
+        "BinaryChanged" => (BinaryChanged, BinaryChangedBytes),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    public static byte[] Encode(in QueueRecord record)
+    {
+        var bytes = new byte[QueueRecordCodec.GetEncodedLength(record)];
+        QueueRecordCodec.Encode(record, bytes);
+        return bytes;
+    }
+}

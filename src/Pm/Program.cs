@@ -9,12 +9,21 @@ public static class Program
     public static int Main(string[] args)
     {
         var config = new Argument<string>("config") { Description = "the config file (mod_fastcgi directives)" };
-        var run = new Command("run", "run the PM in the foreground: start every static app and keep it running") { config };
-        run.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(config)!, Hosting.DaemonMode.Run));
+        var record = new Option<string?>("--record-trace") { Description = "write every request the web processes report to this trace file (for pm simulate)" };
+        var run = new Command("run", "run the PM in the foreground: start every static app and keep it running") { config, record };
+        run.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(config)!, new Hosting.DaemonMode(false, r.GetValue(record))));
 
         var serveConfig = new Argument<string>("config") { Description = "the config file" };
-        var serve = new Command("serve", "run the PM and its web processes: HTTP on PmListen (default 127.0.0.1:8080) to the apps") { serveConfig };
-        serve.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(serveConfig)!, Hosting.DaemonMode.Serve));
+        var serveRecord = new Option<string?>("--record-trace") { Description = "write every request the web processes report to this trace file (for pm simulate)" };
+        var serve = new Command("serve", "run the PM and its web processes: HTTP on PmListen (default 127.0.0.1:8080) to the apps") { serveConfig, serveRecord };
+        serve.SetAction((r, _) => RunCommand.RunAsync(r.GetValue(serveConfig)!, new Hosting.DaemonMode(true, r.GetValue(serveRecord))));
+
+        var requestKind = new Argument<string>("kind") { Description = "start, more, done or changed (mod_fastcgi's S, T, C and R records)" };
+        var requestPath = new Argument<string>("path") { Description = "the dynamic app's path" };
+        var requestConfig = new Option<string?>("--config", "-c") { Description = "find the queue through this config's IPC dir" };
+        var requestIpc = new Option<string?>("--ipc-dir") { Description = "the PM's IPC dir" };
+        var request = new Command("request", "write one record to the PM's queue, as a web process would") { requestKind, requestPath, requestConfig, requestIpc };
+        request.SetAction(r => RequestCommand.Run(r.GetValue(requestKind)!, r.GetValue(requestPath)!, r.GetValue(requestConfig), r.GetValue(requestIpc)));
 
         var checkFile = new Argument<string>("config") { Description = "the config file to check" };
         var check = new Command("check-config", "report every error in a config without starting anything") { checkFile };
@@ -35,7 +44,7 @@ public static class Program
         var simulate = new Command("simulate", "replay a trace through scaling policies and compare them") { simConfig, trace, policy, chart, latency, seed };
         simulate.SetAction(r => SimulateCommand.Run(r.GetValue(simConfig)!, r.GetValue(trace)!, r.GetValue(policy) ?? [], r.GetValue(chart), r.GetValue(latency), r.GetValue(seed)));
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, check, status, simulate };
+        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, check, status, request, simulate };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,7 +1,10 @@
 namespace Pm.Hosting;
 
-/// <summary>What `pm` was asked to run: the PM alone (`run`), or the PM with its web processes (`serve`).</summary>
-public sealed record DaemonMode(bool ServeHttp)
+/// <summary>
+/// What `pm` was asked to run: the PM alone (`run`) or with its web processes (`serve`), and whether to record
+/// the requests the web processes report as a trace for `pm simulate`.
+/// </summary>
+public sealed record DaemonMode(bool ServeHttp, string? TraceFile = null)
 {
     public static DaemonMode Run { get; } = new(false);
 

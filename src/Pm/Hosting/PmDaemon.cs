@@ -26,6 +26,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private Supervisor? _supervisor;
     private ControlServer? _control;
     private PosixSignalRegistration? _sigchld;
+    private Queue.QueuePump? _queue;
     private readonly List<ListenSocket> _sockets = [];
 
     private readonly DaemonMode _mode;
@@ -74,6 +75,14 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers);
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
+        var reader = Queue.QueuePump.OpenReader(_config.IpcDir, _config.QueueGroup is { } g ? UserDatabase.FindGroup(g)?.Gid : null, _log);
+        var trace = _mode.TraceFile is { } file ? Simulation.TraceWriter.Create(file) : null;
+        _queue = new Queue.QueuePump(reader, _supervisor, _log, trace);
+        if (trace is not null)
+        {
+            _log.LogInformation("recording completed requests as a trace in {File}", Path.GetFullPath(_mode.TraceFile!));
+        }
+
         _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor, _log);
         _log.LogInformation("pm {Pid} running {Config}: {Static} static apps, {External} external apps, IPC dir {Ipc}",
             Identity.ProcessId, _config.SourceFile, _config.StaticApps.Count, _config.ExternalApps.Count, _config.IpcDir);
@@ -115,6 +124,12 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_queue is not null)
+        {
+            await _queue.DisposeAsync().ConfigureAwait(false);
+            _queue = null;
+        }
+
         if (_supervisor is not null)
         {
             await _supervisor.ShutdownAsync().ConfigureAwait(false);

@@ -111,7 +111,18 @@ public sealed class DemandPolicy : IScalingPolicy
     {
         switch (ev)
         {
-            case StartRequested or MoreRequested:
+            case StartRequested:
+                // S means "the app is needed": many web processes may send one for the same cold start, and they
+                // stand for at least one waiting request, not one each. T records count the requests that wait.
+                app.Activated = true;
+                if (!app.Signals.Any(t => ev.At - t < _options.StartDelay))
+                {
+                    app.Signals.Enqueue(ev.At);
+                }
+
+                break;
+
+            case MoreRequested:
                 app.Activated = true;
                 app.Signals.Enqueue(ev.At);
                 break;

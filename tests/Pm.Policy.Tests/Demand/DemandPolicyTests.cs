@@ -8,10 +8,12 @@ public sealed class DemandPolicyTests
     private const string App = "/srv/fcgi/app.fcgi";
 
     [Fact]
-    public void ColdStart_OneSRecordPerWaitingRequest_StartsThemAllAtOnce()
+    public void ColdStart_ManySRecordsFromManyWebProcesses_StartOneInstance()
     {
+        // S means "the app is needed": 50 concurrent first requests (and several web processes each reporting
+        // them) start one instance; the requests that then still wait send T records.
         var pm = Demand(new DemandPolicyOptions());
-        for (var i = 0; i < 32; i++)
+        for (var i = 0; i < 50; i++)
         {
             pm.S(App);
         }
@@ -19,19 +21,33 @@ public sealed class DemandPolicyTests
         pm.Evaluate();
 
         var spawn = pm.Decisions.Should().ContainSingle().Which.Should().BeOfType<SpawnInstances>().Subject;
-        spawn.Count.Should().Be(32);
+        spawn.Count.Should().Be(1);
         spawn.NotBefore.Should().BeNull();
-        spawn.Reason.Should().Contain("32 requests waiting");
+    }
+
+    [Fact]
+    public void ColdStart_RequestsStillWaitingAfterStartDelay_StartThemAllAtOnce()
+    {
+        var pm = Demand(new DemandPolicyOptions());
+        pm.S(App);
+        pm.Evaluate();
+        var first = pm.StartDue(InstanceState.Starting).Single();
+        pm.Advance(0.05);
+        pm.SetState(first, InstanceState.Busy);
+        pm.T(App, 31);                            // 31 requests waited startDelay behind the busy first instance
+        pm.Evaluate();
+
+        var spawn = pm.Decisions.OfType<SpawnInstances>().Single();
+        // The instance seen busy for the first time is credited with one waiter; the other 30 get an instance each.
+        spawn.Count.Should().Be(30, spawn.Reason);
+        spawn.Reason.Should().Contain("30 requests waiting");
     }
 
     [Fact]
     public void Burst_MoreWaitingThanTheSpawnBudget_StartsTheBudgetThenRefillsAtSpawnRate()
     {
         var pm = Demand(new DemandPolicyOptions { SpawnBurst = 10, SpawnRate = 4, MaxClassProcesses = 50 });
-        for (var i = 0; i < 30; i++)
-        {
-            pm.S(App);
-        }
+        pm.T(App, 30);
 
         var result = pm.Evaluate();
         pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(10);
@@ -252,10 +268,7 @@ public sealed class DemandPolicyTests
     public void ScaleUp_NeverBeyondMaxClassProcesses(int maxClass, int started)
     {
         var pm = Demand(new DemandPolicyOptions { MaxClassProcesses = maxClass, SpawnBurst = 64 });
-        for (var i = 0; i < 40; i++)
-        {
-            pm.S(App);
-        }
+        pm.T(App, 40);
 
         pm.Evaluate();
 

@@ -29,4 +29,7 @@ public sealed class DynamicApp(DynamicScript script, PolicyGroup group, ListenSo
     public AppLoad? Load { get; set; }
 
     public bool Released { get; set; }
+
+    /// <summary>Whether the last instance to exit was retired (by the policy or the PM) rather than dying on its own.</summary>
+    public bool LastExitWasRetirement { get; set; }
 }

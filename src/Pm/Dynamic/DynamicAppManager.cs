@@ -138,6 +138,7 @@ public sealed class DynamicAppManager
         }
 
         var now = _time.GetUtcNow();
+        app.LastExitWasRetirement = instance.StopReason is not null;
         app.Group.Events.Add(new InstanceExited(app.Name, now, instance.Id,
             status is { Exited: true } s ? s.ExitCode : null,
             status is { Signaled: true } k ? k.TermSignal : null,
@@ -357,12 +358,13 @@ public sealed class DynamicAppManager
     }
 
     /// <summary>
-    /// An app with no instance and no pending start gives up its socket, so the next request asks for a start
-    /// instead of waiting in a queue nobody serves. A request already queued keeps it, and counts as a start request.
+    /// An app the policy scaled to zero (its last instance retired, no start pending) gives up its socket, so the
+    /// next request asks for a start instead of waiting in a queue nobody serves. A request already queued keeps it,
+    /// and counts as a start request. An app whose instances crashed keeps its socket while its policy backs off.
     /// </summary>
     private void ReleaseIfIdle(DynamicApp app)
     {
-        if (app.Instances.Count > 0 || app.PendingStarts.Count > 0 || app.Released)
+        if (app.Instances.Count > 0 || app.PendingStarts.Count > 0 || app.Released || !app.LastExitWasRetirement)
         {
             return;
         }

@@ -1,0 +1,24 @@
+using Pm.Config;
+using Pm.Tests.Fixtures;
+
+namespace Pm.Tests.Config;
+
+/// <summary>The README's config reference is the option table the parser uses, and CI runs the README's test command.</summary>
+public sealed class ReadmeTests
+{
+    private static readonly string Readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
+
+    [Fact]
+    public void The_readme_option_table_is_the_parsers_option_table()
+    {
+        Readme.Should().Contain(ConfigReference.OptionsMarkdown(), "regenerate it with `pm config-reference` after changing OptionTable");
+    }
+
+    [Fact]
+    public void Ci_runs_the_readme_test_command()
+    {
+        var ci = File.ReadAllText(Path.Combine(Paths.RepoRoot, ".ci/run"));
+        ci.Should().Contain("scripts/test.sh");
+        Readme.Should().Contain("scripts/test.sh");
+    }
+}

@@ -6,14 +6,14 @@ namespace Pm.Dynamic;
 /// <summary>
 /// Finds out, from the kernel, what the PM cannot see directly with a shared listening socket: how many
 /// connections wait in each app's accept queue, and which instances hold an accepted connection (a request).
-/// One sock_diag dump for all the apps' socket paths, then the socket descriptors of each instance and of its
+/// One sock_diag dump for all the apps' sockets (by the name they were bound to), then the socket descriptors of each instance and of its
 /// direct children (php-cgi's workers accept in the children).
 /// </summary>
 public static class ConnectionProbe
 {
     public static void Refresh(IReadOnlyCollection<SupervisedApp> apps, DateTimeOffset now)
     {
-        var paths = apps.Where(a => a.Socket.Address.SocketPath is not null).Select(a => a.Socket.Address.SocketPath!).ToHashSet();
+        var paths = apps.Where(a => a.Socket.BoundName is not null).Select(a => a.Socket.BoundName!).ToHashSet();
         if (paths.Count == 0)
         {
             return;
@@ -31,7 +31,7 @@ public static class ConnectionProbe
 
         foreach (var app in apps)
         {
-            var path = app.Socket.Address.SocketPath;
+            var path = app.Socket.BoundName;
             if (path is null)
             {
                 continue;

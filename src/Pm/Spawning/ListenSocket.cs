@@ -13,13 +13,20 @@ public sealed class ListenSocket : IDisposable
 {
     private readonly Socket _socket;
 
-    private ListenSocket(Socket socket, AppAddress address)
+    private ListenSocket(Socket socket, AppAddress address, string? boundName = null)
     {
         _socket = socket;
         Address = address;
+        BoundName = boundName;
     }
 
     public AppAddress Address { get; }
+
+    /// <summary>
+    /// The path the socket was bound to, which the kernel keeps reporting (sock_diag) for it and for every
+    /// connection accepted from it, although the file was renamed to <see cref="AppAddress.SocketPath"/>.
+    /// </summary>
+    public string? BoundName { get; }
 
     /// <summary>The descriptor the spawner dup2s onto the child's fd 0.</summary>
     public int Descriptor => (int)_socket.Handle;
@@ -66,7 +73,7 @@ public sealed class ListenSocket : IDisposable
                 throw;
             }
 
-            return new ListenSocket(socket, address);
+            return new ListenSocket(socket, address, temporary);
         }
 
         var ip = IPAddress.TryParse(address.Host, out var parsed)

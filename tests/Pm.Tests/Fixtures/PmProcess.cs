@@ -183,8 +183,16 @@ public sealed class PmProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
+            // A test that failed half-way: stop pm the proper way first, so its apps go with it.
+            try
+            {
+                await StopAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
         }
 
         var leftovers = await Leftovers.WaitUntilGoneAsync(_marker, TimeSpan.FromSeconds(3));

@@ -1,0 +1,88 @@
+using Pm.Posix;
+using Pm.Tests.Fixtures;
+
+namespace Pm.Tests.Supervision;
+
+/// <summary>-user/-group, -priority, -listen-queue-depth and -port take effect on the real instances.</summary>
+[Collection(RealProcesses.Name)]
+public sealed class AppOptionsTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact(Timeout = 60_000)]
+    public async Task User_group_and_priority_apply_to_the_instance()
+    {
+        Identity.IsRoot.Should().BeTrue("switching users needs root, as CI runs");
+        using var dir = new TestDirectory();
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED);
+        var app = dir.Write("whoami.sh", "#!/bin/sh\necho \"uid $(id -u) gid $(id -g)\"\nexec sleep 600\n");
+        File.SetUnixFileMode(app, (UnixFileMode)0x1ED);
+        var nobody = UserDatabase.FindUser("nobody")!;
+        var nogroup = UserDatabase.FindGroup("nogroup")!;
+        await using var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -user nobody -group nogroup -priority 7
+            """);
+
+        await pm.WaitForLineAsync(l => l.Contains($"]: uid {nobody.Uid} gid {nogroup.Gid}", StringComparison.Ordinal), Wait);
+        var pid = (await pm.StatusAsync()).Apps.Single().Instances.Single().Pid;
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        fields[16].Should().Be("7", "field 19 of /proc/PID/stat is the nice value");
+        (await pm.StopAsync(Wait)).Should().Be(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_listen_queue_depth_is_the_sockets_backlog_and_port_listens_on_tcp()
+    {
+        using var dir = new TestDirectory();
+        var hello = dir.Link("hello", NativeApps.HelloC);
+        var port = FreePort();
+        await using var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {hello} -socket hello -listen-queue-depth 37
+            FastCgiServer {dir.Link("hello-tcp", NativeApps.HelloC)} -port {port}
+            """);
+
+        var socket = Path.Combine(dir.IpcDir, "hello");
+        // The kernel knows the socket by the name it was bound to before the PM renamed it into place.
+        var bound = socket + Pm.Config.IpcLayout.TemporarySuffix;
+        var listener = UnixSocketTable.Read(new HashSet<string> { bound }).Single(e => e.State == UnixSocketTable.StateListen);
+        listener.SendQueue.Should().Be(37, "for a listening socket sock_diag reports the backlog limit");
+        (await CgiFcgi.GetAsync($"127.0.0.1:{port}", "/tcp")).Should().Contain("SCRIPT_NAME=/tcp");
+        (await pm.StatusAsync()).Apps.Should().Contain(a => a.Address == $"127.0.0.1:{port}");
+        (await pm.StopAsync(Wait)).Should().Be(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_instance_holding_a_connection_shows_as_busy_the_others_as_idle()
+    {
+        using var dir = new TestDirectory();
+        var hello = dir.Link("hello", NativeApps.HelloC);
+        await using var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {hello} -socket hello -processes 3
+            """);
+
+        // An accepted connection with no request yet: one instance blocks reading it.
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir.IpcDir, "hello")));
+        var deadline = DateTime.UtcNow + Wait;
+        Pm.Status.StatusReport status;
+        while ((status = await pm.StatusAsync()).Apps.Single().Instances.Count(i => i.State == "busy") == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20); // until the instance has accepted
+        }
+
+        status.Apps.Single().Instances.Select(i => i.State).Should().BeEquivalentTo(["busy", "idle", "idle"]);
+        client.Dispose();
+        (await pm.StopAsync(Wait)).Should().Be(0);
+    }
+
+    private static int FreePort()
+    {
+        using var s = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        s.Start();
+        return ((System.Net.IPEndPoint)s.LocalEndpoint).Port;
+    }
+}

@@ -71,8 +71,46 @@ public static class ConnectionProbe
                 }
 
                 instance.EverServed |= holds;
+                if (!instance.Ready && (holds || IsWaitingForWork(instance.Pid)))
+                {
+                    instance.Ready = true;
+                    instance.StateSince = now;
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the instance (or a child of it: php-cgi's workers) is blocked waiting for work: in accept(2) on fd 0,
+    /// or in poll/select/epoll. /proc/PID/syscall shows the system call a blocked thread is in; until an instance
+    /// gets there it is still starting (exec, dynamic linking, the app's own initialisation).
+    /// </summary>
+    private static bool IsWaitingForWork(int pid) => WaitsForWork(pid) || Children(pid).Any(WaitsForWork);
+
+    private static bool WaitsForWork(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/syscall");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        var fields = text.Split(' ', 3);
+        if (fields.Length < 2 || !int.TryParse(fields[0], out var nr))
+        {
+            return false;
+        }
+
+        return nr switch
+        {
+            43 or 288 => fields[1] == "0x0",                 // accept, accept4 on FCGI_LISTENSOCK_FILENO
+            7 or 23 or 232 or 270 or 271 or 281 or 441 => true, // poll, select, epoll_wait, pselect6, ppoll, epoll_pwait, epoll_pwait2
+            _ => false,
+        };
     }
 
     private static bool HoldsAny(int pid, HashSet<uint> accepted)

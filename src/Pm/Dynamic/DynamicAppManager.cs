@@ -281,7 +281,7 @@ public sealed class DynamicAppManager
     {
         var state = i.State == SupervisedState.Stopping ? Policy.InstanceState.Retiring
             : i.HoldsRequest ? Policy.InstanceState.Busy
-            : !i.EverServed && app.QueuedConnections > 0 ? Policy.InstanceState.Starting
+            : !i.Ready ? Policy.InstanceState.Starting
             : Policy.InstanceState.Idle;
         return new Policy.InstanceView(i.Id, state, i.StartedAt, i.StateSince, i.HoldsRequest, 0);
     }

@@ -54,7 +54,10 @@ public sealed class Instance
     /// <summary>Whether it has ever been seen holding a request: until then a dynamic instance may still be starting.</summary>
     public bool EverServed { get; set; }
 
-    /// <summary>When <see cref="HoldsRequest"/> last changed.</summary>
+    /// <summary>Whether it has been seen waiting for work or serving: until then it is still starting.</summary>
+    public bool Ready { get; set; }
+
+    /// <summary>When <see cref="HoldsRequest"/> or <see cref="Ready"/> last changed.</summary>
     public DateTimeOffset StateSince { get; set; }
 
     public ITimer? HealthyTimer { get; set; }

@@ -398,7 +398,7 @@ public sealed class Supervisor
     private static List<InstanceStatus> Instances(SupervisedApp app) =>
         app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, StateName(i), i.StartedAt, null, i.Slot)).ToList();
 
-    /// <summary>busy (holds a request), idle, or stopping; the first two from the kernel's socket table.</summary>
+    /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>
     internal static string StateName(Instance i) =>
-        i.State == InstanceState.Stopping ? "stopping" : i.HoldsRequest ? "busy" : "idle";
+        i.State == InstanceState.Stopping ? "stopping" : i.HoldsRequest ? "busy" : i.Ready ? "idle" : "starting";
 }

@@ -15,6 +15,12 @@ internal sealed class DemandApp
     public bool Activated { get; set; }
 
     /// <summary>
+    /// An S record arrived since the last evaluation: the app is needed now, however late the record was delivered
+    /// (its timestamp may already be older than startDelay when the PM is busy or replays its spool).
+    /// </summary>
+    public bool StartRequested { get; set; }
+
+    /// <summary>
     /// Times of S/T records within the last startDelay that no dispatch has answered yet, oldest first. A waiting
     /// request sends one record per startDelay, so the count estimates the requests waiting longer than that.
     /// </summary>

@@ -115,6 +115,7 @@ public sealed class DemandPolicy : IScalingPolicy
                 // S means "the app is needed": many web processes may send one for the same cold start, and they
                 // stand for at least one waiting request, not one each. T records count the requests that wait.
                 app.Activated = true;
+                app.StartRequested = true;
                 if (!app.Signals.Any(t => ev.At - t < _options.StartDelay))
                 {
                     app.Signals.Enqueue(ev.At);
@@ -336,7 +337,8 @@ public sealed class DemandPolicy : IScalingPolicy
         var supply = freshIdle.Count + freshBusy + freshStarting + pending;
         var credit = DrainCredit(app, busy, startingSeconds, waiting);
         var immediate = busy + waiting - credit;
-        var floor = app.Activated ? o.MinClassProcesses : 0;
+        var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, app.StartRequested ? 1 : 0);
+        app.StartRequested = false;
         var replacement = app.StaleBefore is null ? 0 : app.ReplacementTarget;
         var keep = Math.Max(Math.Max(floor, Keep(peak)), replacement);
         // Under load, hold the spare at the averaged level; with nothing busy, never start for the past.
@@ -411,7 +413,9 @@ public sealed class DemandPolicy : IScalingPolicy
         }
         else if (wanted == floor && floor > 0)
         {
-            why = $"{supply} instances < minClassProcesses {floor}";
+            why = floor > _options.MinClassProcesses
+                ? $"a start was requested (S record) and the app has {supply} instances"
+                : $"{supply} instances < minClassProcesses {floor}";
         }
         else
         {

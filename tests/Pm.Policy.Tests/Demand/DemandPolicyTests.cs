@@ -26,6 +26,21 @@ public sealed class DemandPolicyTests
     }
 
     [Fact]
+    public void ColdStart_AnSRecordDeliveredLate_StillStartsTheApp()
+    {
+        // A busy PM (or a spool replayed at start) may deliver an S record older than startDelay; with
+        // minClassProcesses 0 it is the only reason to start, and it must not be lost.
+        var pm = Demand(new DemandPolicyOptions { MinClassProcesses = 0 });
+        pm.S(App);
+        pm.Advance(1.0);
+        pm.Evaluate();
+
+        var spawn = pm.Decisions.Should().ContainSingle().Which.Should().BeOfType<SpawnInstances>().Subject;
+        spawn.Count.Should().Be(1);
+        spawn.Reason.Should().Contain("a start was requested (S record)");
+    }
+
+    [Fact]
     public void ColdStart_RequestsStillWaitingAfterStartDelay_StartThemAllAtOnce()
     {
         var pm = Demand(new DemandPolicyOptions());

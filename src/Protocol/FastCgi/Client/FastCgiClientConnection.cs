@@ -38,7 +38,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
     private bool _used;
     private Exception? _closeReason;
     private TaskCompletionSource<FastCgiParams>? _pendingValues;
-    private volatile bool _readerWaitingOnPeer;
+    private volatile bool _readerBlockedOnCaller;
     private FastCgiClientRequest? _flushing;
 
     private FastCgiClientConnection(Socket socket, EndPoint? remoteEndPoint, FastCgiClientOptions options)
@@ -58,7 +58,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             _watchdog = new IdleWatchdog(
                 options.TimeProvider,
                 options.IdleTimeout,
-                () => _readerWaitingOnPeer && (Volatile.Read(ref _awaitingEnd) > 0 || Volatile.Read(ref _pendingValues) is not null),
+                () => !_readerBlockedOnCaller && (Volatile.Read(ref _awaitingEnd) > 0 || Volatile.Read(ref _pendingValues) is not null),
                 () => Close(new FastCgiIdleTimeoutException(options.IdleTimeout, responseStarted: false)));
         }
 
@@ -372,6 +372,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                 last = result.IsCompleted && chunk.Length == result.Buffer.Length;
             }
 
+            var released = false;
             try
             {
                 if (chunk.IsEmpty && !last)
@@ -384,9 +385,12 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                     return false;
                 }
 
+                // Announce the send before the last look at the abort flag (see FastCgiClientRequest.DisposeAsync).
+                request.SetPumpSending(true);
                 if (request.IsEnded || request.IsAborting)
                 {
                     // The application ended the request without reading all of it, or it is being aborted: stop sending.
+                    request.SetPumpSending(false);
                     output.Exit();
                     return false;
                 }
@@ -397,7 +401,12 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                     FastCgiRecordWriter.WriteEndOfStream(output.Writer, type, request.Id);
                 }
 
-                if (!await output.SendAndExitAsync().ConfigureAwait(false))
+                // The bytes are copied: let go of the caller's body before a send that may block for long.
+                source?.AdvanceTo(chunk.End);
+                released = true;
+                var sent = await output.SendAndExitAsync().ConfigureAwait(false);
+                request.SetPumpSending(false);
+                if (!sent)
                 {
                     Close(output.Failure!);
                     return false;
@@ -407,7 +416,10 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             }
             finally
             {
-                source?.AdvanceTo(chunk.End);
+                if (!released)
+                {
+                    source?.AdvanceTo(chunk.End);
+                }
             }
 
             if (last)
@@ -416,6 +428,13 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Closes the connection because a request was abandoned while its body was being sent: the application is not
+    /// reading it, so neither the rest of the body nor ABORT_REQUEST could get through.
+    /// </summary>
+    internal void CloseAbandoned() =>
+        Close(new FastCgiConnectionClosedException("a request was abandoned while its body was being sent", responseStarted: false));
 
     internal async Task SendAbortAsync(FastCgiClientRequest request)
     {
@@ -495,10 +514,8 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         {
             while (true)
             {
-                _watchdog?.MarkActivity();
-                _readerWaitingOnPeer = true;
                 var result = await input.ReadAsync().ConfigureAwait(false);
-                _readerWaitingOnPeer = false;
+                _watchdog?.MarkActivity();
 
                 var buffer = result.Buffer;
                 try
@@ -638,7 +655,15 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                 break;
             }
 
-            await request.FlushOutputAsync().ConfigureAwait(false);
+            var flush = request.FlushOutputAsync();
+            if (!flush.IsCompletedSuccessfully)
+            {
+                // Waiting for the caller to read is not the application's silence.
+                _readerBlockedOnCaller = true;
+                await flush.ConfigureAwait(false);
+                _readerBlockedOnCaller = false;
+                _watchdog?.MarkActivity();
+            }
         }
 
         Volatile.Write(ref _flushing, null);

@@ -19,8 +19,8 @@ public sealed record FastCgiClientOptions
 
     /// <summary>
     /// Fails the connection with <see cref="FastCgiIdleTimeoutException"/> when the application sends nothing
-    /// for this long while a request waits on it. Time spent waiting for the caller (a slow reader of a response,
-    /// a slow request body) does not count. Infinite by default.
+    /// for this long while a request (or GET_VALUES) waits on it. Sending a request body counts as activity, and
+    /// time spent waiting for the caller to read a response does not count. Infinite by default.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
 

@@ -24,6 +24,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     private Exception? _abortReason;
     private int _references;
     private int _abortRequested;
+    private int _pumpSending;
     private int _disposed;
     private volatile bool _responseStarted;
     private int _ended;
@@ -77,7 +78,11 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     /// <summary>Sends ABORT_REQUEST (once) unless the request already ended, and stops sending the body.</summary>
     public void Abort() => Abort(null);
 
-    /// <summary>Aborts unless ended, completes <see cref="Output"/> and waits for the body pump to let go of the body.</summary>
+    /// <summary>
+    /// Aborts unless ended, completes <see cref="Output"/> and waits for the body pump to let go of the body. If the
+    /// body was being sent at that moment, the connection is closed: an application that does not read the body
+    /// would otherwise hold the send (and this call) forever.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -88,6 +93,13 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
         if (!IsEnded)
         {
             Abort();
+
+            // Abort set its flag with a full fence; the pump announces a send before its last look at that flag.
+            // So either the pump sees the abort and sends nothing more, or this sees the send in progress.
+            if (Volatile.Read(ref _pumpSending) != 0)
+            {
+                _connection.CloseAbandoned();
+            }
         }
 
         await _cancellation.DisposeAsync().ConfigureAwait(false);
@@ -171,6 +183,8 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
             Release();
         }
     }
+
+    internal void SetPumpSending(bool sending) => Interlocked.Exchange(ref _pumpSending, sending ? 1 : 0);
 
     internal bool TryAddReference()
     {

@@ -147,6 +147,8 @@ internal sealed class FastCgiServerConnection
                     {
                         Dispatch(record);
                     }
+
+                    CheckIncompleteRecord(buffer);
                 }
                 finally
                 {
@@ -179,6 +181,20 @@ internal sealed class FastCgiServerConnection
         {
             // A reset by the peer is worth reporting; our own close of the socket is not.
             return IsClosing() ? null : e;
+        }
+    }
+
+    /// <summary>
+    /// Judges a record whose header has arrived but not its content: a PARAMS record that cannot fit the limit
+    /// is refused now, before up to 64 KiB of it are buffered.
+    /// </summary>
+    private void CheckIncompleteRecord(in ReadOnlySequence<byte> buffer)
+    {
+        if (FastCgiRecordReader.TryReadHeader(buffer, out var header)
+            && header.Type == FastCgiRecordType.Params
+            && Active(header.RequestId) is { ParamsComplete: false } request)
+        {
+            request.CheckParamsRoom(header.ContentLength, _options.Limits);
         }
     }
 

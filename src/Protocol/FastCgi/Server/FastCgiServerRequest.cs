@@ -101,13 +101,7 @@ public sealed class FastCgiServerRequest
     internal void AppendParams(in ReadOnlySequence<byte> content, FastCgiLimits limits)
     {
         var length = (int)content.Length;
-        if ((long)_paramsLength + length > limits.MaxParamsBytes)
-        {
-            throw new FastCgiProtocolException(
-                FastCgiErrorKind.ParamsTooLarge,
-                $"PARAMS stream longer than the limit of {limits.MaxParamsBytes} bytes",
-                Id);
-        }
+        CheckParamsRoom(length, limits);
 
         if (_paramsBuffer is null || _paramsBuffer.Length - _paramsLength < length)
         {
@@ -123,6 +117,18 @@ public sealed class FastCgiServerRequest
 
         content.CopyTo(_paramsBuffer.AsSpan(_paramsLength));
         _paramsLength += length;
+    }
+
+    /// <summary>Throws when <paramref name="length"/> more PARAMS bytes would exceed the limit.</summary>
+    internal void CheckParamsRoom(int length, FastCgiLimits limits)
+    {
+        if ((long)_paramsLength + length > limits.MaxParamsBytes)
+        {
+            throw new FastCgiProtocolException(
+                FastCgiErrorKind.ParamsTooLarge,
+                $"PARAMS stream longer than the limit of {limits.MaxParamsBytes} bytes",
+                Id);
+        }
     }
 
     /// <summary>Parses the collected PARAMS stream at its end.</summary>

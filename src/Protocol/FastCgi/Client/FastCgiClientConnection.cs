@@ -345,6 +345,8 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                 _active--;
             }
         }
+
+        request.OnReleased();
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     private readonly FastCgiClientConnection _connection;
     private readonly Pipe _output;
     private readonly TaskCompletionSource<FastCgiRequestResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<ReadOnlySequence<byte>>? _standardError;
     private CancellationTokenSource? _pumpCancellation;
     private Task _pump = Task.CompletedTask;
@@ -67,7 +68,16 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     /// </summary>
     public Task<FastCgiRequestResult> Completion => _completion.Task;
 
+    /// <summary>
+    /// Completes when the request id is free again: END_REQUEST was read (or the connection failed), the body
+    /// pump stopped and any ABORT_REQUEST was sent. After an abort this comes only once the application has
+    /// acknowledged it; a pool should give the connection out again only then. Never faults.
+    /// </summary>
+    public Task Released => _released.Task;
+
     internal ushort Id { get; }
+
+    internal void OnReleased() => _released.TrySetResult();
 
     /// <summary>END_REQUEST was read or the connection failed: the application is done with this request.</summary>
     internal bool IsEnded => Volatile.Read(ref _ended) != 0;

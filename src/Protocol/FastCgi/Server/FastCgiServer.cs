@@ -8,17 +8,24 @@ namespace Pm.Protocol.FastCgi;
 /// <see cref="FastCgiRequestHandler"/> for every request, concurrently across and (when multiplexing is on)
 /// within connections.
 /// <para>
-/// Stop is graceful and has two stages, like a process's TERM and KILL: when the stopping token fires the
-/// server stops accepting, refuses new requests with OVERLOADED, closes idle connections and waits for the
-/// requests in flight; if <see cref="FastCgiServerOptions.ShutdownTimeout"/> runs out first, it aborts them
-/// (their <see cref="FastCgiServerRequest.Aborted"/> fires) and closes their connections. The run returns when
-/// every handler has returned.
+/// Stop is a small state machine, Running → Stopping → Aborting, entered synchronously when the stopping token
+/// fires. Stopping (graceful, like TERM): no more accepts, new requests refused with OVERLOADED, idle
+/// connections closed, requests in flight left to finish. Aborting (like KILL), when
+/// <see cref="FastCgiServerOptions.ShutdownTimeout"/> runs out first: the requests' <see cref="FastCgiServerRequest.Aborted"/>
+/// fire and their connections close. A run returns once every handler has returned. An instance stops as a
+/// whole and runs once.
 /// </para>
 /// </summary>
 public sealed class FastCgiServer
 {
+    private const int Running = 0;
+    private const int Stopping = 1;
+    private const int Aborting = 2;
+
     private readonly ConcurrentDictionary<FastCgiServerConnection, Task> _connections = new();
     private int _activeRequests;
+    private int _state;
+    private ITimer? _shutdownTimer;
 
     public FastCgiServer(FastCgiRequestHandler handler, FastCgiServerOptions? options = null)
     {
@@ -37,6 +44,9 @@ public sealed class FastCgiServer
     /// <summary>Connections being served now.</summary>
     public int ActiveConnectionCount => _connections.Count;
 
+    /// <summary>Whether a stop has begun.</summary>
+    public bool IsStopping => Volatile.Read(ref _state) != Running;
+
     internal FastCgiRequestHandler Handler { get; }
 
     /// <summary>
@@ -46,14 +56,15 @@ public sealed class FastCgiServer
     public static Task RunAsync(Socket listener, FastCgiRequestHandler handler, FastCgiServerOptions? options = null, CancellationToken stoppingToken = default) =>
         new FastCgiServer(handler, options).ServeAsync(listener, stoppingToken);
 
-    /// <summary>Accepts and serves connections until <paramref name="stoppingToken"/> fires, then stops gracefully.</summary>
+    /// <summary>Accepts and serves connections until <paramref name="stoppingToken"/> fires, then stops.</summary>
     public async Task ServeAsync(Socket listener, CancellationToken stoppingToken = default)
     {
         ArgumentNullException.ThrowIfNull(listener);
         using var connectionSlots = new SemaphoreSlim(Options.MaxConnections);
+        using var stopRegistration = stoppingToken.UnsafeRegister(static state => ((FastCgiServer)state!).RequestStop(), this);
         try
         {
-            while (true)
+            while (!IsStopping)
             {
                 await connectionSlots.WaitAsync(stoppingToken).ConfigureAwait(false);
                 Socket socket;
@@ -94,30 +105,25 @@ public sealed class FastCgiServer
         }
         finally
         {
-            await StopAsync().ConfigureAwait(false);
+            RequestStop();
+            await Task.WhenAll(_connections.Values).ConfigureAwait(false);
+            _shutdownTimer?.Dispose();
         }
     }
 
     /// <summary>
-    /// Serves one already accepted connection until the web server closes it or <paramref name="stoppingToken"/>
-    /// fires (then stops it gracefully). Takes ownership of <paramref name="connection"/>.
+    /// Serves one already accepted connection until the web server closes it, or until
+    /// <paramref name="stoppingToken"/> fires (which stops this server as a whole). Takes ownership of
+    /// <paramref name="connection"/>.
     /// </summary>
     public async Task ServeConnectionAsync(Socket connection, CancellationToken stoppingToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var (served, task) = Serve(connection, onClosed: null);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (stoppingToken.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetResult(), stopped))
+        var served = Serve(connection, onClosed: null);
+        using (stoppingToken.UnsafeRegister(static state => ((FastCgiServer)state!).RequestStop(), this))
         {
-            await Task.WhenAny(task, stopped.Task).ConfigureAwait(false);
+            await served.ConfigureAwait(false);
         }
-
-        if (!task.IsCompleted)
-        {
-            await StopAsync([served], task).ConfigureAwait(false);
-        }
-
-        await task.ConfigureAwait(false);
     }
 
     internal bool TryAcquireRequest()
@@ -149,16 +155,29 @@ public sealed class FastCgiServer
         error is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted
             or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.TryAgain;
 
-    private (FastCgiServerConnection Connection, Task Served) Serve(Socket socket, Action? onClosed)
+    private Task Serve(Socket socket, Action? onClosed)
     {
         var connection = new FastCgiServerConnection(this, Options, socket);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _connections[connection] = gate.Task;
-        _ = RunConnectionAsync(connection, gate, onClosed);
-        return (connection, gate.Task);
+        var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connections[connection] = served.Task;
+
+        // A stop that began while this connection was being registered must still reach it.
+        var state = Volatile.Read(ref _state);
+        if (state != Running)
+        {
+            connection.BeginStop();
+        }
+
+        if (state == Aborting)
+        {
+            connection.Abort();
+        }
+
+        _ = RunConnectionAsync(connection, served, onClosed);
+        return served.Task;
     }
 
-    private async Task RunConnectionAsync(FastCgiServerConnection connection, TaskCompletionSource gate, Action? onClosed)
+    private async Task RunConnectionAsync(FastCgiServerConnection connection, TaskCompletionSource served, Action? onClosed)
     {
         await Task.Yield();
         try
@@ -174,34 +193,40 @@ public sealed class FastCgiServer
         {
             _connections.TryRemove(connection, out _);
             onClosed?.Invoke();
-            gate.TrySetResult();
+            served.TrySetResult();
         }
     }
 
-    private Task StopAsync() => StopAsync([.. _connections.Keys], Task.WhenAll(_connections.Values));
-
-    private async Task StopAsync(IReadOnlyList<FastCgiServerConnection> connections, Task served)
+    /// <summary>Running → Stopping, synchronously (it runs inside the token's Cancel), arming the abort timer.</summary>
+    private void RequestStop()
     {
-        foreach (var connection in connections)
+        if (Interlocked.CompareExchange(ref _state, Stopping, Running) != Running)
+        {
+            return;
+        }
+
+        foreach (var connection in _connections.Keys)
         {
             connection.BeginStop();
         }
 
         if (Options.ShutdownTimeout != Timeout.InfiniteTimeSpan)
         {
-            using var timeout = new CancellationTokenSource();
-            var expiry = Task.Delay(Options.ShutdownTimeout, Options.TimeProvider, timeout.Token);
-            if (await Task.WhenAny(served, expiry).ConfigureAwait(false) != served)
-            {
-                foreach (var connection in connections)
-                {
-                    connection.Abort();
-                }
-            }
-
-            await timeout.CancelAsync().ConfigureAwait(false);
+            _shutdownTimer = Options.TimeProvider.CreateTimer(
+                static state => ((FastCgiServer)state!).AbortAll(),
+                this,
+                Options.ShutdownTimeout,
+                Timeout.InfiniteTimeSpan);
         }
+    }
 
-        await served.ConfigureAwait(false);
+    /// <summary>Stopping → Aborting: the shutdown timeout ran out.</summary>
+    private void AbortAll()
+    {
+        Volatile.Write(ref _state, Aborting);
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort();
+        }
     }
 }

@@ -70,12 +70,19 @@ internal sealed class RawPeer : IAsyncDisposable
         }
     }
 
-    /// <summary>True when the other end closed (end of stream or reset) with nothing more to read.</summary>
+    /// <summary>
+    /// True once the other end has closed (end of stream or reset), reading past whatever it still sent before
+    /// closing; fails after the upper bound if it stays open.
+    /// </summary>
     public async Task<bool> IsClosedAsync()
     {
         try
         {
-            return _pending.Length == 0 && await ReceiveAsync() == 0;
+            while (await ReceiveAsync() > 0)
+            {
+            }
+
+            return true;
         }
         catch (SocketException)
         {

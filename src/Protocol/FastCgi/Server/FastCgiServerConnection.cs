@@ -123,12 +123,12 @@ internal sealed class FastCgiServerConnection
             active = [.. _requests.Values];
         }
 
+        // Close first, like a KILL: nothing a handler writes while giving up reaches the web server.
+        _transport.Close(new OperationCanceledException("the FastCGI server stopped"));
         foreach (var request in active)
         {
             request.RequestAbort();
         }
-
-        _transport.Close(new OperationCanceledException("the FastCGI server stopped"));
     }
 
     /// <returns>The failure that ended the loop, or null for an orderly end of stream.</returns>

@@ -137,11 +137,20 @@ public class RecordWriterTests
     }
 
     [Fact]
-    public void WriteManagementPairs_GetValues_HasEmptyValues()
+    public void WriteManagementPairs_GetValues_HasEmptyValuesAndAlwaysSomePadding()
     {
+        // 16 content bytes would need no padding, but libfcgi hangs on an unpadded GET_VALUES: 8 bytes are added.
         var bytes = Records.Encode(w => FastCgiRecordWriter.WriteManagementPairs(w, FastCgiRecordType.GetValues, [new("FCGI_MAX_CONNS", string.Empty)]));
 
-        bytes.Should().Equal(Concat(Hex("01 09 00 00 00 10 00 00 | 0e 00"), Ascii("FCGI_MAX_CONNS")));
+        bytes.Should().Equal(Concat(Hex("01 09 00 00 00 10 08 00 | 0e 00"), Ascii("FCGI_MAX_CONNS"), new byte[8]));
+    }
+
+    [Fact]
+    public void WriteManagementPairs_GetValuesResult_IsPaddedToEightBytes()
+    {
+        var bytes = Records.Encode(w => FastCgiRecordWriter.WriteManagementPairs(w, FastCgiRecordType.GetValuesResult, [new("FCGI_MPXS_CONNS", "1")]));
+
+        bytes.Should().Equal(Concat(Hex("01 0a 00 00 00 12 06 00 | 0f 01"), Ascii("FCGI_MPXS_CONNS1"), new byte[6]));
     }
 
     [Fact]

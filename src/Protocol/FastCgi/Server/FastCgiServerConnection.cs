@@ -66,6 +66,8 @@ internal sealed class FastCgiServerConnection
         var cut = new FastCgiConnectionClosedException("the web server closed the FastCGI connection", responseStarted: false, failure);
         foreach (var request in orphans)
         {
+            // Aborted first, so a handler that fails on its cut input is known to have been aborted.
+            request.RequestAbort();
             if (!request.StdinEnded)
             {
                 await request.StdinWriter.CompleteAsync(cut).ConfigureAwait(false);
@@ -86,8 +88,6 @@ internal sealed class FastCgiServerConnection
 
                 _server.ReleaseRequest();
             }
-
-            request.RequestAbort();
         }
 
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -469,9 +469,10 @@ internal sealed class FastCgiServerConnection
             {
                 appStatus = await _server.Handler(request).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (request.IsAborted)
+            catch (Exception) when (request.IsAborted)
             {
-                // The web server aborted the request; the handler gave up as asked.
+                // The request was aborted (ABORT_REQUEST, lost connection, forced stop): whatever the handler
+                // failed with while giving up is a consequence, not a bug to report.
             }
             catch (Exception e)
             {

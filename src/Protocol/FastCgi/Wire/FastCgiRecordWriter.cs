@@ -176,7 +176,18 @@ public static class FastCgiRecordWriter
         }
 
         var length = (int)total;
-        WriteHeader(writer, type, FastCgiConstants.ManagementRequestId, length);
+
+        // libfcgi 2.4 waits forever for a GET_VALUES record without padding (it answers the same record with
+        // 1..7 or 8 padding bytes), so GET_VALUES always gets some; alignment stays a multiple of 8.
+        var padding = FastCgiConstants.PaddingFor(length);
+        if (padding == 0 && type == FastCgiRecordType.GetValues)
+        {
+            padding = 8;
+        }
+
+        var header = writer.GetSpan(FastCgiConstants.HeaderLength);
+        new FastCgiRecordHeader(type, FastCgiConstants.ManagementRequestId, (ushort)length, padding).Write(header);
+        writer.Advance(FastCgiConstants.HeaderLength);
         if (length > 0)
         {
             var span = writer.GetSpan(length);
@@ -189,6 +200,6 @@ public static class FastCgiRecordWriter
             writer.Advance(length);
         }
 
-        WritePadding(writer, length);
+        writer.Write(Zeros[..padding]);
     }
 }

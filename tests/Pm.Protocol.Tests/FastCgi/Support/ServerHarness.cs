@@ -13,6 +13,7 @@ internal sealed class ServerHarness : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Socket _listener;
+    private int _disposed;
 
     private ServerHarness(FastCgiRequestHandler handler, FastCgiServerOptions? options)
     {
@@ -61,6 +62,11 @@ internal sealed class ServerHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         try
         {

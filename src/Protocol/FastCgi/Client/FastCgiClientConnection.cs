@@ -48,7 +48,10 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         RemoteEndPoint = remoteEndPoint;
         _transport = new ConnectionTransport(socket, options.ReceiveBufferSize);
         _slots = new FastCgiClientRequest?[options.MaxConcurrentRequests];
+        // The caller's read of a response resumes inline on the read loop: measured here, it saves about a
+        // tenth of the client's CPU per request against a thread-pool hop (bench/FastCgiBench).
         _outputPipeOptions = new PipeOptions(
+            readerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: options.Limits.MaxBufferedStreamBytes,
             resumeWriterThreshold: options.Limits.MaxBufferedStreamBytes / 2,
             minimumSegmentSize: 8192,

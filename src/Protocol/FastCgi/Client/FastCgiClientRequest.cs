@@ -53,6 +53,8 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     /// STDOUT bytes as they arrive (the CGI response: headers, blank line, body). Completes when END_REQUEST
     /// arrives; fails with a <see cref="FastCgiException"/> when the connection does, or with
     /// <see cref="OperationCanceledException"/> after an abort once the application acknowledges it.
+    /// A read waiting for data resumes inline on the connection's read loop (one thread hop less per request):
+    /// code after such a read must not block synchronously, or the connection stalls until it returns.
     /// </summary>
     public PipeReader Output => _output.Reader;
 
@@ -306,9 +308,11 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
             return;
         }
 
-        CloseOutput(Volatile.Read(ref _abortRequested) != 0 ? _abortReason : null);
-        _completion.TrySetResult(new FastCgiRequestResult(body.AppStatus, body.ProtocolStatus));
+        // Id, result, then output: a caller woken by the end of the output finds the request settled and
+        // (without a pump) the connection ready for its next request.
         Release();
+        _completion.TrySetResult(new FastCgiRequestResult(body.AppStatus, body.ProtocolStatus));
+        CloseOutput(Volatile.Read(ref _abortRequested) != 0 ? _abortReason : null);
     }
 
     internal void OnConnectionFailed(Exception reason)

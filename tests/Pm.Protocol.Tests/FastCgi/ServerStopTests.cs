@@ -70,10 +70,10 @@ public class ServerStopTests
         server.BeginStop();
         await using var late = await connection.BeginRequestAsync(TestHandlers.Params());
 
-        (await late.Completion.WaitAsync(TestTimeouts.Operation)).ProtocolStatus.Should().Be(FastCgiProtocolStatus.Overloaded);
+        (await late.Completion.Within("the late request's refusal")).ProtocolStatus.Should().Be(FastCgiProtocolStatus.Overloaded);
         release.SetResult();
-        (await inFlight.Completion.WaitAsync(TestTimeouts.Operation)).IsComplete.Should().BeTrue();
-        await server.Serving.WaitAsync(TestTimeouts.Operation);
+        (await inFlight.Completion.Within("the request in flight")).IsComplete.Should().BeTrue();
+        await server.Serving.Within("the server's return");
     }
 
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
@@ -101,16 +101,16 @@ public class ServerStopTests
             new FastCgiServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(30), TimeProvider = time });
         await using var connection = await server.ConnectAsync();
         await using var request = await connection.BeginRequestAsync(TestHandlers.Params());
-        await entered.Task.WaitAsync(TestTimeouts.Operation);
+        await entered.Task.Within("the handler's start");
 
         server.BeginStop();
         time.Advance(TimeSpan.FromSeconds(29));
         aborted.Task.IsCompleted.Should().BeFalse("the shutdown timeout has not run out yet");
         time.Advance(TimeSpan.FromSeconds(1));
 
-        await aborted.Task.WaitAsync(TestTimeouts.Operation);
-        await server.Serving.WaitAsync(TestTimeouts.Operation);
-        var completion = async () => await request.Completion.WaitAsync(TestTimeouts.Operation);
+        await aborted.Task.Within("the handler's abort after the shutdown timeout");
+        await server.Serving.Within("the server's return after the forced stop");
+        var completion = async () => await request.Completion.Within("the client's view of the forced stop");
         (await completion.Should().ThrowAsync<FastCgiConnectionClosedException>()).Which.ResponseStarted.Should().BeFalse();
     }
 }

@@ -24,7 +24,6 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     private CancellationTokenRegistration _cancellation;
     private Exception? _abortReason;
     private int _references;
-    private int _abortRequested;
     private int _pumpSending;
     private int _disposed;
     private volatile bool _responseStarted;
@@ -85,7 +84,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     internal bool IsEnded => Volatile.Read(ref _ended) != 0;
 
     /// <summary>Abort was asked for: the body pump stops at its next chunk.</summary>
-    internal bool IsAborting => Volatile.Read(ref _abortRequested) != 0;
+    internal bool IsAborting => Volatile.Read(ref _abortReason) is not null;
 
     /// <summary>Sends ABORT_REQUEST (once) unless the request already ended, and stops sending the body.</summary>
     public void Abort() => Abort(null);
@@ -123,12 +122,13 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
 
     internal void Abort(Exception? reason, CancellationToken cancelled = default)
     {
-        if (Interlocked.Exchange(ref _abortRequested, 1) != 0)
+        // The reason doubles as the flag, set once with a full fence: whoever sees the flag sees the reason.
+        var abortReason = reason ?? new OperationCanceledException("the FastCGI request was aborted", cancelled);
+        if (Interlocked.CompareExchange(ref _abortReason, abortReason, null) is not null)
         {
             return;
         }
 
-        _abortReason = reason ?? new OperationCanceledException("the FastCGI request was aborted", cancelled);
         if (reason is null)
         {
             _completion.TrySetCanceled(cancelled);
@@ -156,7 +156,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     internal void StartPump(PipeReader? body, PipeReader? data, bool sendData)
     {
         var cancellation = new CancellationTokenSource();
-        Volatile.Write(ref _pumpCancellation, cancellation);
+        Interlocked.Exchange(ref _pumpCancellation, cancellation);
         if (IsAborting)
         {
             cancellation.Cancel();
@@ -240,7 +240,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
         }
 
         _responseStarted = true;
-        if (_outputClosed || Volatile.Read(ref _abortRequested) != 0)
+        if (_outputClosed || IsAborting)
         {
             return false;
         }
@@ -267,7 +267,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
             throw new FastCgiProtocolException(FastCgiErrorKind.UnexpectedRecordOrder, "STDERR after the end of the STDERR stream", Id);
         }
 
-        if (_standardError is null || Volatile.Read(ref _abortRequested) != 0)
+        if (_standardError is null || IsAborting)
         {
             return;
         }
@@ -312,7 +312,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
         // (without a pump) the connection ready for its next request.
         Release();
         _completion.TrySetResult(new FastCgiRequestResult(body.AppStatus, body.ProtocolStatus));
-        CloseOutput(Volatile.Read(ref _abortRequested) != 0 ? _abortReason : null);
+        CloseOutput(Volatile.Read(ref _abortReason));
     }
 
     internal void OnConnectionFailed(Exception reason)
@@ -323,7 +323,7 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
         }
 
         var error = FastCgiClientConnection.ExceptionForRequest(reason, _responseStarted);
-        CloseOutput(Volatile.Read(ref _abortRequested) != 0 ? _abortReason : error);
+        CloseOutput(Volatile.Read(ref _abortReason) ?? error);
         _completion.TrySetException(error);
         Release();
     }

@@ -17,7 +17,8 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     private readonly FastCgiClientConnection _connection;
     private readonly Pipe _output;
     private readonly TaskCompletionSource<FastCgiRequestResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _released;
+    private int _isReleased;
     private readonly Action<ReadOnlySequence<byte>>? _standardError;
     private CancellationTokenSource? _pumpCancellation;
     private Task _pump = Task.CompletedTask;
@@ -74,11 +75,36 @@ public sealed class FastCgiClientRequest : IAsyncDisposable
     /// pump stopped and any ABORT_REQUEST was sent. After an abort this comes only once the application has
     /// acknowledged it; a pool should give the connection out again only then. Never faults.
     /// </summary>
-    public Task Released => _released.Task;
+    public Task Released
+    {
+        get
+        {
+            // Made on demand: most callers never ask, and a request is allocated per HTTP request.
+            if (Volatile.Read(ref _isReleased) != 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var released = Interlocked.CompareExchange(ref _released, created, null) ?? created;
+
+            // The compare-exchange is a full fence: a release that raced with it is seen here or sees the source.
+            if (Volatile.Read(ref _isReleased) != 0)
+            {
+                released.TrySetResult();
+            }
+
+            return released.Task;
+        }
+    }
 
     internal ushort Id { get; }
 
-    internal void OnReleased() => _released.TrySetResult();
+    internal void OnReleased()
+    {
+        Interlocked.Exchange(ref _isReleased, 1);
+        Volatile.Read(ref _released)?.TrySetResult();
+    }
 
     /// <summary>END_REQUEST was read or the connection failed: the application is done with this request.</summary>
     internal bool IsEnded => Volatile.Read(ref _ended) != 0;

@@ -6,16 +6,29 @@ namespace Hello;
 /// <summary>Finds the socket to serve: the inherited one on fd 0, or one bound from <c>--listen</c>.</summary>
 internal static class ListenSocket
 {
-    /// <summary>The listening socket, or null when there is none and no usable <c>--listen</c>.</summary>
-    public static Socket? Open(string[] args)
+    /// <summary>The listening socket, or null when there is none and no usable <c>--listen</c> (said on <paramref name="errors"/>).</summary>
+    public static Socket? Open(string[] args, TextWriter errors)
     {
         var index = Array.IndexOf(args, "--listen");
-        if (index >= 0)
+        if (index < 0)
         {
-            return index + 1 < args.Length ? Bind(args[index + 1]) : null;
+            return args.Length == 0 ? FromStandardInput() : null;
         }
 
-        return args.Length == 0 ? FromStandardInput() : null;
+        if (index + 1 >= args.Length)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Bind(args[index + 1]);
+        }
+        catch (Exception e) when (e is FormatException or SocketException or IOException)
+        {
+            errors.WriteLine($"hello: cannot listen on {args[index + 1]}: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>

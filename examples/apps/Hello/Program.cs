@@ -13,7 +13,7 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        using var listener = ListenSocket.Open(args);
+        using var listener = ListenSocket.Open(args, Console.Error);
         if (listener is null)
         {
             Console.Error.WriteLine("usage: hello [--listen /path/to.sock | --listen 127.0.0.1:9000]");

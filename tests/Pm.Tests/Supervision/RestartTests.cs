@@ -12,13 +12,13 @@ public sealed partial class RestartTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_killed_with_SIGKILL_is_replaced_and_the_replacement_answers_cgi_fcgi()
+    public async Task An_instance_killed_with_SIGKILL_is_replaced_and_the_replacement_answers_cgi_fcgi_and_our_client()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
         await using var pm = await PmProcess.StartAsync(dir, $"""
             FastCgiIpcDir {dir.IpcDir}
-            FastCgiServer {app} -socket hello -restart-delay 0
+            FastCgiServer {app} -socket hello -restart-delay 0 -min-server-life 0
             """);
         var socket = Path.Combine(dir.IpcDir, "hello");
 
@@ -32,6 +32,13 @@ public sealed partial class RestartTests
         second.Should().NotBe(first);
         replaced.Should().Contain($"started pid {second}");
         pm.Output.Should().Contain($"pid {first} exited: killed by SIGKILL");
+
+        // And with our own FastCGI client, killing the replacement in turn.
+        ChildProcess.SignalProcess(second, Signals.SIGKILL);
+        await pm.WaitForLineAsync(l => l.Contains($"replacing pid {second}", StringComparison.Ordinal), Wait);
+        var third = await OurClient.GetAsync(socket, "/third", "y=2");
+        third.Should().Contain("SCRIPT_NAME=/third QUERY_STRING=y=2");
+        PidOf(third).Should().NotBe(second).And.NotBe(first);
 
         (await pm.StopAsync(Wait)).Should().Be(0);
     }

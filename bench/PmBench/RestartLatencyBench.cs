@@ -40,14 +40,17 @@ public static class RestartLatencyBench
             for (var i = 0; i < rounds; i++)
             {
                 var pid = PidOf(await AskAsync(socket));
+                using var death = new Posix.Epoll();
+                var pidfd = Posix.PidFd.Open(pid);
+                death.Add(pidfd, 1);
+                var ready = new ulong[1];
                 var watch = Stopwatch.StartNew();
                 Posix.ChildProcess.SignalProcess(pid, Posix.Signals.SIGKILL);
 
                 // SIGKILL lands asynchronously: until the old instance is really dead it could still accept
-                // (and then drop) our connection, so wait for it to be a zombie or gone.
-                while (IsAlive(pid))
-                {
-                }
+                // (and then drop) our connection, so wait (in the kernel, not spinning) for its pidfd.
+                death.Wait(ready, 1000);
+                Posix.FileDescriptor.Close(pidfd);
 
                 var answer = await AskAsync(socket);
                 watch.Stop();
@@ -87,20 +90,6 @@ public static class RestartLatencyBench
         }
 
         return System.Text.Encoding.ASCII.GetString(received.ToArray());
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var state = stat[stat.LastIndexOf(')') + 2];
-            return state is not 'Z' and not 'X';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 
     private static int PidOf(string answer)

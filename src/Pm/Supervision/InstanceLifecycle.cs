@@ -68,8 +68,24 @@ public sealed class InstanceLifecycle
         }
     }
 
-    /// <summary>Spawns an instance of the app; null (with the error logged) if the executable could not be started.</summary>
+    /// <summary>Spawns an instance of the app and logs it; null (with the error logged) if the executable could not be started.</summary>
     public Instance? Start(SupervisedApp app, int slot, string reason, out string? error)
+    {
+        var instance = StartQuietly(app, slot, out error);
+        if (instance is not null)
+        {
+            LogStarted(instance, reason);
+        }
+
+        return instance;
+    }
+
+    /// <summary>
+    /// Spawns without logging the start, for the restart path: log lines wake the logger's thread, which would
+    /// compete for a core with the child being exec'd; the caller logs once the child runs (<see cref="LogStarted"/>).
+    /// A failure to start is logged at once.
+    /// </summary>
+    public Instance? StartQuietly(SupervisedApp app, int slot, out string? error)
     {
         var now = _time.GetUtcNow();
         SpawnedProcess spawned;
@@ -91,10 +107,12 @@ public sealed class InstanceLifecycle
         _watcher.Watch(spawned.Pid, spawned.PidFd, spawned.OutputFd,
             line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
             notice => _post(new SupervisorEvent.ChildExited(instance, notice)));
-        _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", app.Name, instance.Pid,
-            slot >= 0 ? $" in slot {slot}" : "", reason);
         return instance;
     }
+
+    public void LogStarted(Instance instance, string reason) =>
+        _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", instance.App.Name, instance.Pid,
+            instance.Slot >= 0 ? $" in slot {instance.Slot}" : "", reason);
 
     /// <summary>
     /// Records the end of an instance the child watcher reaped (waitpid on that pid only, never -1, which would
@@ -119,14 +137,22 @@ public sealed class InstanceLifecycle
         _byPid.Remove(instance.Pid);
         instance.App.Instances.Remove(instance);
         var how = status?.ToString() ?? "exit status unknown";
-        var lifetime = now - instance.StartedAt;
-        instance.App.LastExit = new ExitRecord(instance.Pid, now, how, lifetime);
-        var stopped = instance.StopReason is not null;
-        var level = stopped || status is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
-        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Stopped}", instance.App.Name, instance.Pid, how,
-            lifetime.TotalSeconds, stopped ? $" (stopped: {instance.StopReason})" : "");
-        TerminateGroupLeftovers(instance, killAtOnce: false);
+        instance.App.LastExit = new ExitRecord(instance.Pid, now, how, now - instance.StartedAt);
         return status;
+    }
+
+    /// <summary>
+    /// Logs how a reaped instance ended and terminates what is left of its process group. Separate from
+    /// <see cref="Reap"/> so a replacement can be spawned first.
+    /// </summary>
+    public void ReportExit(Instance instance)
+    {
+        var stopped = instance.StopReason is not null;
+        var exit = instance.App.LastExit!;
+        var level = stopped || instance.ExitStatus is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
+        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Stopped}", instance.App.Name, instance.Pid, exit.How,
+            exit.Lifetime.TotalSeconds, stopped ? $" (stopped: {instance.StopReason})" : "");
+        TerminateGroupLeftovers(instance, killAtOnce: false);
     }
 
     /// <summary>

@@ -225,17 +225,22 @@ public sealed class Supervisor
         }
     }
 
-    private void StartInSlot(StaticApp app, AppSlot slot, string reason)
+    private void StartInSlot(StaticApp app, AppSlot slot, string reason) => StartInSlot(app, slot, reason, beforeLogging: null);
+
+    /// <summary>Starts an instance in the slot; <paramref name="beforeLogging"/> runs after the spawn, before its log line.</summary>
+    private void StartInSlot(StaticApp app, AppSlot slot, string reason, Action? beforeLogging)
     {
         var now = _time.GetUtcNow();
         slot.LastStart = now;
-        var instance = _lifecycle.Start(app, slot.Index, reason, out var error);
+        var instance = _lifecycle.StartQuietly(app, slot.Index, out var error);
+        beforeLogging?.Invoke();
         if (instance is null)
         {
-            ScheduleRestart(app, slot, new InstanceEnd(now, now, ExitedCleanly: false, $"start failed ({error})"));
+            ScheduleRestart(app, slot, new InstanceEnd(now, now, ExitedCleanly: false, $"start failed ({error})"), null);
             return;
         }
 
+        _lifecycle.LogStarted(instance, reason);
         slot.Current = instance;
         if (app.ConsecutiveFailures > 0)
         {
@@ -244,16 +249,19 @@ public sealed class Supervisor
         }
     }
 
+    /// <summary>
+    /// The restart path, kept short: reap, decide, spawn the replacement, and only then log what happened and
+    /// deal with the old group's leftovers. A healthy app's replacement is accepting within a few milliseconds.
+    /// </summary>
     private void OnChildExited(Instance instance, ExitNotice notice)
     {
         var status = _lifecycle.Reap(instance, notice);
         if (_shutdown is not null)
         {
+            _lifecycle.ReportExit(instance);
             CheckShutdownComplete();
             return;
         }
-
-        _dynamic.OnInstanceExited(instance, status);
 
         if (instance.App is StaticApp app)
         {
@@ -266,25 +274,35 @@ public sealed class Supervisor
             if (instance.StopReason is null)
             {
                 ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, instance.ExitedAt!.Value, status is { Clean: true },
-                    status?.ToString() ?? "exit status unknown"));
+                    status?.ToString() ?? "exit status unknown"), () => _lifecycle.ReportExit(instance));
+                return;
             }
         }
+
+        _lifecycle.ReportExit(instance);
+        _dynamic.OnInstanceExited(instance, status);
     }
 
-    private void ScheduleRestart(StaticApp app, AppSlot slot, InstanceEnd end)
+    private void ScheduleRestart(StaticApp app, AppSlot slot, InstanceEnd end, Action? reportExit)
     {
         var decision = RestartBackoff.Decide(app.Restart, end, app.ConsecutiveFailures, _random);
         app.ConsecutiveFailures = decision.ConsecutiveFailures;
         app.Restarts++;
         app.LastDecision = $"slot {slot.Index}: {decision.Reason}";
-        _log.Log(decision.BackingOff ? LogLevel.Warning : LogLevel.Information, "app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
         var now = _time.GetUtcNow();
+        void Report()
+        {
+            reportExit?.Invoke();
+            _log.Log(decision.BackingOff ? LogLevel.Warning : LogLevel.Information, "app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
+        }
+
         if (decision.StartAt <= now)
         {
-            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart");
+            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart", Report);
             return;
         }
 
+        Report();
         slot.CancelStart();
         slot.StartAt = decision.StartAt;
         slot.StartTimer = _timers.After(decision.StartAt - now, new SupervisorEvent.SlotStartDue(app, slot));

@@ -25,6 +25,9 @@ public sealed class DynamicAppManager
     /// <summary>How often the accept queues are looked at while dynamic apps run: the demand nobody has reported yet.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Probing stops this long after the last record from a web process, so idle apps cost nothing.</summary>
+    private static readonly TimeSpan ProbeWhileActive = TimeSpan.FromSeconds(2);
+
     /// <summary>Completion records only refine statistics; evaluations they cause are coalesced this long.</summary>
     private static readonly TimeSpan CompletionCoalescing = TimeSpan.FromMilliseconds(50);
 
@@ -37,6 +40,7 @@ public sealed class DynamicAppManager
     private readonly Dictionary<DynamicRootConfig, PolicyGroup> _groups = [];
     private readonly Dictionary<string, DynamicApp> _apps = new(StringComparer.Ordinal);
     private ITimer? _probeTimer;
+    private DateTimeOffset _lastDemand;
     private bool _stopping;
 
     public DynamicAppManager(PmConfig config, InstanceLifecycle lifecycle, EventTimers timers, TimeProvider time, ILogger log, Action<SupervisorEvent> post)
@@ -73,6 +77,7 @@ public sealed class DynamicAppManager
             return;
         }
 
+        _lastDemand = _time.GetUtcNow();
         if (!_apps.TryGetValue(path, out var app))
         {
             if (e is RequestCompleted)
@@ -92,6 +97,7 @@ public sealed class DynamicAppManager
             app.RequestsCompleted = (app.RequestsCompleted ?? 0) + 1;
         }
 
+        EnsureProbing();
         app.Group.Events.Add(e);
         RequestEvaluation(app.Group, e is RequestCompleted ? CompletionCoalescing : TimeSpan.Zero);
     }
@@ -176,8 +182,8 @@ public sealed class DynamicAppManager
     }
 
     /// <summary>
-    /// The periodic look at the accept queues: a request waiting in a queue that no instance takes is demand the
-    /// web processes report only later (after startDelay), so the policy is asked at once.
+    /// The periodic look at the accept queues while web processes report traffic: a request waiting in a queue
+    /// that no instance takes is demand they report only later (after startDelay), so the policy is asked at once.
     /// </summary>
     public void OnProbeDue()
     {
@@ -187,16 +193,25 @@ public sealed class DynamicAppManager
             return;
         }
 
-        ConnectionProbe.Refresh(_apps.Values.ToList(), _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        ConnectionProbe.Refresh(_apps.Values.ToList(), now);
+        var queued = false;
         foreach (var group in _groups.Values)
         {
             if (group.Apps.Any(a => a.QueuedConnections > 0 && !a.Instances.Any(i => i.State == SupervisedState.Running && !i.HoldsRequest)))
             {
                 RequestEvaluation(group, TimeSpan.Zero);
             }
+
+            queued |= group.Apps.Any(a => a.QueuedConnections > 0);
         }
 
-        EnsureProbing();
+        // Every request ends with a record from its web process, so an app with no record for a while has no
+        // traffic to watch: stop looking until the next record (or while connections still wait).
+        if (queued || now - _lastDemand < ProbeWhileActive)
+        {
+            EnsureProbing();
+        }
     }
 
     private void EnsureProbing()

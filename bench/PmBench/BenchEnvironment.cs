@@ -18,10 +18,15 @@ public static class BenchEnvironment
     }
 
     /// <summary>cc -O2 examples/apps/hello-c/hello.c -lfcgi into the work dir.</summary>
-    public static string BuildHelloC(string dir)
+    public static string BuildHelloC(string dir) => Compile(dir, "examples/apps/hello-c/hello.c", "hello-c");
+
+    /// <summary>The 50 ms-per-request libfcgi app of bench/PmBench/apps/slow.c.</summary>
+    public static string BuildSlowC(string dir) => Compile(dir, "bench/PmBench/apps/slow.c", "slow-c");
+
+    private static string Compile(string dir, string source, string name)
     {
-        var output = Path.Combine(dir, "hello-c");
-        using var cc = Process.Start("cc", ["-O2", "-o", output, Path.Combine(RepoRoot, "examples/apps/hello-c/hello.c"), "-lfcgi"])!;
+        var output = Path.Combine(dir, name);
+        using var cc = Process.Start("cc", ["-O2", "-o", output, Path.Combine(RepoRoot, source), "-lfcgi"])!;
         cc.WaitForExit();
         if (cc.ExitCode != 0)
         {
@@ -31,9 +36,9 @@ public static class BenchEnvironment
         return output;
     }
 
-    public static Process StartPm(string config)
+    public static Process StartPm(string config, string command = "run")
     {
-        var info = new ProcessStartInfo(Pm, ["run", config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Pm, [command, config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("pm: " + e.Data); };

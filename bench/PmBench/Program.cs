@@ -12,8 +12,10 @@ public static class Program
                 return await RestartLatencyBench.RunAsync(args.Skip(1).ToArray());
             case "idle":
                 return await IdleFootprintBench.RunAsync(args.Skip(1).ToArray());
+            case "dynamic":
+                return await DynamicBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds]");
                 return 2;
         }
     }

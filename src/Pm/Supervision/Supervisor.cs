@@ -188,6 +188,13 @@ public sealed class Supervisor
             case SupervisorEvent.ShutdownRequested x:
                 OnShutdownRequested(x.Done);
                 break;
+            case SupervisorEvent.ShutdownAppsDue:
+                if (_appsStopPending)
+                {
+                    StopApps();
+                }
+
+                break;
             case SupervisorEvent.ShutdownDeadline:
                 _deadlinePassed = true;
                 _lifecycle.KillAll();
@@ -259,6 +266,11 @@ public sealed class Supervisor
         if (_shutdown is not null)
         {
             _lifecycle.ReportExit(instance);
+            if (_appsStopPending && !_lifecycle.Live.Any(i => i.App.Kind == "web"))
+            {
+                StopApps();
+            }
+
             CheckShutdownComplete();
             return;
         }
@@ -342,13 +354,41 @@ public sealed class Supervisor
         }
 
         _dynamic.Stop();
+        var web = _lifecycle.Live.Where(i => i.App.Kind == "web").ToList();
+        if (web.Count > 0)
+        {
+            // The web processes go first, finishing the requests they hold while the apps still run.
+            _shutdownDeadline += grace;
+            _appsStopPending = true;
+            foreach (var instance in web)
+            {
+                _lifecycle.Stop(instance, grace, "PM shutting down (web processes first)");
+            }
+
+            _timers.After(grace, new SupervisorEvent.ShutdownAppsDue());
+        }
+        else
+        {
+            StopApps();
+        }
+
+        CheckShutdownComplete();
+    }
+
+    private bool _appsStopPending;
+
+    /// <summary>The second phase of a shutdown: SIGTERM to every app's group, SIGKILL at the deadline.</summary>
+    private void StopApps()
+    {
+        _appsStopPending = false;
+        var grace = _config.ShutdownTimeout;
         foreach (var instance in _lifecycle.Live.ToList())
         {
             _lifecycle.Stop(instance, grace, "PM shutting down");
         }
 
+        _shutdownDeadline = _time.GetUtcNow() + grace;
         _timers.After(grace, new SupervisorEvent.ShutdownDeadline());
-        CheckShutdownComplete();
     }
 
     private void CheckShutdownComplete()

@@ -31,6 +31,8 @@ public abstract record SupervisorEvent
 
     public sealed record ShutdownRequested(TaskCompletionSource Done) : SupervisorEvent;
 
+    public sealed record ShutdownAppsDue : SupervisorEvent;
+
     public sealed record ShutdownDeadline : SupervisorEvent;
 
     public sealed record ShutdownSweep : SupervisorEvent;

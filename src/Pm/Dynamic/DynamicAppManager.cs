@@ -222,16 +222,23 @@ public sealed class DynamicAppManager
         }
     }
 
+    /// <summary>
+    /// Asks for an evaluation within <paramref name="within"/>. Requests coalesce: one already posted to the loop
+    /// covers everything; one waiting on a timer covers a request that may wait as long, and is brought forward by
+    /// one that may not (a start record must not sit behind a coalescing or NextEvaluation timer).
+    /// </summary>
     private void RequestEvaluation(PolicyGroup group, TimeSpan within)
     {
-        if (group.EvaluationPosted)
+        var due = _time.GetUtcNow() + within;
+        if (group.EvaluationPosted && (group.EvaluationTimer is null || group.EvaluationDue <= due))
         {
             return;
         }
 
-        group.EvaluationPosted = true;
         group.EvaluationTimer?.Dispose();
         group.EvaluationTimer = null;
+        group.EvaluationPosted = true;
+        group.EvaluationDue = due;
         if (within <= TimeSpan.Zero)
         {
             _post(new SupervisorEvent.PolicyEvaluationDue(group));
@@ -277,13 +284,10 @@ public sealed class DynamicAppManager
             }
         }
 
-        group.EvaluationTimer?.Dispose();
-        group.EvaluationTimer = null;
         group.NextEvaluation = result.NextEvaluation;
-        if (result.NextEvaluation is { } next && !group.EvaluationPosted)
+        if (result.NextEvaluation is { } next)
         {
-            group.EvaluationPosted = true;
-            group.EvaluationTimer = _timers.After(next - now, new SupervisorEvent.PolicyEvaluationDue(group));
+            RequestEvaluation(group, next - now);
         }
 
         foreach (var app in group.Apps.ToList())

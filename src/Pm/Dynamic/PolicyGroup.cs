@@ -22,8 +22,11 @@ public sealed class PolicyGroup(DynamicRootConfig root, IScalingPolicy policy)
 
     public ITimer? EvaluationTimer { get; set; }
 
-    /// <summary>Set while an evaluation is already posted to the loop, so bursts of records coalesce.</summary>
+    /// <summary>Set while an evaluation is already posted to the loop or waiting on its timer, so bursts of records coalesce.</summary>
     public bool EvaluationPosted { get; set; }
+
+    /// <summary>When the evaluation asked for is due.</summary>
+    public DateTimeOffset EvaluationDue { get; set; }
 
     public DateTimeOffset LastEvaluation { get; set; }
 }

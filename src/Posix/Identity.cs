@@ -5,6 +5,8 @@ public static class Identity
 {
     public static int ProcessId => Libc.getpid();
 
+    public static int ParentProcessId => Libc.getppid();
+
     public static uint RealUserId => Libc.getuid();
 
     public static uint EffectiveUserId => Libc.geteuid();

@@ -55,7 +55,9 @@ public static class RunCommand
     {
         try
         {
-            using var signals = new ShutdownSignals(host.Services.GetRequiredService<IHostApplicationLifetime>());
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            using var signals = new ShutdownSignals(lifetime);
+            using var parent = ParentWatch.StartIfAsked(lifetime);
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;
         }

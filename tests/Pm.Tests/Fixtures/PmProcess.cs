@@ -68,6 +68,9 @@ public sealed class PmProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+
+        // If the test host dies (a killed or timed-out run), pm stops its apps and exits rather than linger.
+        info.Environment[Hosting.ParentWatch.Variable] = "1";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var pm = new PmProcess(process, marker, ipcDir);
         process.OutputDataReceived += (_, e) => pm.OnLine(e.Data);

@@ -110,6 +110,32 @@ public sealed class ShutdownTests
         (await Leftovers.WaitUntilGoneAsync(dir.Path, TimeSpan.FromSeconds(3))).Should().BeEmpty();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task With_PM_STOP_WITH_PARENT_a_pm_whose_parent_is_killed_stops_its_apps_and_exits()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("hello", NativeApps.HelloC);
+        var config = dir.Write("pm.conf", $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -socket hello -processes 2
+            """);
+
+        // A shell stands for the parent (a test host, a supervisor script); it is then killed outright.
+        var info = new ProcessStartInfo("/bin/sh", ["-c", $"PM_STOP_WITH_PARENT=1 {Paths.Pm} run {config} & wait"]) { UseShellExecute = false };
+        using var shell = Process.Start(info)!;
+        await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.StartsWith(app, StringComparison.Ordinal)), 2);
+        shell.Kill();
+
+        var deadline = DateTime.UtcNow + Wait;
+        while (ProcessScan.WithCommandLine(dir.Path).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        (await Leftovers.WaitUntilGoneAsync(dir.Path, TimeSpan.Zero)).Should().BeEmpty("the PM saw its parent die and stopped everything");
+        File.Exists(Path.Combine(dir.IpcDir, "hello")).Should().BeFalse("it shut down properly, removing its sockets");
+    }
+
     private static async Task WaitForCountAsync(Func<int> count, int expected)
     {
         var deadline = DateTime.UtcNow + Wait;

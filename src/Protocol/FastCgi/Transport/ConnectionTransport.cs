@@ -1,0 +1,51 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace Pm.Protocol.FastCgi;
+
+/// <summary>
+/// The two directions of one connected socket: a <see cref="PipeReader"/> that the connection's single read loop
+/// owns, and a <see cref="RecordOutput"/> that request tasks share.
+/// </summary>
+internal sealed class ConnectionTransport
+{
+    private int _closed;
+
+    public ConnectionTransport(Socket socket, int receiveBufferSize)
+    {
+        Socket = socket;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: 2048, leaveOpen: true));
+        Output = new RecordOutput(stream);
+    }
+
+    public Socket Socket { get; }
+
+    public PipeReader Input { get; }
+
+    public RecordOutput Output { get; }
+
+    /// <summary>
+    /// Ends both directions: shutdown makes a pending receive return end-of-stream, close frees the descriptor.
+    /// Safe to call from any thread, any number of times.
+    /// </summary>
+    public void Close(Exception reason)
+    {
+        Output.Fail(reason);
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already disconnected: nothing to shut down.
+        }
+
+        Socket.Dispose();
+    }
+}

@@ -70,9 +70,12 @@ public class ServerStopTests
         server.BeginStop();
         await using var late = await connection.BeginRequestAsync(TestHandlers.Params());
 
-        (await late.Completion.Within("the late request's refusal")).ProtocolStatus.Should().Be(FastCgiProtocolStatus.Overloaded);
+        var refusal = await late.Completion.ContinueWith(t => t);
+        refusal.IsCompletedSuccessfully.Should().BeTrue($"the late request is answered, not failed ({refusal.Exception?.InnerException}); server errors: {string.Join("; ", server.Errors)}");
+        (await late.Completion).ProtocolStatus.Should().Be(FastCgiProtocolStatus.Overloaded);
         release.SetResult();
-        (await inFlight.Completion.Within("the request in flight")).IsComplete.Should().BeTrue();
+        var finished = await inFlight.Completion.ContinueWith(t => t).Within("the request in flight");
+        finished.IsCompletedSuccessfully.Should().BeTrue($"the request in flight finishes ({finished.Exception?.InnerException}); server errors: {string.Join("; ", server.Errors)}");
         await server.Serving.Within("the server's return");
     }
 

@@ -62,15 +62,20 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                 options.TimeProvider,
                 options.IdleTimeout,
                 () => !_readerBlockedOnCaller && (Volatile.Read(ref _awaitingEnd) > 0 || Volatile.Read(ref _pendingValues) is not null),
-                () => Close(new FastCgiIdleTimeoutException(options.IdleTimeout, responseStarted: false)));
+                OnIdleTimeout);
         }
 
-        // The read loop must not inherit the connecting caller's async-local state (activities, scopes).
+        // The read loop must not inherit the connecting caller's async-local state (activities, scopes). It starts
+        // here, not on the thread pool: its first read only registers with the socket engine, and a front end that
+        // opens a connection per request saves a thread wake-up per request (bench/PmBench frontend).
         using (ExecutionContext.SuppressFlow())
         {
-            _readLoop = Task.Run(ReadLoopAsync);
+            _readLoop = ReadLoopAsync();
         }
     }
+
+    /// <summary>Whatever the owner wants to find from the connection (a pool's bookkeeping); not used by the connection.</summary>
+    public object? State { get; set; }
 
     /// <summary>The application's address, when known.</summary>
     public EndPoint? RemoteEndPoint { get; }
@@ -135,11 +140,14 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         return new FastCgiClientConnection(socket, endPoint, options);
     }
 
-    /// <summary>Wraps an already connected socket, taking ownership of it.</summary>
-    public static FastCgiClientConnection Create(Socket connectedSocket, FastCgiClientOptions? options = null)
+    /// <summary>
+    /// Wraps an already connected socket, taking ownership of it. Give <paramref name="remoteEndPoint"/> when it is
+    /// known (it saves a getpeername per connection); otherwise it is asked of the socket.
+    /// </summary>
+    public static FastCgiClientConnection Create(Socket connectedSocket, FastCgiClientOptions? options = null, EndPoint? remoteEndPoint = null)
     {
         ArgumentNullException.ThrowIfNull(connectedSocket);
-        return new FastCgiClientConnection(connectedSocket, connectedSocket.RemoteEndPoint, options ?? FastCgiClientOptions.Default);
+        return new FastCgiClientConnection(connectedSocket, remoteEndPoint ?? connectedSocket.RemoteEndPoint, options ?? FastCgiClientOptions.Default);
     }
 
     /// <summary>Begins a RESPONDER request with the given CGI variables and optional body.</summary>
@@ -319,6 +327,20 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         }
     }
 
+    private void OnIdleTimeout()
+    {
+        try
+        {
+            _options.OnIdleTimeout?.Invoke(this);
+        }
+        catch (Exception)
+        {
+            // An observer's failure must not keep the connection open: the timeout is what gets reported.
+        }
+
+        Close(new FastCgiIdleTimeoutException(_options.IdleTimeout, responseStarted: false));
+    }
+
     /// <summary>Closes the connection, failing what is still in flight, and waits for the read loop to finish.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -494,7 +516,10 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         new($"the FastCGI connection is closed: {Volatile.Read(ref _closeReason)?.Message ?? "output failed"}", responseStarted: false, Volatile.Read(ref _closeReason));
 
     /// <summary>Closes the connection for <paramref name="reason"/> (the first reason wins). Any thread.</summary>
-    private void Close(Exception reason)
+    private void Close(Exception reason) => Close(reason, peerClosed: false);
+
+    /// <param name="peerClosed">The read loop saw the end of the stream: no receive is pending, so the socket is only closed.</param>
+    private void Close(Exception reason, bool peerClosed)
     {
         lock (_sync)
         {
@@ -506,7 +531,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             _closeReason = reason;
         }
 
-        _transport.Close(reason);
+        _transport.Close(reason, shutdown: !peerClosed);
         _transport.Input.CancelPendingRead();
         Volatile.Read(ref _flushing)?.CancelPendingFlush();
     }
@@ -515,6 +540,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
     {
         var input = _transport.Input;
         Exception reason = ClosedByPeer;
+        var peerClosed = false;
         try
         {
             while (true)
@@ -550,6 +576,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
                             new FastCgiProtocolException(FastCgiErrorKind.TruncatedRecord, $"{buffer.Length} bytes of an incomplete record"));
                     }
 
+                    peerClosed = result.IsCompleted;
                     break;
                 }
             }
@@ -559,7 +586,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             reason = e;
         }
 
-        Close(reason);
+        Close(reason, peerClosed);
         var effective = Volatile.Read(ref _closeReason)!;
         FastCgiClientRequest?[] slots;
         lock (_sync)

@@ -44,7 +44,7 @@ public static class Program
         var simulate = new Command("simulate", "replay a trace through scaling policies and compare them") { simConfig, trace, policy, chart, latency, seed };
         simulate.SetAction(r => SimulateCommand.Run(r.GetValue(simConfig)!, r.GetValue(trace)!, r.GetValue(policy) ?? [], r.GetValue(chart), r.GetValue(latency), r.GetValue(seed)));
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, check, status, request, simulate };
+        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, WebCommand.Create(), check, status, request, simulate };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

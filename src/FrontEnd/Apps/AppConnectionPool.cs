@@ -62,6 +62,9 @@ public sealed class AppConnectionPool : IAsyncDisposable
         _probeNotBefore = time.GetTimestamp();
     }
 
+    /// <summary>The latest FCGI_GET_VALUES question, for tests to await; it never faults.</summary>
+    internal Task Probe { get; private set; } = Task.CompletedTask;
+
     /// <summary>What the app's GET_VALUES answer decided.</summary>
     public ConnectionReuse Reuse => _reuse;
 
@@ -257,7 +260,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
             return;
         }
 
-        _ = ProbeAsync();
+        Probe = ProbeAsync();
     }
 
     /// <summary>Asks FCGI_GET_VALUES on a connection of its own and sets <see cref="Reuse"/> from the answer.</summary>

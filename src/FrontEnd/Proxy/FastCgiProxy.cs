@@ -310,6 +310,13 @@ public sealed class FastCgiProxy
             _log.Write($"{exchange.Connection!.Who}: ended {Describe(context)} with {end.ProtocolStatus} after answering it");
         }
 
+        // Flushed explicitly: with a Content-Length and an earlier flush, Kestrel's CompleteAsync does not send bytes
+        // written since (they would wait for the connection to close). With nothing flushed yet, this is the one send.
+        if (unflushed > 0)
+        {
+            await writer.FlushAsync(aborted).ConfigureAwait(false);
+        }
+
         await context.Response.CompleteAsync().ConfigureAwait(false);
         return Attempt.Done;
     }

@@ -57,7 +57,7 @@ static long number(const char *query, const char *name, long fallback)
 
 static void echo(FCGX_Request *r)
 {
-    unsigned long long hash = 1469598103934665603ULL;
+    unsigned long long hash = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     long long length = 0;
     char buf[65536];
     int n;

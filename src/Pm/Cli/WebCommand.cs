@@ -26,11 +26,13 @@ public static class WebCommand
 
     public static async Task<int> RunAsync(string configPath, string? listen)
     {
-        WebServer.PrepareProcess();
         if (ConfigLoader.Load(configPath) is not { } config)
         {
             return ExitCodes.ConfigError;
         }
+
+        // Before anything touches a socket: the socket engine reads its settings once.
+        WebServer.PrepareProcess(config.FrontEnd.Processes);
 
         IPEndPoint? endPoint = null;
         if (listen is not null)

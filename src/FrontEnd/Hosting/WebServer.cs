@@ -63,7 +63,13 @@ public static class WebServer
         builder.Logging.AddProvider(new WebLogLoggerProvider(log));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = InlineScheduling);
+        builder.WebHost.UseSockets(o =>
+        {
+            o.UnsafePreferInlineScheduling = InlineScheduling;
+            // Read requests straight into a buffer instead of first waiting for data with a zero-byte read: one step
+            // less per request, for a 4 KiB buffer held by each idle keep-alive connection.
+            o.WaitForDataBeforeAllocatingBuffer = false;
+        });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             Configure(kestrel);

@@ -51,7 +51,12 @@ public static class CgiEnvironment
             Add(variables, "HTTPS", "on");
         }
 
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (request.Path.Value + request.QueryString.Value);
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target))
+        {
+            target = request.Path.Value + request.QueryString.Value;
+        }
+
         Add(variables, "REQUEST_URI", target);
         Add(variables, "SCRIPT_NAME", script.ScriptName);
         Add(variables, "PATH_INFO", script.PathInfo);

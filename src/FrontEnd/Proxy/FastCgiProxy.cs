@@ -397,7 +397,12 @@ public sealed class FastCgiProxy
     /// <summary>"GET /path?query" for a log line, cut at 200 characters.</summary>
     internal static string Describe(HttpContext context)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target))
+        {
+            target = context.Request.Path.Value + context.Request.QueryString.Value;
+        }
+
         if (target.Length > 200)
         {
             target = target[..200] + "...";

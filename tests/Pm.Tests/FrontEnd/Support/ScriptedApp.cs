@@ -33,6 +33,9 @@ public sealed class ScriptedApp : IAsyncDisposable
 
     public string Directory => _dir.Path;
 
+    /// <summary>The next <paramref name="count"/> connections are read and closed unanswered.</summary>
+    public void DropNext(int count) => Volatile.Write(ref _toDrop, count);
+
     /// <summary>Connections accepted so far, dropped ones included.</summary>
     public int Connections => Volatile.Read(ref _connections);
 

@@ -173,7 +173,18 @@ public sealed class AppConnectionPool : IAsyncDisposable
         var capacity = _capacity!;
         if (!capacity.Wait(0))
         {
-            await capacity.WaitAsync(cancellationToken).ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(_app.Settings.IdleTimeout, _time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            try
+            {
+                await capacity.WaitAsync(either.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Every slot stayed taken for a whole idle timeout: the app is saturated or stuck (503, not a wait forever).
+                throw new FastCgiConnectException(_app.EndPoint, new TimeoutException(
+                    $"all {_maxConnections * _perConnection} request slots of its kept connections stayed busy for {_app.Settings.IdleTimeout.TotalSeconds:0.###} s"));
+            }
         }
 
         try

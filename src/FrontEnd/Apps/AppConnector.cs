@@ -62,7 +62,7 @@ public static class AppConnector
     }
 
     /// <summary>Whether a failed connect means the Unix socket is not there or nobody listens on it (a dynamic app to start).</summary>
+    /// <remarks>.NET reports ENOENT from connect(2) on a Unix socket as AddressNotAvailable, ECONNREFUSED as ConnectionRefused.</remarks>
     public static bool IsAbsentOrRefused(FastCgiConnectException e) =>
-        e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.ConnectionRefused or SocketError.AddressFamilyNotSupported } ||
-        (e.InnerException is SocketException s && s.NativeErrorCode is 2 or 111);
+        e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.ConnectionRefused };
 }

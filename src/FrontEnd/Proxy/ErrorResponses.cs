@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace Pm.FrontEnd.Proxy;
@@ -26,20 +27,25 @@ internal static class ErrorResponses
         response.ContentType = "text/plain; charset=utf-8";
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            response.Headers.RetryAfter = "5";
+            response.Headers.RetryAfter = RetryAfter;
         }
 
+        var body = Encoding.UTF8.GetBytes($"{status} {ReasonOf(status)}: {message}\n");
+        response.ContentLength = body.Length;
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return Task.CompletedTask;
         }
 
-        return response.WriteAsync($"{status} {ReasonOf(status)}: {message}\n", context.RequestAborted);
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
+
+    private static readonly string RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string ReasonOf(int status) => status switch
     {
         400 => "Bad Request",
+        408 => "Request Timeout",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",

@@ -201,6 +201,14 @@ public sealed class FastCgiProxy
             context.Abort();
             return (Attempt.Done, null, null);
         }
+        catch (IOException e) when (e is not FastCgiException && !aborted.IsCancellationRequested)
+        {
+            // The client's request body failed while it was being sent to the app (a malformed chunked body, a read
+            // timeout): the app's request was aborted with it.
+            _log.Write($"{connection.Who}: {(exchange.HeadWritten ? "answer cut" : "400")} for {Describe(context)}: the request body failed: {e.Message}");
+            await FailAsync(context, exchange, 400, "the request body could not be read").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
         catch (Exception e) when (aborted.IsCancellationRequested && e is OperationCanceledException or IOException or FastCgiException)
         {
             // The client left: disposing the request below aborts it at the app.

@@ -10,13 +10,10 @@ namespace Pm.FrontEnd.Dynamic;
 /// </summary>
 internal sealed class DynamicApp : IAsyncDisposable
 {
-    private static readonly TimeSpan ChangeCheckInterval = TimeSpan.FromSeconds(1);
-
     private readonly DynamicApps _owner;
     private readonly Lock _sync = new();
     private Task? _starting;
-    private long _nextChangeCheck;
-    private DateTime _reportedChange;
+    private long _reportedChange;
 
     public DynamicApp(DynamicApps owner, DynamicRootConfig root, string appPath, AppBackend backend, TimeSpan startDelay)
     {
@@ -74,23 +71,18 @@ internal sealed class DynamicApp : IAsyncDisposable
         }
     }
 
-    /// <summary>With -autoUpdate: an R record when the app's file is newer than its socket, once per change (checked at most once a second).</summary>
+    /// <summary>
+    /// With -autoUpdate: an R record when the app's file is newer than its socket (the PM made the socket when it
+    /// started the app), once per change. Two stat calls per request to the app, paid only with -autoUpdate.
+    /// </summary>
     public void CheckBinaryChanged()
     {
-        var now = _owner.Time.GetTimestamp();
-        if (now < Volatile.Read(ref _nextChangeCheck))
-        {
-            return;
-        }
-
-        Volatile.Write(ref _nextChangeCheck, now + (long)(ChangeCheckInterval.TotalSeconds * _owner.Time.TimestampFrequency));
         try
         {
             var binary = File.GetLastWriteTimeUtc(AppPath);
             var socket = File.GetLastWriteTimeUtc(SocketPath);
-            if (socket.Year > 1601 && binary > socket && binary != _reportedChange)
+            if (socket.Year > 1601 && binary > socket && binary.Ticks != Interlocked.Exchange(ref _reportedChange, binary.Ticks))
             {
-                _reportedChange = binary;
                 _owner.Send(QueueRecord.BinaryChanged(AppPath, _owner.Uid, _owner.Gid, _owner.Time.GetUtcNow()));
             }
         }

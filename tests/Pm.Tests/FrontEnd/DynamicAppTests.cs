@@ -99,6 +99,27 @@ public sealed class DynamicAppTests
         response.StatusCode.Should().BeOneOf(HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task With_autoUpdate_a_newer_binary_is_reported_once_and_replaced()
+    {
+        using var dir = new TestDirectory();
+        var (server, root) = await StartAsync(dir, "-autoUpdate");
+        await using var _ = server;
+        var app = Path.Combine(root, "test.fcgi");
+        var first = await server.Client.GetStringAsync("/fcgi-bin/test.fcgi");
+
+        File.SetLastWriteTimeUtc(app, DateTime.UtcNow.AddMinutes(1));
+        for (var i = 0; i < 3; i++)
+        {
+            (await server.Client.GetStringAsync("/fcgi-bin/test.fcgi")).Should().StartWith("pid ");
+        }
+
+        await server.Pm.WaitForLineAsync(l => l.Contains("the binary changed", StringComparison.Ordinal), FrontEndServer.Wait);
+        var started = await server.Pm.WaitForLineAsync(l => l.Contains($"app {app}: started pid", StringComparison.Ordinal) &&
+            !l.Contains($"started pid {first["pid ".Length..].Trim()}:", StringComparison.Ordinal), FrontEndServer.Wait);
+        started.Should().NotBeNull("a replacement of the old version is started");
+    }
+
     /// <summary>A request line sent as given (HttpClient would normalise the path).</summary>
     private static async Task<string> RawGetAsync(int port, string target)
     {

@@ -10,6 +10,8 @@ public static class Program
         {
             case "restart":
                 return await RestartLatencyBench.RunAsync(args.Skip(1).ToArray());
+            case "frontend":
+                return await FrontEndBench.RunAsync(args.Skip(1).ToArray());
             case "idle":
                 return await IdleFootprintBench.RunAsync(args.Skip(1).ToArray());
             case "dynamic":

@@ -47,7 +47,7 @@ public static class Program
         var reference = new Command("config-reference", "print the table of config options (as in the README)") { Hidden = true };
         reference.SetAction(_ => { Console.Write(Pm.Config.ConfigReference.OptionsMarkdown()); return ExitCodes.Ok; });
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, check, status, request, simulate, reference };
+        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, WebCommand.Create(), check, status, request, simulate, reference };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -24,6 +24,13 @@ public sealed record FastCgiClientOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>
+    /// Called once, on a timer thread, when <see cref="IdleTimeout"/> fires and before the connection is closed: the
+    /// application's end is still connected then, so a front end can find out which process it is for its log.
+    /// Must not throw; should not block for long.
+    /// </summary>
+    public Action<FastCgiClientConnection>? OnIdleTimeout { get; init; }
+
     /// <summary>Clock for <see cref="IdleTimeout"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -27,9 +27,11 @@ internal sealed class ConnectionTransport
 
     /// <summary>
     /// Ends both directions: shutdown makes a pending receive return end-of-stream, close frees the descriptor.
-    /// Safe to call from any thread, any number of times.
+    /// Safe to call from any thread, any number of times. <paramref name="shutdown"/> false skips the shutdown (a
+    /// system call) when no receive can be pending, e.g. the peer already ended the stream; a pending send is
+    /// aborted by the close all the same.
     /// </summary>
-    public void Close(Exception reason)
+    public void Close(Exception reason, bool shutdown = true)
     {
         Output.Fail(reason);
         if (Interlocked.Exchange(ref _closed, 1) != 0)
@@ -39,7 +41,10 @@ internal sealed class ConnectionTransport
 
         try
         {
-            Socket.Shutdown(SocketShutdown.Both);
+            if (shutdown)
+            {
+                Socket.Shutdown(SocketShutdown.Both);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

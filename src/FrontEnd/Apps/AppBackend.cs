@@ -1,0 +1,52 @@
+using System.Net;
+using Pm.Config;
+using Pm.FrontEnd.Logging;
+
+namespace Pm.FrontEnd.Apps;
+
+/// <summary>
+/// A FastCGI app as the front end sees it: where it listens, how to talk to it (-appConnTimeout, -idle-timeout,
+/// -flush, -pass-header), where it is mounted, and its connection pool. Static, external and dynamic apps alike.
+/// </summary>
+public sealed class AppBackend : IAsyncDisposable
+{
+    public AppBackend(string name, AppAddress address, RequestSettings settings, string? urlPrefix, string? documentRoot,
+        string ipcDir, TimeProvider time, WebLog log)
+    {
+        Name = name;
+        Address = address;
+        Settings = settings;
+        UrlPrefix = urlPrefix;
+        DocumentRoot = documentRoot;
+        DocumentRootReal = documentRoot is null ? null : Posix.RealPath.Of(documentRoot) ?? documentRoot;
+        IpcDir = ipcDir;
+        EndPoint = address.ToEndPoint();
+        Pool = new AppConnectionPool(this, time, log);
+    }
+
+    /// <summary>The app's path: its name in every log line.</summary>
+    public string Name { get; }
+
+    public AppAddress Address { get; }
+
+    public EndPoint EndPoint { get; }
+
+    public RequestSettings Settings { get; }
+
+    /// <summary>The URL prefix it is mounted at (static and external apps); null for dynamic apps.</summary>
+    public string? UrlPrefix { get; }
+
+    /// <summary>-document-root: the directory of scripts the app runs (php-cgi).</summary>
+    public string? DocumentRoot { get; }
+
+    /// <summary>The document root with symbolic links resolved, to check scripts against.</summary>
+    internal string? DocumentRootReal { get; }
+
+    internal string IpcDir { get; }
+
+    public AppConnectionPool Pool { get; }
+
+    public ValueTask DisposeAsync() => Pool.DisposeAsync();
+
+    public override string ToString() => $"{Name} at {Address}";
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Pm.Protocol.FastCgi;
+
+namespace Pm.FrontEnd.Apps;
+
+/// <summary>
+/// Opens the socket to an app ourselves (rather than through the FastCGI client) so that the front end keeps the
+/// socket: its inode is what finds the answering process for the log.
+/// </summary>
+public static class AppConnector
+{
+    /// <summary>
+    /// Connects to <paramref name="endPoint"/>. A positive <paramref name="timeout"/> (-appConnTimeout) bounds the
+    /// connect; zero leaves it to the system (a Unix socket connects or fails at once; TCP waits for the kernel).
+    /// </summary>
+    /// <exception cref="FastCgiConnectException">Nothing accepts there, or the connect ran out of time.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client went away).</exception>
+    public static async ValueTask<Socket> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var socket = endPoint switch
+        {
+            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+            DnsEndPoint { AddressFamily: AddressFamily.Unspecified } => new Socket(SocketType.Stream, ProtocolType.Tcp),
+            _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
+        };
+        try
+        {
+            if (socket.AddressFamily != AddressFamily.Unix)
+            {
+                socket.NoDelay = true;
+            }
+
+            if (timeout <= TimeSpan.Zero)
+            {
+                await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+                return socket;
+            }
+
+            using var timer = new CancellationTokenSource(timeout, time);
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
+            try
+            {
+                await socket.ConnectAsync(endPoint, both.Token).ConfigureAwait(false);
+                return socket;
+            }
+            catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new FastCgiConnectException(endPoint, new TimeoutException($"connect did not complete within {timeout.TotalSeconds:0.###} s (-appConnTimeout)"));
+            }
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new FastCgiConnectException(endPoint, e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether a failed connect means the Unix socket is not there or nobody listens on it (a dynamic app to start).</summary>
+    /// <remarks>.NET reports ENOENT from connect(2) on a Unix socket as AddressNotAvailable, ECONNREFUSED as ConnectionRefused.</remarks>
+    public static bool IsAbsentOrRefused(FastCgiConnectException e) =>
+        e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.ConnectionRefused };
+}

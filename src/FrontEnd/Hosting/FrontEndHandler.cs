@@ -1,0 +1,144 @@
+using Microsoft.AspNetCore.Http;
+using Pm.Config;
+using Pm.FrontEnd.Apps;
+using Pm.FrontEnd.Cgi;
+using Pm.FrontEnd.Dynamic;
+using Pm.FrontEnd.Logging;
+using Pm.FrontEnd.Proxy;
+using Pm.FrontEnd.Routing;
+using Pm.FrontEnd.Status;
+
+namespace Pm.FrontEnd.Hosting;
+
+/// <summary>
+/// The one request handler of a web process: routes the path (<see cref="RouteTable"/>) and hands the request to
+/// the proxy, the dynamic-app machinery or the status page.
+/// </summary>
+public sealed class FrontEndHandler : IAsyncDisposable
+{
+    private readonly RouteTable _routes;
+    private readonly FastCgiProxy _proxy;
+    private readonly DynamicApps? _dynamic;
+    private readonly IStatusPage? _status;
+    private readonly WebLog _log;
+    private readonly List<AppBackend> _apps = [];
+    private readonly bool _autoUpdate;
+
+    public FrontEndHandler(PmConfig config, IStatusPage? status, TimeProvider time, WebLog log)
+    {
+        _status = status;
+        _log = log;
+        _autoUpdate = config.Dynamic.AutoUpdate;
+        _proxy = new FastCgiProxy(log);
+        var mounts = new List<Mount>();
+        foreach (var app in config.StaticApps)
+        {
+            if (app.UrlPrefix is { } url)
+            {
+                var backend = new AppBackend(app.Path, app.Address, app.Request, url, app.DocumentRoot, config.IpcDir, time, log);
+                _apps.Add(backend);
+                mounts.Add(new Mount(url, backend, null));
+            }
+        }
+
+        foreach (var app in config.ExternalApps)
+        {
+            if (app.UrlPrefix is { } url)
+            {
+                var backend = new AppBackend(app.Path, app.Address, app.Request, url, app.DocumentRoot, config.IpcDir, time, log);
+                _apps.Add(backend);
+                mounts.Add(new Mount(url, backend, null));
+            }
+        }
+
+        foreach (var root in config.DynamicRoots)
+        {
+            mounts.Add(new Mount(root.UrlPrefix, null, root));
+        }
+
+        _routes = new RouteTable(mounts);
+        if (config.DynamicRoots.Count > 0)
+        {
+            _dynamic = new DynamicApps(config, time, log);
+        }
+    }
+
+    public RouteTable Routes => _routes;
+
+    public Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value;
+        if (string.IsNullOrEmpty(path))
+        {
+            path = "/";
+        }
+
+        var match = _routes.Match(path);
+        switch (match.Kind)
+        {
+            case RouteKind.App:
+                var mount = match.Mount!;
+                var mapped = ScriptMapper.Map(mount.App!, mount.Prefix, path);
+                if (mapped.Status != 200)
+                {
+                    return RefuseAsync(context, mount.App!.Name, mapped.Status, mapped.Problem!);
+                }
+
+                return _proxy.ForwardAsync(context, mount.App!, mapped.Target);
+
+            case RouteKind.Dynamic:
+                return ForwardDynamicAsync(context, match.Mount!.DynamicRoot!, path);
+
+            case RouteKind.Status when _status is not null:
+                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+                {
+                    context.Response.Headers.Allow = "GET, HEAD";
+                    return ErrorResponses.WriteAsync(context, 405, "the status page is only read");
+                }
+
+                return _status.WriteAsync(context);
+
+            default:
+                return ErrorResponses.WriteAsync(context, 404, "no application is mounted at this URL");
+        }
+    }
+
+    private async Task ForwardDynamicAsync(HttpContext context, DynamicRootConfig root, string path)
+    {
+        var resolved = DynamicScriptResolver.Resolve(root, path);
+        if (resolved.Script is not { } script)
+        {
+            await RefuseAsync(context, $"dynamic root {root.UrlPrefix}", resolved.Status, resolved.Problem!).ConfigureAwait(false);
+            return;
+        }
+
+        var app = _dynamic!.Get(script);
+        if (_autoUpdate)
+        {
+            app.CheckBinaryChanged();
+        }
+
+        using var lifecycle = new DynamicRequest(_dynamic, app);
+        var target = new ScriptTarget(script.ScriptName, script.PathInfo, script.AppPath, root.Directory);
+        await _proxy.ForwardAsync(context, app.Backend, target, lifecycle).ConfigureAwait(false);
+    }
+
+    private Task RefuseAsync(HttpContext context, string who, int status, string problem)
+    {
+        _log.Write($"{who}: {status} for {FastCgiProxy.Describe(context)}: {problem}");
+        return ErrorResponses.WriteAsync(context, status, status == 403 ? "this URL may not be served" : "no such script");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_dynamic is not null)
+        {
+            await _dynamic.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

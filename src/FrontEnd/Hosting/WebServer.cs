@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pm.FrontEnd.Logging;
+
+namespace Pm.FrontEnd.Hosting;
+
+/// <summary>
+/// A web process: Kestrel (no MVC, no routing middleware: one request delegate) on the PM's shared listening
+/// socket (fd 0) or on --listen, until <c>stopping</c> fires; then it stops accepting, lets requests in flight finish
+/// for at most <see cref="WebServerOptions.ShutdownTimeout"/>, cuts what is left, and returns 0.
+/// </summary>
+public static class WebServer
+{
+    /// <summary>
+    /// Whether request processing runs on the socket engine's threads instead of hopping to the thread pool. On a
+    /// few cores shared with the apps, each hop costs a wake-up and a context switch, which showed as a third of the
+    /// front end's CPU per request (bench/PmBench frontend). It needs socket completions inlined too
+    /// (<see cref="PrepareProcess"/>), and code on the request path that never blocks a thread for long: the
+    /// exceptions are a log line's process lookup (a few milliseconds, only when logging) and a queue record to a PM
+    /// that is slow (bounded by the queue writer's waits).
+    /// </summary>
+    public static bool InlineScheduling { get; } = true;
+
+    /// <summary>
+    /// Process-wide settings a web process needs before its first socket operation, which the socket engine reads
+    /// once, when it starts: socket completions run inline on its event threads, and there are as many event threads
+    /// as this process's share of the cores (cores / web processes, at least one). With the default of one web
+    /// process per core, each is then a single event loop, as an nginx worker is; measured on 2 cores, that took the
+    /// front end from about 87 to 65-78 µs of CPU per request (bench/PmBench frontend). Explicit settings in the
+    /// environment win.
+    /// </summary>
+    public static void PrepareProcess(int webProcesses)
+    {
+        if (InlineScheduling && Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+        {
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        }
+
+        if (InlineScheduling && Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT") is null)
+        {
+            var threads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, webProcesses));
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", threads.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    public static async Task<int> RunAsync(WebServerOptions options, CancellationToken stopping)
+    {
+        var log = options.Log;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "pm-web",
+            ContentRootPath = Path.GetDirectoryName(options.Config.SourceFile) ?? "/",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new WebLogLoggerProvider(log));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        builder.WebHost.UseSockets(o =>
+        {
+            o.UnsafePreferInlineScheduling = InlineScheduling;
+            // Read requests straight into a buffer instead of first waiting for data with a zero-byte read: one step
+            // less per request, for a 4 KiB buffer held by each idle keep-alive connection.
+            o.WaitForDataBeforeAllocatingBuffer = false;
+        });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            Configure(kestrel);
+            if (options.Listen is { } endPoint)
+            {
+                kestrel.Listen(endPoint);
+            }
+            else
+            {
+                kestrel.ListenHandle(0);
+            }
+        });
+
+        await using var handler = new FrontEndHandler(options.Config, options.StatusPage, options.Time, log);
+        await using var app = builder.Build();
+        app.Run(handler.HandleAsync);
+        await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var where = options.Listen is null ? "the PM's listening socket (fd 0)" : string.Join(" ", addresses ?? []);
+        log.Write(string.Create(CultureInfo.InvariantCulture,
+            $"pm web {Environment.ProcessId}: serving {where}: {Describe(handler)}"));
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        log.Write($"pm web {Environment.ProcessId}: stopping: finishing requests in flight (at most {options.ShutdownTimeout.TotalSeconds:0.#} s)");
+        using (var grace = new CancellationTokenSource(options.ShutdownTimeout, options.Time))
+        {
+            await app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
+        log.Write($"pm web {Environment.ProcessId}: stopped");
+        return 0;
+    }
+
+    /// <summary>Kestrel settings for a FastCGI front end.</summary>
+    private static void Configure(KestrelServerOptions kestrel)
+    {
+        // Apps set their own Server header if they want one.
+        kestrel.AddServerHeader = false;
+
+        // Bodies are streamed to the app, never held: no size limit here (mod_fastcgi has none either).
+        kestrel.Limits.MaxRequestBodySize = null;
+
+        // CGI apps may send ISO-8859-1 bytes in header values; pass them through unchanged.
+        kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1;
+        kestrel.RequestHeaderEncodingSelector = static _ => Encoding.Latin1;
+    }
+
+    private static string Describe(FrontEndHandler handler)
+    {
+        var parts = handler.Routes.Mounts.Select(m => m.App is { } app ? $"{m.Prefix} -> {app.Name}" : $"{m.Prefix} -> dynamic apps in {m.DynamicRoot!.Directory}");
+        var text = string.Join(", ", parts);
+        return text.Length == 0 ? "no apps are mounted" : text;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Pm.FrontEnd.Proxy;
+
+/// <summary>
+/// The front end's own answers, for when there is no app answer to pass on. Short plain text for the user; the
+/// details (app, pid, cause) go to the log only.
+/// </summary>
+internal static class ErrorResponses
+{
+    /// <summary>Seconds a client is asked to wait before trying again when an app is not reachable.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    public static Task WriteAsync(HttpContext context, int status, string message)
+    {
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            // Part of an answer is out: the client must see a broken response, not a short complete one.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        response.Clear();
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = RetryAfter;
+        }
+
+        var body = Encoding.UTF8.GetBytes($"{status} {ReasonOf(status)}: {message}\n");
+        response.ContentLength = body.Length;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private static readonly string RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string ReasonOf(int status) => status switch
+    {
+        400 => "Bad Request",
+        408 => "Request Timeout",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    };
+}

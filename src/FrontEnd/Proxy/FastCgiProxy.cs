@@ -1,0 +1,421 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.ObjectPool;
+using Pm.FrontEnd.Apps;
+using Pm.FrontEnd.Cgi;
+using Pm.FrontEnd.Logging;
+using Pm.Protocol.FastCgi;
+
+namespace Pm.FrontEnd.Proxy;
+
+/// <summary>
+/// Forwards one HTTP request to a FastCGI app and streams the answer back.
+/// <para>
+/// Nothing is buffered whole: the request body is pumped into FCGI_STDIN as Kestrel reads it, and the response
+/// body goes out as STDOUT arrives, with backpressure both ways (a slow client slows the app). Without -flush the
+/// output is flushed to the client every <see cref="FlushThreshold"/> bytes and at the end, which is how
+/// mod_fastcgi frees an app early; with -flush, after every piece the app sends.
+/// </para>
+/// <para>
+/// Failures, before anything went to the client: the app cannot be reached → 503 with Retry-After; the app sent
+/// nothing for -idle-timeout → 504 (the FastCGI connection is closed, which aborts the app's request); the app broke
+/// the protocol or sent a malformed header block → 502; END_REQUEST OVERLOADED → 503. After the answer started,
+/// any failure cuts the client's connection, so a truncated answer never looks complete. Each is logged with the
+/// app and pid. A client that goes away aborts the app's request (ABORT_REQUEST, or the connection is closed).
+/// </para>
+/// <para>
+/// Retries: a GET or HEAD without a body whose connection closed before the first byte of the answer (the instance
+/// died) is sent once more on a new connection, which the shared listening socket gives to another instance or
+/// the replacement. A kept connection found closed when the request was sent (nothing was sent) is replaced, for any
+/// method.
+/// </para>
+/// </summary>
+public sealed class FastCgiProxy
+{
+    /// <summary>Without -flush, output is passed to Kestrel in pieces of at least this much (Kestrel's own buffer size).</summary>
+    public const int FlushThreshold = 64 * 1024;
+
+    private const int MaxStaleRetries = 2;
+    private const int MaxDynamicResets = 3;
+
+    private readonly WebLog _log;
+    private readonly ObjectPool<ProxyExchange> _exchanges = new DefaultObjectPool<ProxyExchange>(new ProxyExchange.Policy(), 1024);
+
+    public FastCgiProxy(WebLog log)
+    {
+        _log = log;
+    }
+
+    private enum Attempt
+    {
+        /// <summary>An answer (the app's or an error) went to the client, or the client left.</summary>
+        Done,
+
+        /// <summary>The connection was found closed when the request was sent: nothing reached the app.</summary>
+        Stale,
+
+        /// <summary>The request was sent; the connection closed before the first byte of the answer.</summary>
+        ClosedBeforeAnswer,
+
+        /// <summary>A dynamic app's socket is missing or refuses: the app must be started.</summary>
+        Unreachable,
+    }
+
+    /// <summary>Forwards <paramref name="context"/>'s request to <paramref name="app"/> as <paramref name="script"/>.</summary>
+    public Task ForwardAsync(HttpContext context, AppBackend app, in ScriptTarget script) => ForwardAsync(context, app, script, null);
+
+    internal async Task ForwardAsync(HttpContext context, AppBackend app, ScriptTarget script, IRequestLifecycle? lifecycle)
+    {
+        var exchange = _exchanges.Get();
+        exchange.Log = _log;
+        try
+        {
+            CgiEnvironment.Build(exchange.Parameters, context, script, app.Settings);
+            var request = context.Request;
+            var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false ? request.BodyReader : null;
+            var replayable = body is null;
+            var idempotent = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+            var stale = 0;
+            var resets = 0;
+            var retried = false;
+            while (true)
+            {
+                exchange.Head.Reset();
+                exchange.HeadWritten = false;
+                var attempt = await AttemptAsync(context, app, exchange, body, lifecycle).ConfigureAwait(false);
+                switch (attempt.Kind)
+                {
+                    case Attempt.Done:
+                        return;
+
+                    case Attempt.Stale when stale++ < MaxStaleRetries:
+                        continue;
+
+                    case Attempt.Unreachable:
+                        if (await lifecycle!.WaitForStartAsync(attempt.Unreachable!, context.RequestAborted).ConfigureAwait(false))
+                        {
+                            continue;
+                        }
+
+                        _log.Write($"app {app.Name}: 503 for {Describe(context)}: the app did not start in time ({attempt.Unreachable!.Message})");
+                        await ErrorResponses.WriteAsync(context, 503, "the application is starting; try again in a few seconds").ConfigureAwait(false);
+                        return;
+
+                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when lifecycle is not null && replayable && resets++ < MaxDynamicResets:
+                        lifecycle.OnResetBeforeAnswer();
+                        continue;
+
+                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when replayable && idempotent && !retried:
+                        retried = true;
+                        _log.Write($"{attempt.Connection?.Who ?? app.Name}: closed the connection before answering {Describe(context)}; sending it once more on a new connection");
+                        continue;
+
+                    default:
+                        _log.Write($"{attempt.Connection?.Who ?? app.Name}: 502 for {Describe(context)}: the app closed the connection without answering");
+                        await ErrorResponses.WriteAsync(context, 502, "the application closed the connection without answering").ConfigureAwait(false);
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left: its request was aborted at the app; nobody is left to answer.
+        }
+        finally
+        {
+            _exchanges.Return(exchange);
+        }
+    }
+
+    private async ValueTask<(Attempt Kind, AppConnection? Connection, FastCgiConnectException? Unreachable)> AttemptAsync(
+        HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle)
+    {
+        var aborted = context.RequestAborted;
+        AppConnection connection;
+        try
+        {
+            connection = await app.Pool.RentAsync(aborted).ConfigureAwait(false);
+        }
+        catch (FastCgiConnectException e)
+        {
+            if (lifecycle is not null && AppConnector.IsAbsentOrRefused(e))
+            {
+                return (Attempt.Unreachable, null, e);
+            }
+
+            _log.Write($"app {app.Name}: 503 for {Describe(context)}: {e.Message}");
+            await ErrorResponses.WriteAsync(context, 503, "the application is not reachable; try again in a few seconds").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
+
+        exchange.Connection = connection;
+        FastCgiClientRequest? request = null;
+        try
+        {
+            try
+            {
+                request = await connection.Client.BeginRequestAsync(new FastCgiOutgoingRequest
+                {
+                    Parameters = exchange.Parameters,
+                    Body = body,
+                    StandardError = exchange.StandardError,
+                }, aborted).ConfigureAwait(false);
+            }
+            catch (FastCgiConnectionClosedException)
+            {
+                return (Attempt.Stale, connection, null);
+            }
+
+            return (await RespondAsync(context, app, exchange, request, lifecycle).ConfigureAwait(false), connection, null);
+        }
+        catch (FastCgiConnectionClosedException e) when (!e.ResponseStarted && !exchange.HeadWritten)
+        {
+            return (Attempt.ClosedBeforeAnswer, connection, null);
+        }
+        catch (FastCgiIdleTimeoutException e)
+        {
+            var cut = exchange.HeadWritten;
+            _log.Write($"{connection.Who}: {(cut ? "answer cut" : "504")} for {Describe(context)}: {e.Message} (-idle-timeout); its request was aborted");
+            await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
+        catch (CgiResponseException e)
+        {
+            _log.Write($"{connection.Who}: 502 for {Describe(context)}: malformed response: {e.Message}");
+            await ErrorResponses.WriteAsync(context, 502, "the application sent a malformed response").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
+        catch (FastCgiException e) when (!aborted.IsCancellationRequested)
+        {
+            var cut = exchange.HeadWritten;
+            _log.Write($"{connection.Who}: {(cut ? "answer cut" : "502")} for {Describe(context)}: {e.Message}");
+            await FailAsync(context, exchange, 502, "the application failed while answering").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
+        catch (InvalidOperationException e) when (exchange.HeadWritten && !aborted.IsCancellationRequested)
+        {
+            // Kestrel refused what the app sent after its head (e.g. more or fewer bytes than its Content-Length).
+            _log.Write($"{connection.Who}: answer cut for {Describe(context)}: {e.Message}");
+            context.Abort();
+            return (Attempt.Done, null, null);
+        }
+        catch (IOException e) when (e is not FastCgiException && !aborted.IsCancellationRequested)
+        {
+            // The client's request body failed while it was being sent to the app (a malformed chunked body, a read
+            // timeout): the app's request was aborted with it.
+            _log.Write($"{connection.Who}: {(exchange.HeadWritten ? "answer cut" : "400")} for {Describe(context)}: the request body failed: {e.Message}");
+            await FailAsync(context, exchange, 400, "the request body could not be read").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
+        }
+        catch (Exception e) when (aborted.IsCancellationRequested && e is OperationCanceledException or IOException or FastCgiException)
+        {
+            // The client left: disposing the request below aborts it at the app.
+            return (Attempt.Done, null, null);
+        }
+        finally
+        {
+            exchange.FlushStandardError();
+            if (request is not null)
+            {
+                await request.DisposeAsync().ConfigureAwait(false);
+            }
+
+            exchange.Connection = null;
+            app.Pool.Return(connection, request);
+        }
+    }
+
+    private async ValueTask<Attempt> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle)
+    {
+        var aborted = context.RequestAborted;
+        var output = request.Output;
+        var head = exchange.Head;
+        ReadResult result;
+        ReadOnlySequence<byte> buffer;
+        var firstByte = lifecycle is null;
+        while (true)
+        {
+            result = await output.ReadAsync(aborted).ConfigureAwait(false);
+            buffer = result.Buffer;
+            if (!firstByte && !buffer.IsEmpty)
+            {
+                firstByte = true;
+                lifecycle!.OnFirstByte();
+            }
+
+            bool complete;
+            try
+            {
+                complete = CgiResponseParser.TryParse(ref buffer, head);
+            }
+            catch
+            {
+                output.AdvanceTo(buffer.Start, buffer.End);
+                throw;
+            }
+
+            if (complete)
+            {
+                break;
+            }
+
+            if (result.IsCompleted)
+            {
+                output.AdvanceTo(buffer.End);
+                await AnswerWithoutHeadAsync(context, app, exchange, request).ConfigureAwait(false);
+                return Attempt.Done;
+            }
+
+            output.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        var method = context.Request.Method;
+        var status = head.EffectiveStatus;
+        var noBody = HttpMethods.IsHead(method) || status is 204 or 304;
+        exchange.HeadWritten = true;
+        WriteHead(context, head, status, result.IsCompleted && !noBody ? buffer.Length : null);
+
+        var writer = context.Response.BodyWriter;
+        var flushEach = app.Settings.Flush;
+        long unflushed = 0;
+        while (true)
+        {
+            if (!noBody && !buffer.IsEmpty)
+            {
+                foreach (var segment in buffer)
+                {
+                    writer.Write(segment.Span);
+                }
+
+                unflushed += buffer.Length;
+            }
+
+            output.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
+
+            if (unflushed > 0 && (flushEach || unflushed >= FlushThreshold))
+            {
+                unflushed = 0;
+                var flushed = await writer.FlushAsync(aborted).ConfigureAwait(false);
+                if (flushed.IsCanceled || flushed.IsCompleted)
+                {
+                    return Attempt.Done;
+                }
+            }
+
+            result = await output.ReadAsync(aborted).ConfigureAwait(false);
+            buffer = result.Buffer;
+        }
+
+        var end = await request.Completion.ConfigureAwait(false);
+        if (!end.IsComplete)
+        {
+            _log.Write($"{exchange.Connection!.Who}: ended {Describe(context)} with {end.ProtocolStatus} after answering it");
+        }
+
+        // Flushed explicitly: with a Content-Length and an earlier flush, Kestrel's CompleteAsync does not send bytes
+        // written since (they would wait for the connection to close). With nothing flushed yet, this is the one send.
+        if (unflushed > 0)
+        {
+            await writer.FlushAsync(aborted).ConfigureAwait(false);
+        }
+
+        await context.Response.CompleteAsync().ConfigureAwait(false);
+        return Attempt.Done;
+    }
+
+    /// <summary>An error answer, or, once the app's head was given to Kestrel, a cut connection (never a mixed answer).</summary>
+    private static Task FailAsync(HttpContext context, ProxyExchange exchange, int status, string message)
+    {
+        if (exchange.HeadWritten)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return ErrorResponses.WriteAsync(context, status, message);
+    }
+
+    /// <summary>The app's output ended before a complete header block: a refusal in END_REQUEST, or a broken answer.</summary>
+    private async Task AnswerWithoutHeadAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request)
+    {
+        var end = await request.Completion.ConfigureAwait(false);
+        var who = exchange.Connection!.Who;
+        if (end.ProtocolStatus == FastCgiProtocolStatus.Overloaded)
+        {
+            _log.Write($"{who}: 503 for {Describe(context)}: the app is overloaded (END_REQUEST FCGI_OVERLOADED)");
+            await ErrorResponses.WriteAsync(context, 503, "the application is overloaded; try again in a few seconds").ConfigureAwait(false);
+            return;
+        }
+
+        var why = !end.IsComplete ? $"it refused the request ({end.ProtocolStatus})"
+            : exchange.Head.BytesRead == 0 && exchange.Head.Headers.Count == 0 ? $"it ended the request without any output (app status {end.AppStatus})"
+            : "its output ended inside the response header block";
+        _log.Write($"{who}: 502 for {Describe(context)}: {why}");
+        await ErrorResponses.WriteAsync(context, 502, "the application sent no valid response").ConfigureAwait(false);
+    }
+
+    private static void WriteHead(HttpContext context, CgiResponseHead head, int status, long? completeBodyLength)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        if (head.Reason is { } reason)
+        {
+            context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
+        }
+
+        var headers = response.Headers;
+        if (head.ContentType is { } contentType)
+        {
+            headers.ContentType = contentType;
+        }
+
+        if (head.Location is { } location)
+        {
+            headers.Location = location;
+        }
+
+        var others = head.Headers;
+        for (var i = 0; i < others.Count; i++)
+        {
+            headers.Append(others[i].Key, others[i].Value);
+        }
+
+        if (status is 204 or 304)
+        {
+            return;
+        }
+
+        // The app's length if it gave one; else, when the whole answer is already here, its length (no chunking).
+        if (head.ContentLength is { } length)
+        {
+            response.ContentLength = length;
+        }
+        else if (completeBodyLength is { } known)
+        {
+            response.ContentLength = known;
+        }
+    }
+
+    /// <summary>"GET /path?query" for a log line, cut at 200 characters.</summary>
+    internal static string Describe(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target))
+        {
+            target = context.Request.Path.Value + context.Request.QueryString.Value;
+        }
+
+        if (target.Length > 200)
+        {
+            target = target[..200] + "...";
+        }
+
+        return $"{context.Request.Method} {target}";
+    }
+}

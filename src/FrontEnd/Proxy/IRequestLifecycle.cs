@@ -1,0 +1,22 @@
+using Pm.Protocol.FastCgi;
+
+namespace Pm.FrontEnd.Proxy;
+
+/// <summary>
+/// What a request to a dynamic app adds to the proxy's work: starting the app when its socket is missing, and
+/// telling the PM about waits and completions. Static and external apps have none.
+/// </summary>
+internal interface IRequestLifecycle
+{
+    /// <summary>
+    /// The app's socket is missing or refuses connections: ask the PM to start it and wait for the socket to appear.
+    /// Returns false when it did not within the request's start deadline.
+    /// </summary>
+    Task<bool> WaitForStartAsync(FastCgiConnectException unreachable, CancellationToken cancellationToken);
+
+    /// <summary>The connection was reset before any answer (the PM released an idle app's socket): ask for a start again.</summary>
+    void OnResetBeforeAnswer();
+
+    /// <summary>The first byte of the answer arrived.</summary>
+    void OnFirstByte();
+}

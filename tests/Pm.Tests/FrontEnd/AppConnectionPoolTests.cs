@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Text;
+using Pm.Config;
+using Pm.FrontEnd.Apps;
+using Pm.FrontEnd.Logging;
+using Pm.Protocol.FastCgi;
+using Pm.Tests.FrontEnd.Support;
+
+namespace Pm.Tests.FrontEnd;
+
+/// <summary>The connection reuse rule, against in-process apps that do and do not multiplex.</summary>
+public sealed class AppConnectionPoolTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private static AppBackend Backend(ScriptedApp app, WebLog log) =>
+        new("/srv/app", AppAddress.Unix(app.SocketPath), new RequestSettings(TimeSpan.Zero, TimeSpan.FromSeconds(2), false, [], false),
+            "/app", null, app.Directory, TimeProvider.System, log);
+
+    private static async Task<string> RequestAsync(AppConnectionPool pool)
+    {
+        var connection = await pool.RentAsync(CancellationToken.None);
+        FastCgiClientRequest? request = null;
+        try
+        {
+            request = await connection.Client.BeginRequestAsync([new("REQUEST_METHOD", "GET")]);
+            var output = new MemoryStream();
+            await request.Output.CopyToAsync(output);
+            await request.Completion;
+            return Encoding.ASCII.GetString(output.ToArray());
+        }
+        finally
+        {
+            if (request is not null)
+            {
+                await request.DisposeAsync();
+            }
+
+            pool.Return(connection, request);
+        }
+    }
+
+    private static FastCgiRequestHandler Answer(Task? gate = null) => async request =>
+    {
+        if (gate is not null)
+        {
+            await gate;
+        }
+
+        request.Stdout.Write("Content-Type: text/plain\r\n\r\nok"u8);
+        return 0;
+    };
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_multiplexing_app_shares_a_bounded_set_of_kept_connections()
+    {
+        var gate = new TaskCompletionSource();
+        await using var app = new ScriptedApp(Answer(gate.Task), multiplex: true);
+        await using var log = new WebLog(Stream.Null);
+        await using var backend = Backend(app, log);
+        gate.SetResult();
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");
+        await backend.Pool.Probe.WaitAsync(Wait);
+        backend.Pool.Reuse.Should().Be(ConnectionReuse.Multiplexed);
+
+        var before = app.Connections;
+        var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => RequestAsync(backend.Pool))).WaitAsync(Wait);
+        answers.Should().AllSatisfy(a => a.Should().EndWith("ok"));
+        (app.Connections - before).Should().BeInRange(1, AppConnectionPool.MaxSharedConnections);
+        backend.Pool.SharedConnectionCount.Should().BeInRange(1, AppConnectionPool.MaxSharedConnections);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_app_that_does_not_multiplex_gets_one_connection_per_request()
+    {
+        await using var app = new ScriptedApp(Answer(), multiplex: false);
+        await using var log = new WebLog(Stream.Null);
+        await using var backend = Backend(app, log);
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");
+        await backend.Pool.Probe.WaitAsync(Wait);
+        backend.Pool.Reuse.Should().Be(ConnectionReuse.OnePerRequest);
+
+        var before = app.Connections;
+        for (var i = 0; i < 5; i++)
+        {
+            (await RequestAsync(backend.Pool)).Should().EndWith("ok");
+        }
+
+        (app.Connections - before).Should().Be(5);
+        backend.Pool.SharedConnectionCount.Should().Be(0);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_app_that_does_not_answer_GET_VALUES_is_taken_not_to_multiplex()
+    {
+        // Every connection is read and dropped: the question is never answered.
+        await using var app = new ScriptedApp(Answer(), multiplex: true, dropFirst: int.MaxValue);
+        await using var log = new WebLog(Stream.Null);
+        await using var backend = Backend(app, log);
+        var connection = await backend.Pool.RentAsync(CancellationToken.None);
+        backend.Pool.Return(connection, null);
+        await backend.Pool.Probe.WaitAsync(Wait);
+        backend.Pool.Reuse.Should().Be(ConnectionReuse.OnePerRequest);
+    }
+}

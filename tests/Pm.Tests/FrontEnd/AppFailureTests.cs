@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Pm.Tests.Fixtures;
+using Pm.Tests.FrontEnd.Support;
+
+namespace Pm.Tests.FrontEnd;
+
+/// <summary>What a user sees when an app is down, hangs, breaks, dies or is left by its client.</summary>
+[Collection(RealProcesses.Name)]
+public sealed class AppFailureTests
+{
+    [Fact(Timeout = 60_000)]
+    public async Task An_app_nobody_listens_for_gives_503_with_Retry_After_and_a_log_line()
+    {
+        using var dir = new TestDirectory();
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiExternalServer {dir.File("gone")} -socket {dir.File("gone.sock")} -url /gone");
+        using var response = await server.Client.GetAsync("/gone/x");
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Headers.RetryAfter!.Delta.Should().BePositive();
+        (await response.Content.ReadAsStringAsync()).Should().Contain("not reachable");
+        await server.Pm.WaitForLineAsync(l => l.Contains($"app {dir.File("gone")}: 503 for GET /gone/x", StringComparison.Ordinal), FrontEndServer.Wait);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_hung_app_gives_504_after_its_idle_timeout_and_is_let_go()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 1 -url /t -idle-timeout 1");
+        var clock = Stopwatch.StartNew();
+        using var response = await server.Client.GetAsync("/t?mode=hang");
+        clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9)).And.BeLessThan(TimeSpan.FromSeconds(10));
+        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+
+        var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
+        await server.Pm.WaitForLineAsync(l => l.Contains($"{app}[{pid}]: 504 for GET /t?mode=hang", StringComparison.Ordinal), FrontEndServer.Wait);
+        await server.Pm.WaitForLineAsync(l => l.Contains("the web server closed the connection while I hung", StringComparison.Ordinal), FrontEndServer.Wait);
+        (await server.Client.GetStringAsync("/t")).Should().Be($"pid {pid}\n", "the closed connection freed the one instance");
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("malformed", "malformed response")]
+    [InlineData("nothing", "without any output")]
+    public async Task An_app_that_sends_no_valid_response_gives_502(string mode, string logged)
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 1 -url /t");
+        using var response = await server.Client.GetAsync($"/t?mode={mode}");
+        response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+        var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
+        var line = await server.Pm.WaitForLineAsync(l => l.Contains($": 502 for GET /t?mode={mode}", StringComparison.Ordinal), FrontEndServer.Wait);
+        line.Should().Contain(logged);
+
+        // The pid is looked up only when logging; an app that closed its end right after END_REQUEST may be gone by then.
+        line.Should().Match(l => l.Contains($"{app}[{pid}]", StringComparison.Ordinal) || l.Contains($"{app}[?]", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_instance_that_dies_before_its_first_byte_costs_a_GET_nothing()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 2 -url /t -restart-delay 0");
+        var marker = dir.File("died");
+        using var response = await server.Client.GetAsync($"/t?mode=exitonce&arg={marker}");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "the request is sent again on a new connection, to another instance");
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("survivor pid ");
+        File.Exists(marker).Should().BeTrue("one instance did exit on this request");
+        server.Pm.Output.Should().Contain("exiting before answering, as asked");
+        await server.Pm.WaitForLineAsync(l => l.Contains("closed the connection before answering GET /t?mode=exitonce", StringComparison.Ordinal)
+            && l.Contains("sending it once more", StringComparison.Ordinal), FrontEndServer.Wait);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_post_whose_instance_dies_is_not_sent_twice_and_gives_502()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 2 -url /t -restart-delay 0");
+        using var response = await server.Client.PostAsync($"/t?mode=exitonce&arg={dir.File("died")}", new StringContent("a body"));
+        response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_client_that_leaves_mid_response_frees_the_app_at_once()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 1 -url /t -flush");
+
+        // A raw client, to leave at a chosen moment: after two of six hundred chunks (a minute of streaming).
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, server.Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /t?mode=slow&n=600&ms=100 HTTP/1.1\r\nHost: test\r\n\r\n"));
+            var seen = new StringBuilder();
+            var buffer = new byte[4096];
+            while (!seen.ToString().Contains("chunk 2", StringComparison.Ordinal))
+            {
+                var n = await stream.ReadAsync(buffer);
+                n.Should().BePositive("the response streams until the client leaves");
+                seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+
+        await server.Pm.WaitForLineAsync(l => l.Contains("the web server went away after", StringComparison.Ordinal), FrontEndServer.Wait);
+        var clock = Stopwatch.StartNew();
+        (await server.Client.GetStringAsync("/t")).Should().StartWith("pid ");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the only instance was free again long before the abandoned stream would have ended");
+    }
+}

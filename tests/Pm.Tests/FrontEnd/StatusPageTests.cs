@@ -1,0 +1,102 @@
+using System.Net;
+using Pm.Posix;
+using Pm.Tests.Fixtures;
+using Pm.Tests.FrontEnd.Support;
+
+namespace Pm.Tests.FrontEnd;
+
+/// <summary>The page at "/" and the web process's own life: serving beside `pm run`, a graceful stop, a bad start.</summary>
+[Collection(RealProcesses.Name)]
+public sealed class StatusPageTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_status_page_lists_the_apps_and_their_instances()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"""
+            FastCgiServer {app} -processes 2 -url /t
+            FastCgiExternalServer {dir.File("elsewhere")} -host 127.0.0.1:9 -url /ext
+            """);
+        using var response = await server.Client.GetAsync("/");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+        var html = await response.Content.ReadAsStringAsync();
+
+        html.Should().StartWith("<!DOCTYPE html>").And.EndWith("</html>\n");
+        html.Should().Contain($"<code>{app}</code>").And.Contain("<a href=\"/t\">/t</a>").And.Contain(">static<");
+        html.Should().Contain($"<code>{dir.File("elsewhere")}</code>").And.Contain(">external<").And.Contain("127.0.0.1:9");
+        html.Should().Contain(">web<", "the web processes are instances the PM supervises too");
+        var status = await server.Pm.StatusAsync();
+        foreach (var instance in status.Apps.Single(a => a.Name == app).Instances)
+        {
+            html.Should().Contain($"<tr><td>{instance.Pid}</td><td>{instance.State}</td>");
+        }
+
+        html.Should().NotContain("<script", "no external assets and no scripts");
+        Count(html, "<section>").Should().Be(Count(html, "</section>"));
+        Count(html, "<table>").Should().Be(Count(html, "</table>"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_a_PM_the_status_page_says_so_with_503_and_apps_are_503()
+    {
+        using var dir = new TestDirectory();
+        var config = dir.Write("pm.conf", $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {dir.Link("fcgi-test", FrontEndApps.FcgiTest)} -url /t
+            """);
+        await using var web = WebProcess.Start(config, "--listen", "127.0.0.1:0");
+        using var client = await web.ClientAsync(Wait);
+        using var page = await client.GetAsync("/");
+        page.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await page.Content.ReadAsStringAsync()).Should().Contain("does not answer on its control socket");
+        (await client.GetAsync("/t")).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await client.GetAsync("/nowhere")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Beside_pm_run_a_web_process_serves_the_apps_and_SIGTERM_lets_a_request_in_flight_finish()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -processes 1 -url /t -flush
+            """);
+        await using var web = WebProcess.Start(dir.File("pm.conf"), "--listen", "127.0.0.1:0");
+        using var client = await web.ClientAsync(Wait);
+        (await client.GetStringAsync("/t")).Should().StartWith("pid ");
+
+        using var slow = await client.GetAsync("/t?mode=slow&n=10&ms=100", HttpCompletionOption.ResponseHeadersRead);
+        var body = slow.Content.ReadAsStringAsync();
+        web.Signal(Signals.SIGTERM);
+        (await body).Should().EndWith("chunk 10\n", "the request in flight is finished before the web process exits");
+        (await web.WaitForExitAsync(Wait)).Should().Be(0);
+        web.Output.Should().Contain("stopping: finishing requests in flight");
+        (await pm.StopAsync(Wait)).Should().Be(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_listen_and_without_a_socket_on_fd_0_pm_web_refuses_to_start()
+    {
+        using var dir = new TestDirectory();
+        var config = dir.Write("pm.conf", $"FastCgiIpcDir {dir.IpcDir}\n");
+        await using var web = WebProcess.Start(config);
+        (await web.WaitForExitAsync(Wait)).Should().Be(2);
+        web.Output.Should().Contain("fd 0 is not a listening socket");
+    }
+
+    private static int Count(string text, string what)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            n++;
+        }
+
+        return n;
+    }
+}

@@ -21,7 +21,7 @@ internal sealed class DemandApp
     public bool StartRequested { get; set; }
 
     /// <summary>
-    /// Times of S/T records within the last startDelay that no dispatch has answered yet, oldest first. A waiting
+    /// Times of T records within the last startDelay that no dispatch has answered yet, oldest first. A waiting
     /// request sends one record per startDelay, so the count estimates the requests waiting longer than that.
     /// </summary>
     public Queue<DateTimeOffset> Signals { get; } = new();

@@ -9,7 +9,7 @@ namespace Pm.Policy;
 /// records (a request has waited startDelay; repeated every startDelay while it waits), C records (done, with queue
 /// and service time) and instance states. So:
 ///
-/// Waiting estimate W: the S/T records of the last startDelay, one per waiting request, minus the requests that have
+/// Waiting estimate W: the T records of the last startDelay, one per waiting request, minus the requests that have
 /// been served since (a C record frees an instance that takes the oldest waiter; a new instance found Busy took
 /// one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances first), so W
 /// is 0.
@@ -113,14 +113,12 @@ public sealed class DemandPolicy : IScalingPolicy
         {
             case StartRequested:
                 // S means "the app is needed": many web processes may send one for the same cold start, and they
-                // stand for at least one waiting request, not one each. T records count the requests that wait.
+                // stand for at least one instance (the floor below), not one each. T records count the requests that wait.
+                // An S record is not counted as a waiting request: the same request sends its first T record
+                // startDelay after it arrived, which may be less than startDelay after its S record, and counting
+                // both asked for a second instance while the first was still starting.
                 app.Activated = true;
                 app.StartRequested = true;
-                if (!app.Signals.Any(t => ev.At - t < _options.StartDelay))
-                {
-                    app.Signals.Enqueue(ev.At);
-                }
-
                 break;
 
             case MoreRequested:
@@ -403,7 +401,7 @@ public sealed class DemandPolicy : IScalingPolicy
         string why;
         if (wanted == immediate && waiting > 0)
         {
-            why = $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (S/T records)"
+            why = $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (T records)"
                 + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
                 + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }

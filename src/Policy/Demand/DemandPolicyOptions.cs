@@ -17,7 +17,7 @@ public sealed record DemandPolicyOptions
     public int MinClassProcesses { get; init; } = 1;
 
     /// <summary>
-    /// The front end's T-record cadence, and the window in which S/T records count as waiting requests. Short, because
+    /// The front end's T-record cadence, and the window in which T records count as waiting requests. Short, because
     /// a T record is this policy's earliest sign that instances are missing.
     /// </summary>
     public TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(0.05);

@@ -41,6 +41,22 @@ public sealed class DemandPolicyTests
     }
 
     [Fact]
+    public void ColdStart_OneRequestsSAndFirstTRecord_AreOneWaiterForTheStartingInstance()
+    {
+        // The front end times its first T record from the request's arrival, so it can come less than startDelay
+        // after the same request's S record. One request waiting on one starting instance needs no second one.
+        var pm = Demand(new DemandPolicyOptions { MinClassProcesses = 0, SpareProcesses = 0 });
+        pm.S(App);
+        pm.Evaluate();
+        pm.StartDue(InstanceState.Starting).Should().ContainSingle();
+        pm.Advance(0.03);
+        pm.T(App);
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+    }
+
+    [Fact]
     public void ColdStart_RequestsStillWaitingAfterStartDelay_StartThemAllAtOnce()
     {
         var pm = Demand(new DemandPolicyOptions());

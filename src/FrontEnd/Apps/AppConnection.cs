@@ -32,6 +32,9 @@ public sealed class AppConnection
     /// <summary>Requests placed on this connection by the pool and not yet given back (guarded by the pool's lock).</summary>
     internal int Reserved { get; set; }
 
+    /// <summary>When <see cref="Reserved"/> last fell to zero (a <see cref="TimeProvider"/> timestamp; guarded by the pool's lock).</summary>
+    internal long IdleSince { get; set; }
+
     /// <summary>Requests ever placed on it: above one, a failure may be a stale kept connection.</summary>
     internal int Placed { get; set; }
 

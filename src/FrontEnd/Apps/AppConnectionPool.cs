@@ -21,11 +21,19 @@ namespace Pm.FrontEnd.Apps;
 /// requests use one connection each. An app that cannot be reached is asked again later; one that does not answer
 /// in time is taken not to multiplex.
 /// </para>
+/// <para>
+/// A kept connection left without a request for <see cref="KeptIdleClose"/> is closed: an instance holding a
+/// connection counts as busy to the PM (it cannot tell a kept idle connection from a request), so an idle app must
+/// let go of its instances for its policy to see them idle and retire them.
+/// </para>
 /// </summary>
 public sealed class AppConnectionPool : IAsyncDisposable
 {
     public const int MaxSharedConnections = 4;
     public const int MaxRequestsPerConnection = 32;
+
+    /// <summary>How long a kept connection may stay without a request before the pool closes it.</summary>
+    public static readonly TimeSpan KeptIdleClose = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan ProbeRetry = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ProbeTimeoutCap = TimeSpan.FromSeconds(5);
@@ -45,6 +53,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
     private long _probeNotBefore;
     private int _probing;
     private bool _disposed;
+    private ITimer? _sweep;
 
     internal AppConnectionPool(AppBackend app, TimeProvider time, WebLog log)
     {
@@ -134,11 +143,42 @@ public sealed class AppConnectionPool : IAsyncDisposable
             _disposed = true;
             shared = [.. _shared];
             _shared.Clear();
+            _sweep?.Dispose();
+            _sweep = null;
         }
 
         foreach (var connection in shared)
         {
             await connection.Client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes kept connections idle for <see cref="KeptIdleClose"/>; stops itself when none is left.</summary>
+    private void CloseIdle()
+    {
+        List<AppConnection> idle = [];
+        lock (_sync)
+        {
+            for (var i = _shared.Count - 1; i >= 0; i--)
+            {
+                var candidate = _shared[i];
+                if (candidate.Reserved == 0 && _time.GetElapsedTime(candidate.IdleSince) >= KeptIdleClose)
+                {
+                    _shared.RemoveAt(i);
+                    idle.Add(candidate);
+                }
+            }
+
+            if (_shared.Count == 0)
+            {
+                _sweep?.Dispose();
+                _sweep = null;
+            }
+        }
+
+        foreach (var connection in idle)
+        {
+            _ = connection.Client.DisposeAsync().AsTask();
         }
     }
 
@@ -158,6 +198,14 @@ public sealed class AppConnectionPool : IAsyncDisposable
             if (close)
             {
                 _shared.Remove(connection);
+            }
+            else if (connection.Reserved == 0)
+            {
+                connection.IdleSince = _time.GetTimestamp();
+                if (!_disposed)
+                {
+                    _sweep ??= _time.CreateTimer(static state => ((AppConnectionPool)state!).CloseIdle(), this, KeptIdleClose, KeptIdleClose);
+                }
             }
         }
 

@@ -64,7 +64,7 @@ public sealed class Supervisor
     /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
     private bool HoldsRequest(Instance instance)
     {
-        Dynamic.ConnectionProbe.Refresh([instance.App], _time.GetUtcNow());
+        ConnectionProbe.Refresh([instance.App], _time.GetUtcNow());
         return instance.HoldsRequest;
     }
 
@@ -432,7 +432,7 @@ public sealed class Supervisor
     private StatusReport BuildStatus()
     {
         var now = _time.GetUtcNow();
-        Dynamic.ConnectionProbe.Refresh(_apps, now);
+        ConnectionProbe.Refresh(_apps, now);
         var apps = new List<AppStatus>();
         foreach (var app in _apps)
         {

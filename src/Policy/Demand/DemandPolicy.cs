@@ -9,7 +9,7 @@ namespace Pm.Policy;
 /// records (a request has waited startDelay; repeated every startDelay while it waits), C records (done, with queue
 /// and service time) and instance states. So:
 ///
-/// Waiting estimate W: the T records of the last startDelay, one per waiting request, minus the requests that have
+/// Waiting estimate W: the T records of the last 0.8 startDelay, one per waiting request, minus the requests that have
 /// been served since (a C record frees an instance that takes the oldest waiter; a new instance found Busy took
 /// one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances first), so W
 /// is 0.
@@ -64,6 +64,9 @@ public sealed class DemandPolicy : IScalingPolicy
     public string Name => PolicyCatalog.Demand;
 
     public TimeSpan StartDelay => _options.StartDelay;
+
+    /// <summary>The share of startDelay over which T records are counted as waiting requests.</summary>
+    public const double SignalWindowShare = 0.8;
 
     public DemandPolicyOptions Options => _options;
 
@@ -192,7 +195,9 @@ public sealed class DemandPolicy : IScalingPolicy
         DemandApp app, AppView view, DateTimeOffset now, ref int global, List<Decision> decisions, ref DateTimeOffset? next)
     {
         var o = _options;
-        while (app.Signals.Count > 0 && app.Signals.Peek() <= now - o.StartDelay)
+        // One request's T records are a timer period apart, and a timer may fire a little early against the
+        // records' clock (millisecond ticks): counting over 0.8 startDelay keeps one request to one record.
+        while (app.Signals.Count > 0 && app.Signals.Peek() <= now - (o.StartDelay * SignalWindowShare))
         {
             app.Signals.Dequeue();
         }

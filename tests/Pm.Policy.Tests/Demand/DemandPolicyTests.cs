@@ -57,6 +57,24 @@ public sealed class DemandPolicyTests
     }
 
     [Fact]
+    public void WaitingEstimate_OneRequestsTRecordsAFewMillisecondsCloserThanStartDelay_CountOnce()
+    {
+        // A timer with millisecond ticks fires a T record 49 ms after the last one now and then.
+        var pm = Demand(new DemandPolicyOptions { MinClassProcesses = 0, SpareProcesses = 0 });
+        pm.S(App);
+        pm.Evaluate();
+        pm.StartDue(InstanceState.Starting).Should().ContainSingle();
+        pm.Advance(0.05);
+        pm.T(App);
+        pm.Evaluate();
+        pm.Advance(0.049);
+        pm.T(App);
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+    }
+
+    [Fact]
     public void ColdStart_RequestsStillWaitingAfterStartDelay_StartThemAllAtOnce()
     {
         var pm = Demand(new DemandPolicyOptions());

@@ -71,6 +71,32 @@ public sealed class AppConnectionPoolTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Kept_connections_left_idle_are_closed_so_the_PM_sees_the_instances_idle()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = new ScriptedApp(Answer(), multiplex: true);
+        await using var log = new WebLog(Stream.Null);
+        await using var backend = new AppBackend("/srv/app", AppAddress.Unix(app.SocketPath),
+            new RequestSettings(TimeSpan.Zero, TimeSpan.FromSeconds(2), false, [], false), "/app", null, app.Directory, clock, log);
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");
+        await backend.Pool.Probe.WaitAsync(Wait);
+        backend.Pool.Reuse.Should().Be(ConnectionReuse.Multiplexed);
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");
+        backend.Pool.SharedConnectionCount.Should().Be(1);
+
+        clock.Advance(AppConnectionPool.KeptIdleClose / 2);
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");   // used again: its idle time starts over
+        clock.Advance(AppConnectionPool.KeptIdleClose / 2);
+        backend.Pool.SharedConnectionCount.Should().Be(1);
+
+        clock.Advance(AppConnectionPool.KeptIdleClose);
+        clock.Advance(AppConnectionPool.KeptIdleClose);
+        backend.Pool.SharedConnectionCount.Should().Be(0);
+        (await RequestAsync(backend.Pool)).Should().EndWith("ok");   // and a later request opens a new one
+        backend.Pool.SharedConnectionCount.Should().Be(1);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task An_app_that_does_not_multiplex_gets_one_connection_per_request()
     {
         await using var app = new ScriptedApp(Answer(), multiplex: false);

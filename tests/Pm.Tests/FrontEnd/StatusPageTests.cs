@@ -41,6 +41,40 @@ public sealed class StatusPageTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Event_loop_apps_show_idle_once_they_listen_and_again_after_their_kept_connection_is_let_go()
+    {
+        // The C# Hello app and the web processes wait in epoll, not in accept(2): the PM must still see them ready.
+        // Hello multiplexes, so the front end keeps a connection to it, which the PM counts as a request held.
+        using var dir = new TestDirectory();
+        var hello = dir.Link("hello", Paths.Hello);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {hello} -processes 1 -url /hello", webProcesses: 2);
+        await StatesAsync(server, s => s.Should().OnlyContain(i => i.State == "idle").And.HaveCount(3));
+
+        (await server.Client.GetStringAsync("/hello")).Should().Contain("Hello from Pm");
+        (await server.Client.GetStringAsync("/hello")).Should().Contain("Hello from Pm");
+        await StatesAsync(server, s => s.Where(i => i.App == hello).Should().ContainSingle(i => i.State == "idle"));
+    }
+
+    private static async Task StatesAsync(FrontEndServer server, Action<IEnumerable<(string App, string State)>> check)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (true)
+        {
+            var status = await server.Pm.StatusAsync();
+            var states = status.Apps.SelectMany(a => a.Instances.Select(i => (a.Name, i.State))).ToList();
+            try
+            {
+                check(states);
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Without_a_PM_the_status_page_says_so_with_503_and_apps_are_503()
     {
         using var dir = new TestDirectory();

@@ -17,7 +17,7 @@ public static class Program
             case "dynamic":
                 return await DynamicBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds]");
                 return 2;
         }
     }

@@ -59,6 +59,46 @@ public sealed class DynamicAppTests
         server.Pm.Lines.Count(l => l.Contains($"app {app}: started pid", StringComparison.Ordinal)).Should().BeGreaterThanOrEqualTo(1);
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task A_load_burst_scales_the_app_up_at_once_and_when_it_is_over_the_app_scales_back_down()
+    {
+        using var dir = new TestDirectory();
+        var (server, root) = await StartAsync(dir, "-idleTimeout 1 -minClassProcesses 1 -spareProcesses 0");
+        await using var _ = server;
+        var app = Path.Combine(root, "test.fcgi");
+        (await server.Client.GetStringAsync("/fcgi-bin/test.fcgi")).Should().StartWith("pid ");
+
+        // 16 requests of 0.4 s at once: one instance would take 6.4 s; the policy starts what the waiting needs.
+        var started = DateTime.UtcNow;
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await server.Client.GetAsync("/fcgi-bin/test.fcgi?mode=slow&n=2&ms=200");
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        }));
+        var took = DateTime.UtcNow - started;
+
+        answers.Should().AllSatisfy(a =>
+        {
+            a.StatusCode.Should().Be(HttpStatusCode.OK);
+            a.Body.Should().EndWith("chunk 2\n");
+        });
+        server.Pm.Lines.Count(l => l.Contains($"app {app}: started pid", StringComparison.Ordinal))
+            .Should().BeGreaterThanOrEqualTo(4, "the burst was spread over instances started for it");
+        took.Should().BeLessThan(TimeSpan.FromSeconds(4), "the waiting requests did not queue behind one instance");
+        server.Pm.Lines.Should().Contain(l => l.Contains($"app {app}: policy demand: starting", StringComparison.Ordinal)
+            && l.Contains("waiting longer than startDelay", StringComparison.Ordinal));
+
+        // Idle again: back to minClassProcesses, the policy saying why.
+        await server.Pm.WaitForLineAsync(l => l.Contains("policy demand: retiring pid", StringComparison.Ordinal), FrontEndServer.Wait);
+        var deadline = DateTime.UtcNow + FrontEndServer.Wait;
+        while ((await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Count > 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Should().ContainSingle();
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Only_executables_with_the_handler_extension_inside_the_root_are_served()
     {

@@ -40,7 +40,18 @@ public static class BenchEnvironment
     {
         var info = new ProcessStartInfo(Pm, [command, config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        // The PM's log, for reading why it did what it did during a run.
+        var log = new StreamWriter(Path.Combine(Path.GetDirectoryName(config)!, "pm.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (log)
+                {
+                    log.WriteLine(e.Data);
+                }
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("pm: " + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -55,7 +55,10 @@ public static class DynamicBench
             PmListen 127.0.0.1:{port}
             PmWebProcesses 2
             PmDynamicRoot /fcgi-bin/ {root}
+            FastCgiConfig -maxProcesses 100
             """);
+        // maxProcesses (default 50, for all apps together) is raised so the apps of the earlier phases, which keep
+        // minClassProcesses each, do not cap the burst: each phase measures one app.
         var pm = BenchEnvironment.StartPm(config, "serve");
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {

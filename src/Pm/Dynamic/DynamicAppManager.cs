@@ -253,7 +253,7 @@ public sealed class DynamicAppManager
     {
         var now = _time.GetUtcNow();
         ConnectionProbe.Refresh(group.Apps, now);
-        var views = group.Apps.Select(a => new AppView(a.Name, a.Instances.Select(i => View(a, i, now)).ToList(), a.PendingStarts.Count)).ToList();
+        var views = group.Apps.Select(a => new AppView(a.Name, a.Instances.Select(i => View(a, i, now)).ToList(), a.PendingStarts.Count, a.QueuedConnections)).ToList();
         var input = new PolicyInput(now, views, group.Events.ToList(), new GlobalView(TotalInstances));
         group.Events.Clear();
         group.LastEvaluation = now;

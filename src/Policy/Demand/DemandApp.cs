@@ -50,6 +50,9 @@ internal sealed class DemandApp
     /// <summary>The previous evaluation; instances started after it are new.</summary>
     public DateTimeOffset? LastEvaluated { get; set; }
 
+    /// <summary>When this policy last started instances for the app: no scale-down for idleTimeout after it.</summary>
+    public DateTimeOffset? LastScaleUp { get; set; }
+
     /// <summary>Requests each live instance had served at the last evaluation.</summary>
     public Dictionary<long, long> Served { get; } = [];
 

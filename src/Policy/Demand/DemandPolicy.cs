@@ -12,19 +12,21 @@ namespace Pm.Policy;
 /// Waiting estimate W: the T records of the last 0.8 startDelay, one per waiting request, minus the requests that have
 /// been served since (a C record frees an instance that takes the oldest waiter; a new instance found Busy took
 /// one); if any instance is idle, nothing is waiting (the front end hands requests to idle instances first), so W
-/// is 0.
+/// is 0. The PM also counts the connections in the app's accept queue (from the kernel): W is at least those not
+/// about to be taken by idle instances, which shows a queue before any request has waited startDelay.
 ///
 /// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
 /// mean service time s, within L a busy instance takes about L / s of them and a starting instance of age a about
-/// min(a, L) / s once it is up; only the rest of W needs instances started now. (Before L and s are measured there
-/// is no credit, so a cold start gets everything at once.)
+/// min(a, L) / s once it is up, less the requests that arrive meanwhile (the last second's completion rate times L:
+/// a saturated app's queue does not drain); only the rest of W needs instances started now. (Before L and s are
+/// measured there is no credit, so a cold start gets everything at once.)
 ///
 /// Scale up: wanted = max(busy + (W - credit) + spareProcesses when there is load, minClassProcesses once requested,
 /// instances being replaced after R); the shortfall against fresh instances (idle + busy + starting) and pending
 /// starts is started at once, limited by maxClassProcesses, maxProcesses and a token bucket (spawnBurst at once,
 /// spawnRate per second). mod_fastcgi starts one instance per startDelay instead.
 ///
-/// Scale down, with hysteresis: keep = max(minClassProcesses, ceil(peak over idleTimeout of the per-second average of
+/// Scale down, with hysteresis: nothing for idleTimeout after a scale-up; then keep = max(minClassProcesses, ceil(peak over idleTimeout of the per-second average of
 /// busy instances) + spareProcesses), and never below busy + spareProcesses. Under load the same level is a scale-up
 /// target too (capped at busy + spareProcesses), which holds a spare ready without chasing momentary peaks. Pending starts beyond that are cancelled first, then idle instances not holding a
 /// request are retired, the longest idle first. Requests spread round-robin never leave one instance idle for long,
@@ -293,7 +295,9 @@ public sealed class DemandPolicy : IScalingPolicy
 
         app.Starting = starting;
         app.LastEvaluated = now;
-        var waiting = app.Signals.Count;
+        // Requests in the accept queue are waiting too, seen before any T record; idle instances take as many next.
+        var queued = Math.Max(0, view.QueuedConnections - freshIdle.Count - staleIdle.Count);
+        var waiting = Math.Max(app.Signals.Count, queued);
         var pending = view.PendingStarts;
 
         // New binary: replace the capacity the app had, retire old instances as they become idle.
@@ -338,7 +342,7 @@ public sealed class DemandPolicy : IScalingPolicy
         app.PeakDemand.Add(now, busy);
         var peak = app.PeakDemand.Peak(now, o.IdleTimeout);
         var supply = freshIdle.Count + freshBusy + freshStarting + pending;
-        var credit = DrainCredit(app, busy, startingSeconds, waiting);
+        var credit = DrainCredit(app, busy, startingSeconds, waiting, now);
         var immediate = busy + waiting - credit;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, app.StartRequested ? 1 : 0);
         app.StartRequested = false;
@@ -350,9 +354,16 @@ public sealed class DemandPolicy : IScalingPolicy
         string note;
         if (shortfall > 0)
         {
-            note = ScaleUp(app, now, shortfall, supply, wanted, immediate, keep, peak, floor, replacement, waiting, credit, busy,
+            note = ScaleUp(app, now, shortfall, supply, wanted, immediate, keep, peak, floor, replacement, waiting, queued >= app.Signals.Count, credit, busy,
                 freshIdle.Count, freshStarting, pending, ref global, decisions, ref next, out var started);
             supply += started;
+        }
+        else if (waiting == 0 && supply > Math.Max(keep, Keep(busy)) && app.LastScaleUp is { } up && now - up < o.IdleTimeout)
+        {
+            // Hysteresis: what a scale-up started is kept for idleTimeout. The per-second averages only catch up with
+            // a burst after its first second, and a closed loop of clients leaves instances idle for moments.
+            note = $"holding the instances started at {ReasonFormat.Time(up)} for idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}";
+            next = Earliest(next, up + o.IdleTimeout);
         }
         else if (waiting == 0 && supply > Math.Max(keep, Keep(busy)))
         {
@@ -378,6 +389,7 @@ public sealed class DemandPolicy : IScalingPolicy
             ["serviceTime"] = app.ServiceSeconds ?? 0,
             ["queueTime"] = app.QueueSeconds ?? 0,
             ["waiting"] = waiting,
+            ["queued"] = queued,
             ["busy"] = busy,
             ["idle"] = freshIdle.Count + staleIdle.Count,
             ["starting"] = freshStarting + pending,
@@ -398,7 +410,7 @@ public sealed class DemandPolicy : IScalingPolicy
 
     private string ScaleUp(
         DemandApp app, DateTimeOffset now, int shortfall, int supply, int wanted, int immediate, int keep, double peak,
-        int floor, int replacement, int waiting, int credit, int busy, int idle, int starting, int pending, ref int global, List<Decision> decisions,
+        int floor, int replacement, int waiting, bool waitingQueued, int credit, int busy, int idle, int starting, int pending, ref int global, List<Decision> decisions,
         ref DateTimeOffset? next, out int started)
     {
         var o = _options;
@@ -406,7 +418,9 @@ public sealed class DemandPolicy : IScalingPolicy
         string why;
         if (wanted == immediate && waiting > 0)
         {
-            why = $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (T records)"
+            why = (waitingQueued
+                    ? $"{ReasonFormat.Plural(waiting, "connection", "connections")} waiting in the accept queue"
+                    : $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (T records)")
                 + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
                 + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }
@@ -458,6 +472,7 @@ public sealed class DemandPolicy : IScalingPolicy
 
         global += count;
         started = count;
+        app.LastScaleUp = now;
         var limit = count == shortfall ? string.Empty
             : count < allowed ? $" of {shortfall} needed; the spawn budget had {ReasonFormat.Number(Math.Floor(before * 100) / 100)} starts"
                 + $" (spawnBurst {o.SpawnBurst}, spawnRate {ReasonFormat.Number(o.SpawnRate)}/s)"
@@ -500,15 +515,22 @@ public sealed class DemandPolicy : IScalingPolicy
     }
 
     // Waiting requests the live instances will take before an instance started now could be up.
-    private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting)
+    // New requests keep arriving meanwhile (at the rate of the last second's completions): they take their share
+    // first, so a queue that is not draining (a saturated app) gets no credit.
+    private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting, DateTimeOffset now)
     {
         if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is not { } service || service <= 0)
         {
             return 0;
         }
 
-        return (int)Math.Min(waiting, Math.Floor(((busy * start) + startingSeconds) / service));
+        var recent = app.Completions.Count(t => t > now - RecentWindow) / RecentWindow.TotalSeconds;
+        var drained = (((busy * start) + startingSeconds) / service) - (recent * start);
+        return (int)Math.Clamp(Math.Floor(drained), 0, waiting);
     }
+
+    /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(1);
 
     // Instances to keep for a demand level: the level, rounded up, plus the spare when there is any demand.
     private int Keep(double demand)

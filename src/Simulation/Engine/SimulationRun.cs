@@ -11,7 +11,8 @@ namespace Pm.Simulation;
 /// Model, chosen to match what the PM and its front end do:
 ///  - front end: a request goes to the app's longest-idle instance, else waits in a FIFO queue. A request arriving
 ///    while the app has no instance at all (not even starting) sends S. Every startDelay (the policy's) a waiting
-///    request sends T. After appConnTimeout it is rejected.
+///    request sends T. After appConnTimeout it is rejected. The waiting requests are the app's accept queue, which
+///    the PM reads from the kernel and shows the policy.
 ///  - PM: applies decisions at once. SpawnInstances with a future NotBefore is held as pending until then;
 ///    CancelPendingStart drops what is held. A spawned instance is Starting for a spawn latency drawn from the model,
 ///    then Idle. A retired instance takes no new request; idle, it exits after the stop latency, busy, after its
@@ -300,7 +301,7 @@ internal sealed class SimulationRun
             instances.Add(instance.ToView(start));
         }
 
-        var input = new PolicyInput(At(_now), [new AppView(app.Id, instances, app.Pending.Count)], app.Events.ToList(), new GlobalView(_live));
+        var input = new PolicyInput(At(_now), [new AppView(app.Id, instances, app.Pending.Count, app.Waiting.Count)], app.Events.ToList(), new GlobalView(_live));
         app.Events.Clear();
         var result = app.Policy.Evaluate(input);
         _evaluations++;

@@ -150,10 +150,126 @@ public sealed class DemandPolicyTests
 
         pm.Evaluate();
 
-        // credit = floor(1 busy * 0.2 / 0.05) = 4 of the 10 waiting; wanted = 1 busy + 6.
+        // credit = floor(1 busy * 0.2 / 0.05 - 1 completion/s * 0.2) = floor(3.8) = 3 of the 10 waiting;
+        // wanted = 1 busy + 7.
+        var spawn = pm.Decisions.OfType<SpawnInstances>().Single();
+        spawn.Count.Should().Be(7);
+        spawn.Reason.Should().Contain("3 of them for the 1 busy and 0 starting instances");
+    }
+
+    [Fact]
+    public void AcceptQueue_ConnectionsWaitingBehindBusyInstances_StartInstancesBeforeAnyTRecord()
+    {
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        var ids = Enumerable.Range(0, 4).Select(_ => pm.Spawn(App, InstanceState.Busy)).ToList();
+        pm.Queued[App] = 6;                       // no service time measured yet: no drain credit
+
+        pm.Evaluate();
+
         var spawn = pm.Decisions.OfType<SpawnInstances>().Single();
         spawn.Count.Should().Be(6);
-        spawn.Reason.Should().Contain("4 of them for the 1 busy and 0 starting instances");
+        spawn.Reason.Should().Contain("6 connections waiting in the accept queue");
+        pm.Last!.Loads.Single().Figures["queued"].Should().Be(6);
+    }
+
+    [Fact]
+    public void DrainCredit_ASaturatedAppsQueueDoesNotDrain_SoItGetsNoCredit()
+    {
+        // 4 busy instances, L 0.2 s, s 0.05 s: they would take 16 queued requests within L, but 80 completions in the
+        // last second say 16 new ones arrive meanwhile: credit floor(16 - 80 * 0.2) = 0, all 6 queued get instances.
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        pm.Evaluate();
+        var ids = pm.StartDue(InstanceState.Starting).ToList();
+        pm.Evaluate();
+        pm.Advance(0.2);
+        pm.SetState(ids.Single(), InstanceState.Idle);
+        pm.Evaluate();
+        pm.SetState(ids.Single(), InstanceState.Busy);
+        for (var i = 0; i < 3; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        for (var i = 0; i < 80; i++)
+        {
+            pm.Advance(0.01);
+            pm.C(App, 0, 0.05);
+        }
+
+        pm.Queued[App] = 6;
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(6);
+    }
+
+    [Fact]
+    public void AcceptQueue_ShortRequestsThatBusyInstancesClearBeforeANewOneIsUp_StartNothing()
+    {
+        // Light load of fast requests: a connection or two is often queued for a moment behind busy instances.
+        // With spawn latency 0.2 s and service 0.01 s, each busy instance takes 20 of them before a new one is up.
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        pm.Evaluate();
+        var id = pm.StartDue(InstanceState.Starting).Single();
+        pm.Evaluate();
+        pm.Advance(0.2);
+        pm.SetState(id, InstanceState.Idle);
+        pm.Evaluate();
+        pm.SetState(id, InstanceState.Busy);
+        pm.Advance(0.01);
+        pm.C(App, 0, 0.01);
+        pm.Queued[App] = 2;
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+        pm.Last!.Loads.Single().Figures["waiting"].Should().Be(2);
+    }
+
+    [Fact]
+    public void AcceptQueue_ConnectionsIdleInstancesAreAboutToTake_AreNotWaiting()
+    {
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        pm.Spawn(App, InstanceState.Busy);
+        pm.Spawn(App, InstanceState.Idle);
+        pm.Spawn(App, InstanceState.Idle);
+        pm.Queued[App] = 2;
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+        pm.Last!.Loads.Single().Figures["waiting"].Should().Be(0);
+    }
+
+    [Fact]
+    public void ScaleDown_InstancesAScaleUpStarted_AreHeldForIdleTimeoutThoughSomeLookIdle()
+    {
+        // The first second of a burst: the per-second average is still low and, between a closed loop's requests,
+        // some instances look idle. Retiring them then would undo the scale-up.
+        var pm = Demand(new DemandPolicyOptions { IdleTimeout = TimeSpan.FromSeconds(10), SpareProcesses = 0 });
+        pm.S(App);
+        pm.Spawn(App, InstanceState.Busy);
+        pm.Queued[App] = 9;
+        pm.Evaluate();
+        var started = pm.StartDue(InstanceState.Idle);
+        started.Should().HaveCount(9);
+        pm.Queued[App] = 0;
+        pm.Advance(0.3);
+        foreach (var id in started.Take(6))
+        {
+            pm.SetState(id, InstanceState.Busy);
+        }
+
+        pm.Evaluate();
+        pm.Decisions.OfType<RetireInstance>().Should().BeEmpty();
+        pm.Last!.Loads.Single().Summary.Should().Contain("holding the instances started at");
+
+        pm.Advance(10);
+        pm.Evaluate();
+        pm.Decisions.OfType<RetireInstance>().Should().NotBeEmpty("after idleTimeout the usual rule applies");
     }
 
     [Fact]

@@ -35,6 +35,9 @@ internal sealed class FakePm
     /// <summary>Live instances of other policies' apps, added to the global total.</summary>
     public int OtherInstances { get; set; }
 
+    /// <summary>Connections in each app's accept queue, as the PM's kernel probe would report them.</summary>
+    public Dictionary<string, int> Queued { get; } = [];
+
     public PolicyResult? Last { get; private set; }
 
     public IReadOnlyList<Decision> Decisions => Last?.Decisions ?? [];
@@ -115,7 +118,7 @@ internal sealed class FakePm
     {
         var views = _apps.Select(pair => new AppView(pair.Key,
             pair.Value.Select(i => new InstanceView(i.Id, i.State, i.StartedAt, i.StateSince, i.HoldsRequest, i.Served)).ToList(),
-            _pending[pair.Key].Count)).ToList();
+            _pending[pair.Key].Count, Queued.GetValueOrDefault(pair.Key))).ToList();
         var total = _apps.Values.Sum(list => list.Count) + OtherInstances;
         var input = new PolicyInput(Now, views, _events.ToList(), new GlobalView(total));
         _events.Clear();

@@ -17,7 +17,7 @@ namespace Pm.FrontEnd.Apps;
 /// </para>
 /// <para>
 /// The question is asked once per app and web process, on a connection of its own (php-cgi closes a connection
-/// after answering a management record), in the background after the first request: until the answer comes,
+/// after answering a management record), in the background once the first request is done: until the answer comes,
 /// requests use one connection each. An app that cannot be reached is asked again later; one that does not answer
 /// in time is taken not to multiplex.
 /// </para>
@@ -102,11 +102,6 @@ public sealed class AppConnectionPool : IAsyncDisposable
         }
 
         var socket = await AppConnector.ConnectAsync(_app.EndPoint, _app.Settings.AppConnTimeout, _time, cancellationToken).ConfigureAwait(false);
-        if (_reuse == ConnectionReuse.Unknown)
-        {
-            StartProbe();
-        }
-
         var connection = new AppConnection(_app, socket, FastCgiClientConnection.Create(socket, _single, _app.EndPoint), shared: false);
         connection.Placed = 1;
         return connection;
@@ -121,6 +116,13 @@ public sealed class AppConnectionPool : IAsyncDisposable
         if (!connection.Shared)
         {
             _ = connection.Client.DisposeAsync().AsTask();
+            if (_reuse == ConnectionReuse.Unknown)
+            {
+                // Asked once the first request is done, not beside it: its connection would wait in the accept
+                // queue with the request's, and a dynamic app's policy would start two instances for one request.
+                StartProbe();
+            }
+
             return;
         }
 

@@ -86,7 +86,7 @@ public sealed class DynamicAppTests
             .Should().BeGreaterThanOrEqualTo(4, "the burst was spread over instances started for it");
         took.Should().BeLessThan(TimeSpan.FromSeconds(4), "the waiting requests did not queue behind one instance");
         server.Pm.Lines.Should().Contain(l => l.Contains($"app {app}: policy demand: starting", StringComparison.Ordinal)
-            && l.Contains("waiting longer than startDelay", StringComparison.Ordinal));
+            && (l.Contains("waiting in the accept queue", StringComparison.Ordinal) || l.Contains("waiting longer than startDelay", StringComparison.Ordinal)));
 
         // Idle again: back to minClassProcesses, the policy saying why.
         await server.Pm.WaitForLineAsync(l => l.Contains("policy demand: retiring pid", StringComparison.Ordinal), FrontEndServer.Wait);

@@ -10,6 +10,14 @@ public static class BenchEnvironment
     public static string Pm =>
         Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
 
+    /// <summary>A local TCP port nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     public static string WorkDirectory()
     {
         var dir = Path.Combine("/tmp", "pm-bench-" + Environment.ProcessId);

@@ -48,7 +48,7 @@ public static class DynamicBench
             File.Copy(hello, Path.Combine(root, $"warm{i}.fcgi"), true);
         }
 
-        var port = FreePort();
+        var port = BenchEnvironment.FreePort();
         var config = Path.Combine(dir, "dynamic.conf");
         await File.WriteAllTextAsync(config, $"""
             FastCgiIpcDir {dir}/ipc
@@ -252,12 +252,5 @@ public static class DynamicBench
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted[sorted.Count / 2];
-    }
-
-    private static int FreePort()
-    {
-        using var s = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        s.Start();
-        return ((System.Net.IPEndPoint)s.LocalEndpoint).Port;
     }
 }

@@ -35,8 +35,8 @@ public static partial class FrontEndBench
         var hello = BenchEnvironment.BuildHelloC(dir);
         var ipc = Path.Combine(dir, "ipc");
         var appSocket = Path.Combine(ipc, "hello");
-        var ourPort = FreePort();
-        var nginxPort = FreePort();
+        var ourPort = BenchEnvironment.FreePort();
+        var nginxPort = BenchEnvironment.FreePort();
         var config = Path.Combine(dir, "frontend.conf");
         await File.WriteAllTextAsync(config, $"""
             FastCgiIpcDir {ipc}
@@ -271,13 +271,6 @@ public static partial class FrontEndBench
 
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
     private static int Option(string[] args, string name, int fallback)

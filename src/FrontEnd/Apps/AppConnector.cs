@@ -18,19 +18,9 @@ public static class AppConnector
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client went away).</exception>
     public static async ValueTask<Socket> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
-        var socket = endPoint switch
-        {
-            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
-            DnsEndPoint { AddressFamily: AddressFamily.Unspecified } => new Socket(SocketType.Stream, ProtocolType.Tcp),
-            _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
-        };
+        var socket = FastCgiClientConnection.CreateSocket(endPoint);
         try
         {
-            if (socket.AddressFamily != AddressFamily.Unix)
-            {
-                socket.NoDelay = true;
-            }
-
             if (timeout <= TimeSpan.Zero)
             {
                 await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);

@@ -10,12 +10,13 @@ public static class NativeApps
     /// <summary>The libfcgi hello responder from examples/apps/hello-c.</summary>
     public static string HelloC => HelloCBuilt.Value;
 
-    private static string Compile(string source, string name, string libs)
+    /// <summary>Compiles a C source of the repository (warnings shown as errors would be) into this run's build folder.</summary>
+    public static string Compile(string source, string name, string libs)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"pm-test-build-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         var output = Path.Combine(dir, name);
-        var info = new ProcessStartInfo("cc", ["-O2", "-o", output, Path.Combine(Paths.RepoRoot, source), libs])
+        var info = new ProcessStartInfo("cc", ["-O2", "-Wall", "-o", output, Path.Combine(Paths.RepoRoot, source), libs])
         {
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -37,7 +37,7 @@ public sealed class AppOptionsTests
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);
-        var port = FreePort();
+        var port = Pm.Tests.FrontEnd.Support.FrontEndServer.FreePort();
         await using var pm = await PmProcess.StartAsync(dir, $"""
             FastCgiIpcDir {dir.IpcDir}
             FastCgiServer {hello} -socket hello -listen-queue-depth 37
@@ -79,10 +79,4 @@ public sealed class AppOptionsTests
         (await pm.StopAsync(Wait)).Should().Be(0);
     }
 
-    private static int FreePort()
-    {
-        using var s = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        s.Start();
-        return ((System.Net.IPEndPoint)s.LocalEndpoint).Port;
-    }
 }

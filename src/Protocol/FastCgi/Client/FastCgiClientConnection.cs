@@ -115,19 +115,9 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endPoint);
         options ??= FastCgiClientOptions.Default;
         options.Validate();
-        var socket = endPoint switch
-        {
-            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
-            DnsEndPoint { AddressFamily: AddressFamily.Unspecified } => new Socket(SocketType.Stream, ProtocolType.Tcp),
-            _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
-        };
+        var socket = CreateSocket(endPoint);
         try
         {
-            if (socket.AddressFamily != AddressFamily.Unix)
-            {
-                socket.NoDelay = true;
-            }
-
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
@@ -142,6 +132,27 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
         }
 
         return new FastCgiClientConnection(socket, endPoint, options);
+    }
+
+    /// <summary>
+    /// A stream socket of the right family for <paramref name="endPoint"/>, not yet connected; TCP ones send at once
+    /// (Nagle off: FastCGI records are small and the next one waits for the answer).
+    /// </summary>
+    public static Socket CreateSocket(EndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        var socket = endPoint switch
+        {
+            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+            DnsEndPoint { AddressFamily: AddressFamily.Unspecified } => new Socket(SocketType.Stream, ProtocolType.Tcp),
+            _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp),
+        };
+        if (socket.AddressFamily != AddressFamily.Unix)
+        {
+            socket.NoDelay = true;
+        }
+
+        return socket;
     }
 
     /// <summary>

@@ -21,14 +21,6 @@ namespace Pm.Bench;
 /// </summary>
 public static class DynamicBench
 {
-    // FastCGI: BEGIN_REQUEST (id 1, RESPONDER), empty PARAMS, empty STDIN.
-    private static readonly byte[] MinimalRequest =
-    [
-        1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-        1, 4, 0, 1, 0, 0, 0, 0,
-        1, 5, 0, 1, 0, 0, 0, 0,
-    ];
-
     public static async Task<int> RunAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
@@ -104,44 +96,13 @@ public static class DynamicBench
         var own = new List<double>();
         for (var i = 0; i < rounds; i++)
         {
-            own.Add(await OwnStartAndAnswerAsync(hello));
+            own.Add(await AppAlone.StartAndAnswerAsync(hello));
         }
 
         Console.WriteLine($"cold start of a never-started libfcgi hello app over HTTP ({rounds} apps):");
         Console.WriteLine($"  first request  median {Median(cold):0.00} ms  max {cold.Max():0.00} ms   goal <= 4 ms: {(Median(cold) <= 4 ? "met" : "missed")} (mod_fcgid ~7.9 ms, php-fpm ondemand ~12.6 ms)");
         Console.WriteLine($"  next request   median {Median(warm):0.00} ms (mod_fcgid prestarted ~1.9 ms)");
         Console.WriteLine($"  the app's own start-and-answer, no PM: median {Median(own):0.00} ms; cold start costs {Median(cold) / Median(own):0.00}x that");
-    }
-
-    /// <summary>posix_spawn the app with a fresh socket on fd 0, send one request, read the answer.</summary>
-    private static async Task<double> OwnStartAndAnswerAsync(string app)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"pm-bench-own-{Environment.ProcessId}.sock");
-        File.Delete(path);
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16);
-        var watch = Stopwatch.StartNew();
-        var pid = PosixSpawn.Start(new SpawnOptions { Path = app, Arguments = [app], Descriptors = [((int)listener.Handle, 0)] });
-        using (var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            await client.SendAsync(MinimalRequest);
-            var buffer = new byte[4096];
-            while (await client.ReceiveAsync(buffer) > 0)
-            {
-            }
-        }
-
-        var elapsed = watch.Elapsed.TotalMilliseconds;
-        ChildProcess.SignalProcess(pid, Signals.SIGKILL);
-        while (ChildProcess.WaitPidExitedNoHang(pid) is null)
-        {
-            await Task.Delay(1);
-        }
-
-        File.Delete(path);
-        return elapsed;
     }
 
     private static async Task BurstAsync(HttpClient http, string ipcDir, string root)

@@ -12,14 +12,6 @@ namespace Pm.Bench;
 /// </summary>
 public static class RestartLatencyBench
 {
-    // FastCGI: BEGIN_REQUEST (id 1, RESPONDER, no KEEP_CONN), empty PARAMS, empty STDIN.
-    private static readonly byte[] Request =
-    [
-        1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-        1, 4, 0, 1, 0, 0, 0, 0,
-        1, 5, 0, 1, 0, 0, 0, 0,
-    ];
-
     public static async Task<int> RunAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 20;
@@ -65,7 +57,14 @@ public static class RestartLatencyBench
 
             samples.Sort();
             var median = samples[samples.Count / 2];
-            var own = await OwnStartAsync(hello, dir, rounds);
+            var own = new List<double>();
+            for (var i = 0; i < rounds; i++)
+            {
+                own.Add(await AppAlone.StartAndAnswerAsync(hello));
+                await Task.Delay(50);
+            }
+
+            own.Sort();
             var ownMedian = own[own.Count / 2];
             Console.WriteLine($"restart latency (SIGKILL -> replacement answered), {rounds} kills of a libfcgi hello instance:");
             Console.WriteLine($"  median {median:0.00} ms   max {samples[^1]:0.00} ms   min {samples[0]:0.00} ms   goal <= 5 ms: {(median <= 5 ? "met" : "missed")} (median/goal {median / 5:0.00})");
@@ -80,50 +79,11 @@ public static class RestartLatencyBench
         }
     }
 
-    /// <summary>
-    /// The floor the PM works against: the same app started straight from here (posix_spawn, the socket on fd 0, its
-    /// own process group) until it answers one request; then SIGKILL and reap.
-    /// </summary>
-    private static async Task<List<double>> OwnStartAsync(string hello, string dir, int rounds)
-    {
-        var path = Path.Combine(dir, "own.sock");
-        File.Delete(path);
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(16);
-        var samples = new List<double>();
-        for (var i = 0; i < rounds; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            var pid = Posix.PosixSpawn.Start(new Posix.SpawnOptions
-            {
-                Path = hello,
-                Arguments = [hello],
-                Descriptors = [((int)listener.Handle, 0), (1, 1), (2, 2)],
-                WorkingDirectory = dir,
-            });
-            await AskAsync(path);
-            watch.Stop();
-            samples.Add(watch.Elapsed.TotalMilliseconds);
-            Posix.ChildProcess.SignalProcess(pid, Posix.Signals.SIGKILL);
-            var deadline = Stopwatch.StartNew();
-            while (Posix.ChildProcess.WaitPidExitedNoHang(pid) is null && deadline.Elapsed < TimeSpan.FromSeconds(5))
-            {
-                await Task.Delay(1);
-            }
-
-            await Task.Delay(50);
-        }
-
-        samples.Sort();
-        return samples;
-    }
-
     private static async Task<string> AskAsync(string path)
     {
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await s.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        await s.SendAsync(Request);
+        await s.SendAsync(AppAlone.MinimalRequest);
         var received = new List<byte>();
         var buffer = new byte[4096];
         int n;

@@ -92,12 +92,13 @@ public static class ConnectionProbe
 
     private static bool WaitsForWork(int pid)
     {
-        if (Syscall($"/proc/{pid}/syscall") is { } main && (main.Accepting || main.Polling))
+        if (Syscall($"/proc/{pid}/syscall") is { } blocked && (blocked.Accepting || blocked.Polling))
         {
             return true;
         }
 
-        return ThreadsOf(pid).Any(tid => Syscall($"/proc/{pid}/task/{tid}/syscall") is { Accepting: true }) || WatchesFd0(pid);
+        var main = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ThreadsOf(pid).Any(tid => tid != main && Syscall($"/proc/{pid}/task/{tid}/syscall") is { Accepting: true }) || WatchesFd0(pid);
     }
 
     private readonly record struct BlockedIn(bool Accepting, bool Polling);

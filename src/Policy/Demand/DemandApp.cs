@@ -29,6 +29,9 @@ internal sealed class DemandApp
     /// <summary>C record times within the last idleTimeout, for the arrival rate.</summary>
     public Queue<DateTimeOffset> Completions { get; } = new();
 
+    /// <summary>C record times within the last second, for the arrival rate that drain credit subtracts.</summary>
+    public Queue<DateTimeOffset> RecentCompletions { get; } = new();
+
     /// <summary>Smoothed service time in seconds, from C records.</summary>
     public double? ServiceSeconds { get; set; }
 

@@ -133,6 +133,7 @@ public sealed class DemandPolicy : IScalingPolicy
 
             case RequestCompleted completed:
                 app.Completions.Enqueue(completed.At);
+                app.RecentCompletions.Enqueue(completed.At);
                 app.ServiceSeconds = Smooth(app.ServiceSeconds, completed.ServiceTime.TotalSeconds);
                 app.QueueSeconds = Smooth(app.QueueSeconds, completed.QueueTime.TotalSeconds);
                 // The freed instance takes the oldest waiting request, if one waited before this completion.
@@ -207,6 +208,11 @@ public sealed class DemandPolicy : IScalingPolicy
         while (app.Completions.Count > 0 && app.Completions.Peek() <= now - o.IdleTimeout)
         {
             app.Completions.Dequeue();
+        }
+
+        while (app.RecentCompletions.Count > 0 && app.RecentCompletions.Peek() <= now - RecentWindow)
+        {
+            app.RecentCompletions.Dequeue();
         }
 
         if (view.Instances.Count > 0 || view.PendingStarts > 0)
@@ -342,7 +348,7 @@ public sealed class DemandPolicy : IScalingPolicy
         app.PeakDemand.Add(now, busy);
         var peak = app.PeakDemand.Peak(now, o.IdleTimeout);
         var supply = freshIdle.Count + freshBusy + freshStarting + pending;
-        var credit = DrainCredit(app, busy, startingSeconds, waiting, now);
+        var credit = DrainCredit(app, busy, startingSeconds, waiting);
         var immediate = busy + waiting - credit;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, app.StartRequested ? 1 : 0);
         app.StartRequested = false;
@@ -358,18 +364,21 @@ public sealed class DemandPolicy : IScalingPolicy
                 freshIdle.Count, freshStarting, pending, ref global, decisions, ref next, out var started);
             supply += started;
         }
-        else if (waiting == 0 && supply > Math.Max(keep, Keep(busy)) && app.LastScaleUp is { } up && now - up < o.IdleTimeout)
-        {
-            // Hysteresis: what a scale-up started is kept for idleTimeout. The per-second averages only catch up with
-            // a burst after its first second, and a closed loop of clients leaves instances idle for moments.
-            note = $"holding the instances started at {ReasonFormat.Time(up)} for idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}";
-            next = Earliest(next, up + o.IdleTimeout);
-        }
         else if (waiting == 0 && supply > Math.Max(keep, Keep(busy)))
         {
-            // Never below what is busy right now plus the spare, whatever the averages say.
-            keep = Math.Max(keep, Keep(busy));
-            note = ScaleDown(app, view, now, supply, keep, peak, busy, pending, freshIdle, decisions, ref supply);
+            if (app.LastScaleUp is { } up && now - up < o.IdleTimeout)
+            {
+                // Hysteresis: what a scale-up started is kept for idleTimeout. The per-second averages only catch
+                // up with a burst after its first second, and a closed loop of clients leaves instances idle for moments.
+                note = $"holding the instances started at {ReasonFormat.Time(up)} for idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}";
+                next = Earliest(next, up + o.IdleTimeout);
+            }
+            else
+            {
+                // Never below what is busy right now plus the spare, whatever the averages say.
+                keep = Math.Max(keep, Keep(busy));
+                note = ScaleDown(app, view, now, supply, keep, peak, busy, pending, freshIdle, decisions, ref supply);
+            }
         }
         else
         {
@@ -517,14 +526,14 @@ public sealed class DemandPolicy : IScalingPolicy
     // Waiting requests the live instances will take before an instance started now could be up.
     // New requests keep arriving meanwhile (at the rate of the last second's completions): they take their share
     // first, so a queue that is not draining (a saturated app) gets no credit.
-    private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting, DateTimeOffset now)
+    private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting)
     {
         if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is not { } service || service <= 0)
         {
             return 0;
         }
 
-        var recent = app.Completions.Count(t => t > now - RecentWindow) / RecentWindow.TotalSeconds;
+        var recent = app.RecentCompletions.Count / RecentWindow.TotalSeconds;
         var drained = (((busy * start) + startingSeconds) / service) - (recent * start);
         return (int)Math.Clamp(Math.Floor(drained), 0, waiting);
     }

@@ -55,6 +55,8 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
         }
     }
 
+    public bool AppSocketMissing() => !File.Exists(_app.SocketPath);
+
     public void OnResetBeforeAnswer() => _ = _app.Start(refused: false);
 
     public void OnFirstByte()

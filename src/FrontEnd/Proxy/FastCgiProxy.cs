@@ -133,6 +133,11 @@ public sealed class FastCgiProxy
         HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle)
     {
         var aborted = context.RequestAborted;
+        if (lifecycle is not null && lifecycle.AppSocketMissing())
+        {
+            return (Attempt.Unreachable, null, new FastCgiConnectException(app.EndPoint, new FileNotFoundException("its socket does not exist (the app is not running)")));
+        }
+
         AppConnection connection;
         try
         {

@@ -32,6 +32,7 @@ public sealed class DynamicAppManager
     private static readonly TimeSpan CompletionCoalescing = TimeSpan.FromMilliseconds(50);
 
     private readonly PmConfig _config;
+    private readonly List<PolicyGroup> _urgent = [];
     private readonly InstanceLifecycle _lifecycle;
     private readonly EventTimers _timers;
     private readonly TimeProvider _time;
@@ -99,7 +100,36 @@ public sealed class DynamicAppManager
 
         EnsureProbing();
         app.Group.Events.Add(e);
-        RequestEvaluation(app.Group, e is RequestCompleted ? CompletionCoalescing : TimeSpan.Zero);
+        if (e is RequestCompleted)
+        {
+            RequestEvaluation(app.Group, CompletionCoalescing);
+        }
+        else if (!_urgent.Contains(app.Group))
+        {
+            _urgent.Add(app.Group);
+        }
+    }
+
+    /// <summary>
+    /// Evaluates, now, the policies of the groups that got start, more or changed records in the batch just handed
+    /// to <see cref="OnDemand"/>: a request waits on them, and posting the evaluation to the loop put it behind
+    /// whatever else was queued (0.3-2 ms of a cold start). Once per group and batch, so a burst coalesces.
+    /// </summary>
+    public void EvaluateUrgent()
+    {
+        foreach (var group in _urgent)
+        {
+            // A timer or an already posted evaluation may follow; it evaluates again, which changes nothing.
+            group.EvaluationTimer?.Dispose();
+            group.EvaluationTimer = null;
+            group.EvaluationPosted = false;
+            if (!_stopping)
+            {
+                Evaluate(group);
+            }
+        }
+
+        _urgent.Clear();
     }
 
     private DynamicApp? Create(string path)

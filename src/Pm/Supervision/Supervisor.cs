@@ -230,6 +230,8 @@ public sealed class Supervisor
 
             _dynamic.OnDemand(path, e);
         }
+
+        _dynamic.EvaluateUrgent();
     }
 
     private void StartInSlot(StaticApp app, AppSlot slot, string reason) => StartInSlot(app, slot, reason, beforeLogging: null);

@@ -18,7 +18,8 @@ namespace Pm.Policy;
 /// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
 /// mean service time s, within L a busy instance takes about L / s of them and a starting instance of age a about
 /// min(a, L) / s once it is up, less the requests that arrive meanwhile (the last second's completion rate times L:
-/// a saturated app's queue does not drain); only the rest of W needs instances started now. (Before L and s are
+/// a saturated app's queue does not drain, and an app completing 0.8 of what its busy instances can is saturated);
+/// only the rest of W needs instances started now. (Before L and s are
 /// measured there is no credit, so a cold start gets everything at once.)
 ///
 /// Scale up: wanted = max(busy + (W - credit) + spareProcesses when there is load, minClassProcesses once requested,
@@ -525,7 +526,9 @@ public sealed class DemandPolicy : IScalingPolicy
 
     // Waiting requests the live instances will take before an instance started now could be up.
     // New requests keep arriving meanwhile (at the rate of the last second's completions): they take their share
-    // first, so a queue that is not draining (a saturated app) gets no credit.
+    // first, so a queue that is not draining gets no credit. An app already completing at least SaturatedShare of
+    // what its busy instances can is saturated: the rest of the difference is measurement noise (the busy count is
+    // a snapshot, service times are smoothed), and crediting it would leave a steady queue unserved.
     private static int DrainCredit(DemandApp app, int busy, double startingSeconds, int waiting)
     {
         if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is not { } service || service <= 0)
@@ -534,9 +537,17 @@ public sealed class DemandPolicy : IScalingPolicy
         }
 
         var recent = app.RecentCompletions.Count / RecentWindow.TotalSeconds;
+        if (busy > 0 && recent >= SaturatedShare * busy / service)
+        {
+            return 0;
+        }
+
         var drained = (((busy * start) + startingSeconds) / service) - (recent * start);
         return (int)Math.Clamp(Math.Floor(drained), 0, waiting);
     }
+
+    /// <summary>Completions per second, as a share of busy / service time, from which an app counts as saturated.</summary>
+    private const double SaturatedShare = 0.8;
 
     /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>
     private static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(1);

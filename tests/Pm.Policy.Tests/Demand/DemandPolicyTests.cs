@@ -205,6 +205,37 @@ public sealed class DemandPolicyTests
     }
 
     [Fact]
+    public void DrainCredit_AnAppCompletingMostOfWhatItsBusyInstancesCan_IsSaturated()
+    {
+        // 4 busy, L 0.2 s, s 0.05 s: capacity 80/s. 70 completions in the last second (0.875 of it): the formula
+        // would credit floor(16 - 70 * 0.2) = 2 of the 2 queued, but that difference is noise; both get instances.
+        var pm = Demand(new DemandPolicyOptions { SpareProcesses = 0 });
+        pm.S(App);
+        pm.Evaluate();
+        var first = pm.StartDue(InstanceState.Starting).Single();
+        pm.Evaluate();
+        pm.Advance(0.2);
+        pm.SetState(first, InstanceState.Idle);
+        pm.Evaluate();
+        pm.SetState(first, InstanceState.Busy);
+        for (var i = 0; i < 3; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        for (var i = 0; i < 70; i++)
+        {
+            pm.Advance(0.01);
+            pm.C(App, 0, 0.05);
+        }
+
+        pm.Queued[App] = 2;
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(2);
+    }
+
+    [Fact]
     public void AcceptQueue_ShortRequestsThatBusyInstancesClearBeforeANewOneIsUp_StartNothing()
     {
         // Light load of fast requests: a connection or two is often queued for a moment behind busy instances.

@@ -56,6 +56,9 @@ internal sealed class DemandApp
     /// <summary>When this policy last started instances for the app: no scale-down for idleTimeout after it.</summary>
     public DateTimeOffset? LastScaleUp { get; set; }
 
+    /// <summary>Its instances were retired to make room for another app: nothing is started back for minClassProcesses until it is requested again.</summary>
+    public bool Reclaimed { get; set; }
+
     /// <summary>Requests each live instance had served at the last evaluation.</summary>
     public Dictionary<long, long> Served { get; } = [];
 

@@ -73,6 +73,12 @@ public sealed class DemandPolicy : IScalingPolicy
 
     public DemandPolicyOptions Options => _options;
 
+    /// <summary>How long an instance of another app must have been idle before maxProcesses pressure retires it.</summary>
+    public static readonly TimeSpan ReclaimAfterIdle = TimeSpan.FromSeconds(1);
+
+    // The apps of the evaluation under way, for retiring other apps' idle instances under maxProcesses pressure.
+    private IReadOnlyList<AppView> _views = [];
+
     public PolicyResult Evaluate(PolicyInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -82,6 +88,7 @@ public sealed class DemandPolicy : IScalingPolicy
             Apply(GetOrCreate(ev.AppId), ev);
         }
 
+        _views = input.Apps;
         var global = input.Global.TotalDynamicInstances;
         foreach (var view in input.Apps)
         {
@@ -125,10 +132,12 @@ public sealed class DemandPolicy : IScalingPolicy
                 // both asked for a second instance while the first was still starting.
                 app.Activated = true;
                 app.StartRequested = true;
+                app.Reclaimed = false;
                 break;
 
             case MoreRequested:
                 app.Activated = true;
+                app.Reclaimed = false;
                 app.Signals.Enqueue(ev.At);
                 break;
 
@@ -351,17 +360,22 @@ public sealed class DemandPolicy : IScalingPolicy
         var supply = freshIdle.Count + freshBusy + freshStarting + pending;
         var credit = DrainCredit(app, busy, startingSeconds, waiting);
         var immediate = busy + waiting - credit;
-        var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, app.StartRequested ? 1 : 0);
+        var requested = app.StartRequested;
+        var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, requested ? 1 : 0);
         app.StartRequested = false;
+        // An app whose instances were retired to make room for another keeps what it has, but starts nothing back
+        // for its floor until it is requested again.
+        var startFloor = app.Reclaimed ? (requested ? 1 : 0) : floor;
         var replacement = app.StaleBefore is null ? 0 : app.ReplacementTarget;
         var keep = Math.Max(Math.Max(floor, Keep(peak)), replacement);
         // Under load, hold the spare at the averaged level; with nothing busy, never start for the past.
-        var wanted = Math.Max(Math.Max(immediate, Math.Max(floor, replacement)), Math.Min(Keep(peak), Keep(busy)));
+        var wanted = Math.Max(Math.Max(immediate, Math.Max(startFloor, replacement)), Math.Min(Keep(peak), Keep(busy)));
         var shortfall = wanted - supply;
         string note;
         if (shortfall > 0)
         {
-            note = ScaleUp(app, now, shortfall, supply, wanted, immediate, keep, peak, floor, replacement, waiting, queued >= app.Signals.Count, credit, busy,
+            note = ScaleUp(app, now, shortfall, supply, wanted, immediate, keep, peak, startFloor, replacement, waiting, queued >= app.Signals.Count,
+                waiting > 0 || requested, credit, busy,
                 freshIdle.Count, freshStarting, pending, ref global, decisions, ref next, out var started);
             supply += started;
         }
@@ -420,7 +434,7 @@ public sealed class DemandPolicy : IScalingPolicy
 
     private string ScaleUp(
         DemandApp app, DateTimeOffset now, int shortfall, int supply, int wanted, int immediate, int keep, double peak,
-        int floor, int replacement, int waiting, bool waitingQueued, int credit, int busy, int idle, int starting, int pending, ref int global, List<Decision> decisions,
+        int floor, int replacement, int waiting, bool waitingQueued, bool urgent, int credit, int busy, int idle, int starting, int pending, ref int global, List<Decision> decisions,
         ref DateTimeOffset? next, out int started)
     {
         var o = _options;
@@ -463,9 +477,15 @@ public sealed class DemandPolicy : IScalingPolicy
         var allowed = Math.Min(shortfall, Math.Min(classRoom, globalRoom));
         if (allowed <= 0)
         {
-            return classRoom <= 0
-                ? $"{why}, but maxClassProcesses {o.MaxClassProcesses} is reached"
-                : $"{why}, but maxProcesses {o.MaxProcesses} is reached across all apps";
+            if (classRoom <= 0)
+            {
+                return $"{why}, but maxClassProcesses {o.MaxClassProcesses} is reached";
+            }
+
+            // Only for requests that wait (T records, the accept queue) or a start request, never for spares or floors.
+            var reclaimed = urgent ? Reclaim(app, now, Math.Min(shortfall, classRoom), decisions) : 0;
+            return $"{why}, but maxProcesses {o.MaxProcesses} is reached across all apps"
+                + (reclaimed > 0 ? $"; retiring {reclaimed} idle instances of other apps to make room" : string.Empty);
         }
 
         var before = app.Tokens.Available(now);
@@ -490,6 +510,39 @@ public sealed class DemandPolicy : IScalingPolicy
             : $" of {shortfall} needed; maxProcesses {o.MaxProcesses} across all apps";
         decisions.Add(new SpawnInstances(app.AppId, count, null, $"{why}: starting {count}{limit}"));
         return $"started {count}";
+    }
+
+    /// <summary>
+    /// maxProcesses pressure: an app with requests waiting must not wait for other apps' idle instances to age out
+    /// (with minClassProcesses each keeps one for ever, and the 51st app would never start). Retires up to
+    /// <paramref name="needed"/> instances of other apps that have been idle for <see cref="ReclaimAfterIdle"/> and
+    /// hold no request, the longest idle first, less those already retiring; the waiting app starts once they exit.
+    /// A reclaimed app starts nothing back for its minClassProcesses floor until it is requested again.
+    /// </summary>
+    private int Reclaim(DemandApp app, DateTimeOffset now, int needed, List<Decision> decisions)
+    {
+        var retiring = _views.Sum(v => v.Instances.Count(i => i.State == InstanceState.Retiring));
+        needed -= retiring;
+        if (needed <= 0)
+        {
+            return 0;
+        }
+
+        var victims = _views.Where(v => v.AppId != app.AppId)
+            .SelectMany(v => v.Instances.Select(i => (App: v.AppId, Instance: i)))
+            .Where(x => x.Instance.State == InstanceState.Idle && !x.Instance.HoldsRequest && now - x.Instance.StateSince >= ReclaimAfterIdle)
+            .OrderBy(x => x.Instance.StateSince)
+            .Take(needed)
+            .ToList();
+        foreach (var (victimApp, instance) in victims)
+        {
+            GetOrCreate(victimApp).Reclaimed = true;
+            decisions.Add(new RetireInstance(victimApp, instance.InstanceId,
+                $"maxProcesses {_options.MaxProcesses} is reached and {app.AppId} has requests waiting: retiring instance"
+                + $" {instance.InstanceId}, idle for {ReasonFormat.Seconds(now - instance.StateSince)}"));
+        }
+
+        return victims.Count;
     }
 
     private string ScaleDown(

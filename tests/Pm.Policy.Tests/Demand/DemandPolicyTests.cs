@@ -472,5 +472,61 @@ public sealed class DemandPolicyTests
         pm.Decisions[0].Reason.Should().Contain($"maxClassProcesses {maxClass}");
     }
 
+    [Fact]
+    public void MaxProcessesPressure_ARequestedAppRetiresAnotherAppsLongIdleInstance_AndStartsWhenItExits()
+    {
+        // With minClassProcesses each requested app keeps an instance for ever: at maxProcesses, the next app would
+        // never start. Another app's instance idle for ReclaimAfterIdle makes room instead.
+        const string Other = "/srv/fcgi/other.fcgi";
+        // minClassProcesses 2: Other keeps both of its instances on its own account.
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { MaxProcesses = 2, MinClassProcesses = 2, SpareProcesses = 0 }, new Random(1)), App, Other);
+        pm.S(Other);
+        var idle = pm.Spawn(Other);
+        var young = pm.Spawn(Other);
+        pm.Evaluate();
+        pm.Advance(0.5);
+        pm.SetState(young, InstanceState.Idle);   // idle for only 0.5 s when App asks
+        pm.Advance(0.6);
+
+        pm.S(App);
+        pm.Evaluate();
+
+        var retire = pm.Decisions.OfType<RetireInstance>().Should().ContainSingle(string.Join(" / ", pm.Last!.Loads.Select(l => l.Summary))).Subject;
+        retire.AppId.Should().Be(Other);
+        retire.InstanceId.Should().Be(idle, "the one idle for 1.1 s; the other was idle only 0.6 s");
+        retire.Reason.Should().Contain($"{App} has requests waiting");
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("no room until the retired instance exits");
+
+        pm.Advance(0.05);
+        pm.T(App);                                // the request still waits
+        pm.Evaluate();
+        pm.Decisions.OfType<RetireInstance>().Should().BeEmpty("one retiring instance already covers the one start needed");
+
+        pm.Exit(idle);
+        pm.Advance(0.05);
+        pm.T(App);
+        pm.Evaluate();
+        var spawn = pm.Decisions.OfType<SpawnInstances>().Should().ContainSingle("the reclaimed app does not start its minClassProcesses instance back").Subject;
+        spawn.AppId.Should().Be(App);
+    }
+
+    [Fact]
+    public void MaxProcessesPressure_SpareCapacityAloneNeverRetiresAnotherAppsInstances()
+    {
+        const string Other = "/srv/fcgi/other.fcgi";
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { MaxProcesses = 2, SpareProcesses = 1 }, new Random(1)), App, Other);
+        pm.S(Other);
+        pm.Spawn(Other);
+        pm.S(App);
+        var busy = pm.Spawn(App, InstanceState.Busy);
+        pm.Evaluate();
+        pm.Advance(5);
+        pm.SetState(busy, InstanceState.Busy);
+
+        pm.Evaluate();                            // App wants a spare (busy + 1), nothing waits
+
+        pm.Decisions.OfType<RetireInstance>().Should().BeEmpty();
+    }
+
     private static FakePm Demand(DemandPolicyOptions options) => new(new DemandPolicy(options, new Random(1)), App);
 }

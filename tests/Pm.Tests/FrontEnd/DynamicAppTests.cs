@@ -100,6 +100,29 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task At_maxProcesses_a_new_app_gets_room_from_another_apps_idle_instance()
+    {
+        // Each requested app keeps minClassProcesses (1) instance: with maxProcesses 2, a third app fits only
+        // if the policy retires another app's idle instance for it.
+        using var dir = new TestDirectory();
+        var (server, root) = await StartAsync(dir, "-maxProcesses 2 -processSlack 1 -spareProcesses 0");
+        await using var _ = server;
+        foreach (var name in new[] { "b.fcgi", "c.fcgi" })
+        {
+            File.Copy(Path.Combine(root, "test.fcgi"), Path.Combine(root, name));
+        }
+
+        (await server.Client.GetStringAsync("/fcgi-bin/test.fcgi")).Should().StartWith("pid ");
+        (await server.Client.GetStringAsync("/fcgi-bin/b.fcgi")).Should().StartWith("pid ");
+
+        using var third = await server.Client.GetAsync("/fcgi-bin/c.fcgi");
+        third.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await third.Content.ReadAsStringAsync()).Should().StartWith("pid ");
+        server.Pm.Lines.Should().Contain(l => l.Contains($"{Path.Combine(root, "c.fcgi")} has requests waiting: retiring instance", StringComparison.Ordinal));
+        (await server.Pm.StatusAsync()).Apps.Where(a => a.Kind == "dynamic").Sum(a => a.Instances.Count).Should().BeLessThanOrEqualTo(2);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Only_executables_with_the_handler_extension_inside_the_root_are_served()
     {
         using var dir = new TestDirectory();

@@ -7,7 +7,8 @@ public static class BenchEnvironment
 {
     public static string RepoRoot { get; } = FindRoot();
 
-    public static string Pm =>
+    /// <summary>The pm under test: PM_BENCH_PM (e.g. a ReadyToRun publish) or this build's.</summary>
+    public static string Pm => Environment.GetEnvironmentVariable("PM_BENCH_PM") ??
         Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
 
     /// <summary>A local TCP port nothing listens on now.</summary>

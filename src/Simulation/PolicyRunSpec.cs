@@ -4,9 +4,18 @@ namespace Pm.Simulation;
 
 /// <summary>One policy to replay the trace through.</summary>
 /// <param name="Label">How reports and the chart name the run.</param>
-/// <param name="CreateForApp">Makes the policy instance for one app, given the app id and a seeded Random.</param>
-public sealed record PolicyRunSpec(string Label, Func<string, Random, IScalingPolicy> CreateForApp)
+/// <param name="CreateForGroup">
+/// Makes the policy of one policy group, given the group's name and a seeded Random. As in the PM, one policy
+/// governs every app of its group (the PM: of one dynamic root), and decides across them.
+/// </param>
+public sealed record PolicyRunSpec(string Label, Func<string, Random, IScalingPolicy> CreateForGroup)
 {
+    /// <summary>The group of every app when none is said: one policy for the whole trace, as for apps under one root.</summary>
+    public const string SingleGroup = "all apps";
+
+    /// <summary>Which policy group governs an app (by its id); by default one group for every app.</summary>
+    public Func<string, string> GroupOf { get; init; } = static _ => SingleGroup;
+
     /// <summary>A catalog policy with the same parameters for every app.</summary>
     /// <exception cref="PolicyConfigurationException">Unknown policy or bad parameter (thrown here, not mid-run).</exception>
     public static PolicyRunSpec FromCatalog(string name, IReadOnlyDictionary<string, string>? parameters = null, string? label = null)

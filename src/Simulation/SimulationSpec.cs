@@ -1,10 +1,14 @@
+using Pm.Engine;
 namespace Pm.Simulation;
 
 /// <summary>What to simulate: one trace replayed once per policy, under the same front-end and spawn models.</summary>
 /// <param name="Trace">The arrivals and service times.</param>
-/// <param name="Policies">One run per entry; each app of the trace gets its own policy instance, as apps do in the PM.</param>
+/// <param name="Policies">One run per entry; the apps of the trace are governed by the entry's policy groups, as in the PM.</param>
 public sealed record SimulationSpec(Trace Trace, IReadOnlyList<PolicyRunSpec> Policies)
 {
+    /// <summary>When the engine evaluates besides records (the PM's timings by default).</summary>
+    public ScalingEngineOptions Engine { get; init; } = ScalingEngineOptions.Default;
+
     /// <summary>How long a spawned instance takes to accept requests.</summary>
     public SpawnLatencyModel SpawnLatency { get; init; } = new FixedSpawnLatency(TimeSpan.FromSeconds(0.2));
 

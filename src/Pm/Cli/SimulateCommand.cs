@@ -1,4 +1,6 @@
+using Pm.Engine;
 using Pm.Config;
+using Pm.Dynamic;
 using Pm.Policy;
 using Pm.Simulation;
 
@@ -50,12 +52,21 @@ public static class SimulateCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Each app gets the policy of the dynamic root it lives under (FastCgiConfig's for any other path).</summary>
-    private static PolicyRunSpec FromConfig(PmConfig config) => new("config", (app, random) =>
+    /// <summary>
+    /// As in the PM: one policy per dynamic root, governing every app under it; apps under no root share one more,
+    /// with FastCgiConfig's policy.
+    /// </summary>
+    private static PolicyRunSpec FromConfig(PmConfig config)
     {
-        var root = config.DynamicRoots.FirstOrDefault(r => app.StartsWith(r.Directory.TrimEnd('/') + "/", StringComparison.Ordinal));
-        return root is not null
-            ? PolicyCatalog.Create(root.PolicyName, root.PolicyParameters, random)
-            : PolicyCatalog.Create(config.Dynamic.PolicyName, config.Dynamic.PolicyParameters.Where(p => !config.Dynamic.IgnoredPolicyParameters.Contains(p.Key)).ToDictionary(), random);
-    });
+        const string Unrooted = "FastCgiConfig";
+        DynamicRootConfig? RootOf(string app) =>
+            config.DynamicRoots.FirstOrDefault(r => app.StartsWith(r.Directory.TrimEnd('/') + "/", StringComparison.Ordinal));
+        return new PolicyRunSpec("config", (group, random) =>
+            config.DynamicRoots.FirstOrDefault(r => DynamicInstancePool.GroupName(r) == group) is { } root
+                ? PolicyCatalog.Create(root.PolicyName, root.PolicyParameters, random)
+                : PolicyCatalog.Create(config.Dynamic.PolicyName, config.Dynamic.PolicyParameters.Where(p => !config.Dynamic.IgnoredPolicyParameters.Contains(p.Key)).ToDictionary(), random))
+        {
+            GroupOf = app => RootOf(app) is { } root ? DynamicInstancePool.GroupName(root) : Unrooted,
+        };
+    }
 }

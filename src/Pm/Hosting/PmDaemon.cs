@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pm.Config;
 using Pm.Control;
+using Pm.Dynamic;
 using Pm.Policy.Restart;
 using Pm.Posix;
 using Pm.Spawning;
@@ -72,11 +73,12 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             apps.Add(WebProcesses());
         }
 
-        _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers);
+        _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers,
+            (lifecycle, loopTime, log) => new DynamicAppManager(_config, lifecycle, loopTime, Random.Shared, log));
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
         var reader = Queue.QueuePump.OpenReader(_config.IpcDir, _config.QueueGroup is { } g ? UserDatabase.FindGroup(g)?.Gid : null, _log);
-        var trace = _mode.TraceFile is { } file ? Simulation.TraceWriter.Create(file) : null;
+        var trace = _mode.TraceFile is { } file ? Pm.Engine.TraceWriter.Create(file) : null;
         _queue = new Queue.QueuePump(reader, _supervisor, _log, trace);
         if (trace is not null)
         {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pm.Policy;
 using Pm.Protocol.Queue;
-using Pm.Simulation;
+using Pm.Engine;
 using Pm.Supervision;
 
 namespace Pm.Queue;

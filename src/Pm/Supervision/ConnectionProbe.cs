@@ -1,5 +1,4 @@
 using Pm.Posix;
-using Pm.Dynamic;
 
 namespace Pm.Supervision;
 
@@ -53,10 +52,7 @@ public static class ConnectionProbe
                     }
                 }
 
-                if (app is DynamicApp dynamic)
-                {
-                    dynamic.QueuedConnections = queued;
-                }
+                app.QueuedConnections = queued;
             }
 
             foreach (var instance in app.Instances)

@@ -27,6 +27,9 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>The last thing the supervisor or policy decided for this app, in words.</summary>
     public string? LastDecision { get; set; }
 
+    /// <summary>Connections waiting in the socket's accept queue at the last probe: requests no instance has taken yet.</summary>
+    public int QueuedConnections { get; set; }
+
     /// <summary>Requests completed, as the web processes report them; null when nothing reports.</summary>
     public long? RequestsCompleted { get; set; }
 }

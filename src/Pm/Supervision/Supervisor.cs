@@ -39,15 +39,16 @@ public sealed class Supervisor
     private readonly DateTimeOffset _startedAt;
     private readonly EventTimers _timers;
     private readonly InstanceLifecycle _lifecycle;
-    private readonly Dynamic.DynamicAppManager _dynamic;
+    private readonly IDynamicApps _dynamic;
     private int _orphanScanPending;
     private TaskCompletionSource? _shutdown;
     private DateTimeOffset _shutdownDeadline;
     private bool _deadlinePassed;
     private Task? _loop;
 
+    /// <param name="dynamicApps">Makes the dynamic apps' part, given the lifecycle, the loop's clock (timers that call back on the loop) and the log.</param>
     public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
-        TimeProvider time, Random random, ILoggerFactory loggers)
+        TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps)
     {
         _config = config;
         _apps = apps;
@@ -58,7 +59,7 @@ public sealed class Supervisor
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
             config.ShutdownTimeout, HoldsRequest);
-        _dynamic = new Dynamic.DynamicAppManager(config, _lifecycle, _timers, time, _log, Post);
+        _dynamic = dynamicApps(_lifecycle, new LoopTimeProvider(time, _timers), _log);
     }
 
     /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
@@ -173,14 +174,8 @@ public sealed class Supervisor
             case SupervisorEvent.DemandBatch x:
                 OnDemand(x.Items);
                 break;
-            case SupervisorEvent.PolicyEvaluationDue x:
-                _dynamic.OnEvaluationDue(x.Group);
-                break;
-            case SupervisorEvent.PendingStartDue x:
-                _dynamic.OnPendingStartDue(x.App);
-                break;
-            case SupervisorEvent.DynamicProbeDue:
-                _dynamic.OnProbeDue();
+            case SupervisorEvent.TimerDue x:
+                x.Callback(x.State);
                 break;
             case SupervisorEvent.StatusQuery x:
                 x.Reply.TrySetResult(BuildStatus());
@@ -214,13 +209,13 @@ public sealed class Supervisor
             return;
         }
 
-        foreach (var (path, e) in items)
+        List<(string Path, Pm.Policy.PolicyEvent Event)>? dynamic = null;
+        foreach (var item in items)
         {
-            var app = _apps.FirstOrDefault(a => a.Name == path);
-            if (app is not null)
+            if (_apps.FirstOrDefault(a => a.Name == item.Path) is { } app)
             {
                 // Static apps only count their completed requests; their instances are fixed.
-                if (e is Pm.Policy.RequestCompleted)
+                if (item.Event is Pm.Policy.RequestCompleted)
                 {
                     app.RequestsCompleted = (app.RequestsCompleted ?? 0) + 1;
                 }
@@ -228,10 +223,13 @@ public sealed class Supervisor
                 continue;
             }
 
-            _dynamic.OnDemand(path, e);
+            (dynamic ??= []).Add(item);
         }
 
-        _dynamic.EvaluateUrgent();
+        if (dynamic is not null)
+        {
+            _dynamic.OnDemand(dynamic);
+        }
     }
 
     private void StartInSlot(StaticApp app, AppSlot slot, string reason) => StartInSlot(app, slot, reason, beforeLogging: null);

@@ -21,11 +21,8 @@ public abstract record SupervisorEvent
 
     public sealed record DemandBatch(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> Items) : SupervisorEvent;
 
-    public sealed record PolicyEvaluationDue(Pm.Dynamic.PolicyGroup Group) : SupervisorEvent;
-
-    public sealed record PendingStartDue(Pm.Dynamic.DynamicApp App) : SupervisorEvent;
-
-    public sealed record DynamicProbeDue : SupervisorEvent;
+    /// <summary>A timer of a component that runs on the loop (the scaling engine's, through <see cref="LoopTimeProvider"/>).</summary>
+    public sealed record TimerDue(TimerCallback Callback, object? State) : SupervisorEvent;
 
     public sealed record StatusQuery(TaskCompletionSource<StatusReport> Reply) : SupervisorEvent;
 

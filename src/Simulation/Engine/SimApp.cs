@@ -2,18 +2,15 @@ using Pm.Policy;
 
 namespace Pm.Simulation;
 
-/// <summary>One app inside a run: its policy, its queue, its instances and the events its policy has not seen yet.</summary>
-internal sealed class SimApp(string id, int order, IScalingPolicy policy)
+/// <summary>One app inside a run: its queue and its instances. Its policy group and held starts are the engine's.</summary>
+internal sealed class SimApp(string id, string group)
 {
     public string Id { get; } = id;
 
-    public int Order { get; } = order;
+    /// <summary>The policy group that governs it (the PM: its dynamic root).</summary>
+    public string Group { get; } = group;
 
-    public IScalingPolicy Policy { get; } = policy;
-
-    public List<PolicyEvent> Events { get; } = [];
-
-    /// <summary>Requests waiting for an instance, oldest first (the front end's FIFO).</summary>
+    /// <summary>Requests waiting for an instance, oldest first (the accept queue of the app's socket).</summary>
     public LinkedList<SimRequest> Waiting { get; } = new();
 
     /// <summary>Idle instances, longest idle first: a blocking accept() on a shared socket wakes the longest waiter.</summary>
@@ -21,29 +18,26 @@ internal sealed class SimApp(string id, int order, IScalingPolicy policy)
 
     public List<SimInstance> Instances { get; } = [];
 
-    /// <summary>Starts held until their NotBefore: id and due time.</summary>
-    public List<(long Id, TimeSpan Due)> Pending { get; } = [];
+    /// <summary>When the PM last made the app's socket; null while it has none (never started, or released).</summary>
+    public TimeSpan? SocketSince { get; set; }
 
-    /// <summary>Identifies the currently wanted wake-up; older scheduled wake-ups are ignored.</summary>
-    public long WakeToken { get; set; }
+    /// <summary>Its policy's StartDelay, known once the app is open.</summary>
+    public TimeSpan StartDelay { get; set; }
 
-    public bool Dirty { get; set; }
-
-    /// <summary>Instances that can take a request now or soon (not retiring).</summary>
-    public int Available
+    /// <summary>Whether an instance is idle or starting: one that takes the next request without a new start.</summary>
+    public bool HasFreeInstance
     {
         get
         {
-            var n = 0;
             foreach (var instance in Instances)
             {
-                if (instance.State != InstanceState.Retiring)
+                if (instance.State is InstanceState.Idle or InstanceState.Starting)
                 {
-                    n++;
+                    return true;
                 }
             }
 
-            return n;
+            return false;
         }
     }
 }

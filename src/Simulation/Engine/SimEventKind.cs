@@ -6,9 +6,10 @@ internal enum SimEventKind
     Arrival,
     StartDelayElapsed,
     ConnTimeout,
-    SpawnDue,
     InstanceReady,
     ServiceDone,
     InstanceExit,
-    Wake,
+
+    /// <summary>A timer of the engine's (<see cref="VirtualTime"/>).</summary>
+    Timer,
 }

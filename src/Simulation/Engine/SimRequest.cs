@@ -1,3 +1,4 @@
+using Pm.Engine;
 namespace Pm.Simulation;
 
 /// <summary>A trace request inside a run.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pm.Engine;
 using Pm.Policy;
 
 namespace Pm.Simulation;
@@ -8,34 +9,31 @@ namespace Pm.Simulation;
 /// (time, insertion order), so equal times keep a deterministic order. No threads, no clocks, no sleeps.
 /// </summary>
 /// <remarks>
-/// Model, chosen to match what the PM and its front end do:
-///  - front end: a request goes to the app's longest-idle instance, else waits in a FIFO queue. A request arriving
-///    while the app has no instance at all (not even starting) sends S. Every startDelay (the policy's) a waiting
-///    request sends T. After appConnTimeout it is rejected. The waiting requests are the app's accept queue, which
-///    the PM reads from the kernel and shows the policy.
-///  - PM: applies decisions at once. SpawnInstances with a future NotBefore is held as pending until then;
-///    CancelPendingStart drops what is held. A spawned instance is Starting for a spawn latency drawn from the model,
-///    then Idle. A retired instance takes no new request; idle, it exits after the stop latency, busy, after its
-///    request. C records carry queue time (arrival to start of service) and service time.
-///  - evaluation: after all events of one instant, every app touched by them is evaluated once, with the events it
-///    has not seen and a snapshot; also at each policy's NextEvaluation. Decisions' own consequences (an instance
-///    started now) reach the policy at its next evaluation, as they would in the PM.
+/// The decisions are the PM's own: the run drives the same <see cref="ScalingEngine"/> the PM does (policy groups
+/// per dynamic root, held starts, when to evaluate, the accept-queue probe, releasing an app scaled to zero), on a
+/// <see cref="VirtualTime"/> clock, and is the engine's <see cref="IInstancePool"/>. What it models itself:
+///  - front end: a request goes to the app's longest-idle instance, else waits in a FIFO queue (the accept queue
+///    of the app's socket). A request that finds no socket sends S (the socket the PM makes at this instant is seen
+///    from the next one on). Every startDelay (the policy's) a waiting request sends T. After appConnTimeout it is
+///    rejected. C records carry queue time (arrival to start of service) and service time.
+///  - instances: a spawned instance is Starting for a spawn latency drawn from the model, then Idle. A retired
+///    instance takes no new request; idle, it exits after the stop latency, busy, after its request.
+///  - observation: the run sees every instance change the moment it happens and tells the engine, as the PM's
+///    kernel probe would if it were instant; all changes of one instant make one evaluation per group.
 /// </remarks>
-internal sealed class SimulationRun
+internal sealed class SimulationRun : IInstancePool
 {
-    // A policy that asks to be woken "now" again is woken this much later, so time always moves forward.
-    private static readonly TimeSpan MinWakeDelay = TimeSpan.FromMilliseconds(1);
-
     private readonly SimulationSpec _spec;
     private readonly PolicyRunSpec _run;
     private readonly PriorityQueue<SimEvent, (long Ticks, long Sequence)> _queue = new();
-    private readonly List<SimApp> _apps = [];
-    private readonly List<SimApp> _dirty = [];
+    private readonly Dictionary<string, SimApp> _apps = new(StringComparer.Ordinal);
     private readonly Random _latencyRandom;
     private readonly List<double> _waits = [];
     private readonly List<string> _log = [];
     private readonly Timeline _timeline;
     private readonly TimeSpan _end;
+    private readonly ScalingEngine _engine;
+    private readonly List<PolicyGroup> _groups = [];
     private long _sequence;
     private long _nextInstanceId = 1;
     private TimeSpan _now;
@@ -47,8 +45,6 @@ internal sealed class SimulationRun
     private int _kills;
     private int _cancelled;
     private int _maxInstances;
-    private long _evaluations;
-    private string? _policyName;
 
     public SimulationRun(SimulationSpec spec, PolicyRunSpec run)
     {
@@ -57,41 +53,48 @@ internal sealed class SimulationRun
         _latencyRandom = new Random(spec.Seed);
         _end = spec.Trace.Duration + spec.CoolDown;
         _timeline = new Timeline(_end, spec.ChartBuckets);
+        foreach (var request in spec.Trace.Requests)
+        {
+            if (!_apps.ContainsKey(request.App))
+            {
+                var group = run.GroupOf(request.App);
+                if (!_groups.Exists(g => g.Name == group))
+                {
+                    var policyRandom = new Random(unchecked((spec.Seed * 7919) + _groups.Count));
+                    _groups.Add(new PolicyGroup(group, run.CreateForGroup(group, policyRandom)));
+                }
+
+                _apps.Add(request.App, new SimApp(request.App, group));
+            }
+        }
+
+        var time = new VirtualTime(spec.Start, () => _now, (at, timer, generation) =>
+            Schedule(at, new SimEvent(SimEventKind.Timer, null) { Timer = timer, Token = generation }));
+        _engine = new ScalingEngine(this, _groups, time, spec.Engine);
+        _engine.Applied += OnApplied;
+        _engine.PolicyFailed += (group, ex) =>
+            throw new InvalidOperationException($"policy '{group.Policy.Name}' of group '{group.Name}' failed: {ex.Message}", ex);
     }
 
     public PolicyRunReport Execute()
     {
-        var byId = new Dictionary<string, SimApp>(StringComparer.Ordinal);
         foreach (var request in _spec.Trace.Requests)
         {
-            if (!byId.TryGetValue(request.App, out var app))
-            {
-                var policyRandom = new Random(unchecked((_spec.Seed * 7919) + byId.Count));
-                app = new SimApp(request.App, byId.Count, _run.CreateForApp(request.App, policyRandom));
-                _policyName ??= app.Policy.Name;
-                byId.Add(request.App, app);
-                _apps.Add(app);
-            }
-
+            var app = _apps[request.App];
             Schedule(request.Arrival, new SimEvent(SimEventKind.Arrival, app) { Request = new SimRequest(request, app) });
         }
 
         while (_queue.TryPeek(out _, out var first) && first.Ticks <= _end.Ticks)
         {
             Advance(TimeSpan.FromTicks(first.Ticks));
-            while (_queue.TryPeek(out _, out var next) && next.Ticks == first.Ticks)
+            using (_engine.Batch())
             {
-                Handle(_queue.Dequeue());
+                while (_queue.TryPeek(out _, out var next) && next.Ticks == first.Ticks)
+                {
+                    Handle(_queue.Dequeue());
+                }
             }
 
-            _dirty.Sort((a, b) => a.Order.CompareTo(b.Order));
-            foreach (var app in _dirty)
-            {
-                app.Dirty = false;
-                Evaluate(app);
-            }
-
-            _dirty.Clear();
             _timeline.Record(_now, _live, _queued);
         }
 
@@ -102,7 +105,13 @@ internal sealed class SimulationRun
 
     private void Handle(SimEvent ev)
     {
-        var app = ev.App;
+        if (ev.Kind == SimEventKind.Timer)
+        {
+            ev.Timer!.Fire(ev.Token);
+            return;
+        }
+
+        var app = ev.App!;
         switch (ev.Kind)
         {
             case SimEventKind.Arrival:
@@ -115,8 +124,8 @@ internal sealed class SimulationRun
                     return;
                 }
 
-                app.Events.Add(new MoreRequested(app.Id, At(_now)));
-                Schedule(_now + app.Policy.StartDelay, ev);
+                Report(app, new MoreRequested(app.Id, At(_now)));
+                Schedule(_now + app.StartDelay, ev);
                 break;
 
             case SimEventKind.ConnTimeout:
@@ -129,17 +138,6 @@ internal sealed class SimulationRun
                 ev.Request.Waiting = null;
                 _queued--;
                 _rejected++;
-                break;
-
-            case SimEventKind.SpawnDue:
-                var index = app.Pending.FindIndex(p => p.Id == ev.Token);
-                if (index < 0)
-                {
-                    return; // cancelled
-                }
-
-                app.Pending.RemoveAt(index);
-                Spawn(app);
                 break;
 
             case SimEventKind.InstanceReady:
@@ -160,18 +158,10 @@ internal sealed class SimulationRun
 
             case SimEventKind.InstanceExit:
                 Exit(ev.Instance!);
-                break;
-
-            case SimEventKind.Wake:
-                if (ev.Token != app.WakeToken)
-                {
-                    return; // superseded by a later NextEvaluation
-                }
-
-                break;
+                return; // the exit itself is reported to the engine
         }
 
-        MarkDirty(app);
+        _engine.OnInstancesChanged(app.Id);
     }
 
     private void Arrive(SimRequest request)
@@ -183,19 +173,27 @@ internal sealed class SimulationRun
             return;
         }
 
-        request.Waiting = app.Waiting.AddLast(request);
-        _queued++;
-        if (app.Available == 0)
+        // A web process that finds no socket asks for a start; one the PM made at this very instant it cannot have seen yet.
+        if (app.SocketSince is not { } since || since == _now)
         {
-            app.Events.Add(new StartRequested(app.Id, At(_now)));
+            Report(app, new StartRequested(app.Id, At(_now)));
         }
 
-        Schedule(_now + app.Policy.StartDelay, new SimEvent(SimEventKind.StartDelayElapsed, app) { Request = request });
+        if (app.SocketSince is null)
+        {
+            return; // the PM refused the app: nothing to wait on (cannot happen with a trace's apps)
+        }
+
+        request.Waiting = app.Waiting.AddLast(request);
+        _queued++;
+        Schedule(_now + app.StartDelay, new SimEvent(SimEventKind.StartDelayElapsed, app) { Request = request });
         if (_spec.AppConnTimeout is { } timeout && timeout > TimeSpan.Zero)
         {
             Schedule(_now + timeout, new SimEvent(SimEventKind.ConnTimeout, app) { Request = request });
         }
     }
+
+    private void Report(SimApp app, PolicyEvent e) => _engine.OnDemand([(app.Id, e)]);
 
     private void Dispatch(SimInstance instance, SimRequest request)
     {
@@ -235,7 +233,7 @@ internal sealed class SimulationRun
         request.Done = true;
         instance.Current = null;
         instance.Served++;
-        app.Events.Add(new RequestCompleted(app.Id, At(_now), request.Started!.Value - request.Arrival, request.Service));
+        Report(app, new RequestCompleted(app.Id, At(_now), request.Started!.Value - request.Arrival, request.Service));
         if (instance.State == InstanceState.Retiring)
         {
             ScheduleExit(instance);
@@ -245,34 +243,6 @@ internal sealed class SimulationRun
         instance.State = InstanceState.Idle;
         instance.StateSince = _now;
         TakeNextOrIdle(instance);
-    }
-
-    private void Spawn(SimApp app)
-    {
-        var instance = new SimInstance(_nextInstanceId++, app, _now);
-        app.Instances.Add(instance);
-        _live++;
-        _spawns++;
-        _maxInstances = Math.Max(_maxInstances, _live);
-        app.Events.Add(new InstanceStarted(app.Id, At(_now), instance.Id));
-        Schedule(_now + _spec.SpawnLatency.Next(_latencyRandom), new SimEvent(SimEventKind.InstanceReady, app) { Instance = instance });
-    }
-
-    private void Retire(SimInstance instance)
-    {
-        if (instance.IdleNode is { } node)
-        {
-            instance.App.Idle.Remove(node);
-            instance.IdleNode = null;
-        }
-
-        var wasBusy = instance.State == InstanceState.Busy;
-        instance.State = InstanceState.Retiring;
-        instance.StateSince = _now;
-        if (!wasBusy)
-        {
-            ScheduleExit(instance);
-        }
     }
 
     private void ScheduleExit(SimInstance instance)
@@ -289,96 +259,101 @@ internal sealed class SimulationRun
         var app = instance.App;
         app.Instances.Remove(instance);
         _live--;
-        app.Events.Add(new InstanceExited(app.Id, At(_now), instance.Id, 0, null, WasRetired: true, _now - instance.StartedAt));
+        _engine.OnInstanceExited(new InstanceExited(app.Id, At(_now), instance.Id, 0, null, WasRetired: true, _now - instance.StartedAt));
     }
 
-    private void Evaluate(SimApp app)
+    // IInstancePool: what the engine does to the simulated apps.
+
+    string? IInstancePool.Open(string appId)
     {
-        var start = _spec.Start;
+        var app = _apps[appId];
+        app.SocketSince = _now;
+        app.StartDelay = _groups.Find(g => g.Name == app.Group)!.Policy.StartDelay;
+        return app.Group;
+    }
+
+    void IInstancePool.Release(string appId) => _apps[appId].SocketSince = null;
+
+    void IInstancePool.Refresh(IReadOnlyCollection<string> appIds, DateTimeOffset now)
+    {
+        // The run's state is always exact.
+    }
+
+    AppView IInstancePool.View(string appId, int pendingStarts, DateTimeOffset now)
+    {
+        var app = _apps[appId];
         var instances = new List<InstanceView>(app.Instances.Count);
         foreach (var instance in app.Instances)
         {
-            instances.Add(instance.ToView(start));
+            instances.Add(instance.ToView(_spec.Start));
         }
 
-        var input = new PolicyInput(At(_now), [new AppView(app.Id, instances, app.Pending.Count, app.Waiting.Count)], app.Events.ToList(), new GlobalView(_live));
-        app.Events.Clear();
-        var result = app.Policy.Evaluate(input);
-        _evaluations++;
-        foreach (var decision in result.Decisions)
-        {
-            Apply(app, decision);
-        }
-
-        if (result.NextEvaluation is { } next)
-        {
-            var at = next - start;
-            if (at < _now + MinWakeDelay)
-            {
-                at = _now + MinWakeDelay;
-            }
-
-            app.WakeToken++;
-            Schedule(at, new SimEvent(SimEventKind.Wake, app) { Token = app.WakeToken });
-        }
+        return new AppView(app.Id, instances, pendingStarts, app.Waiting.Count);
     }
 
-    private void Apply(SimApp app, Decision decision)
+    int IInstancePool.InstanceCount(string appId) => _apps[appId].Instances.Count;
+
+    int IInstancePool.QueuedConnections(string appId) => _apps[appId].Waiting.Count;
+
+    bool IInstancePool.HasFreeInstance(string appId) => _apps[appId].HasFreeInstance;
+
+    long? IInstancePool.Start(string appId, string reason, out string? error)
     {
-        if (decision.AppId != app.Id)
-        {
-            throw new InvalidOperationException(
-                $"policy '{app.Policy.Name}' for app '{app.Id}' decided about another app '{decision.AppId}'");
-        }
-
-        Log(decision);
-        switch (decision)
-        {
-            case SpawnInstances spawn:
-                for (var i = 0; i < spawn.Count; i++)
-                {
-                    var due = spawn.NotBefore is { } notBefore ? notBefore - _spec.Start : _now;
-                    if (due <= _now)
-                    {
-                        Spawn(app);
-                    }
-                    else
-                    {
-                        var id = _sequence; // unique enough: sequence numbers never repeat
-                        app.Pending.Add((id, due));
-                        Schedule(due, new SimEvent(SimEventKind.SpawnDue, app) { Token = id });
-                    }
-                }
-
-                break;
-
-            case RetireInstance retire:
-                var instance = app.Instances.Find(i => i.Id == retire.InstanceId);
-                if (instance is not null && instance.State != InstanceState.Retiring)
-                {
-                    _kills++;
-                    Retire(instance);
-                }
-
-                break;
-
-            case CancelPendingStart:
-                _cancelled += app.Pending.Count;
-                app.Pending.Clear();
-                break;
-        }
+        error = null;
+        var app = _apps[appId];
+        var instance = new SimInstance(_nextInstanceId++, app, _now);
+        app.Instances.Add(instance);
+        _live++;
+        _spawns++;
+        _maxInstances = Math.Max(_maxInstances, _live);
+        Schedule(_now + _spec.SpawnLatency.Next(_latencyRandom), new SimEvent(SimEventKind.InstanceReady, app) { Instance = instance });
+        return instance.Id;
     }
 
-    private void Log(Decision decision)
+    bool IInstancePool.Retire(string appId, long instanceId, string reason)
     {
+        var instance = _apps[appId].Instances.Find(i => i.Id == instanceId);
+        if (instance is null || instance.State == InstanceState.Retiring)
+        {
+            return false;
+        }
+
+        _kills++;
+        if (instance.IdleNode is { } node)
+        {
+            instance.App.Idle.Remove(node);
+            instance.IdleNode = null;
+        }
+
+        var wasBusy = instance.State == InstanceState.Busy;
+        instance.State = InstanceState.Retiring;
+        instance.StateSince = _now;
+        if (!wasBusy)
+        {
+            ScheduleExit(instance);
+        }
+
+        return true;
+    }
+
+    int IInstancePool.TotalInstances => _live;
+
+    private void OnApplied(AppliedDecision applied)
+    {
+        if (applied.Decision is CancelPendingStart)
+        {
+            _cancelled += applied.Count;
+        }
+
         if (_log.Count >= _spec.DecisionLogLimit)
         {
             return;
         }
 
+        var decision = applied.Decision;
         var what = decision switch
         {
-            SpawnInstances s => s.NotBefore is { } nb
+            SpawnInstances s => s.NotBefore is { } nb && applied.Pending
                 ? $"spawn {s.Count} not before {(nb - _spec.Start).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
                 : $"spawn {s.Count}",
             RetireInstance r => $"retire {r.InstanceId}",
@@ -386,15 +361,6 @@ internal sealed class SimulationRun
             _ => decision.GetType().Name,
         };
         _log.Add(string.Create(CultureInfo.InvariantCulture, $"{_now.TotalSeconds:0.000} s {decision.AppId}: {what}: {decision.Reason}"));
-    }
-
-    private void MarkDirty(SimApp app)
-    {
-        if (!app.Dirty)
-        {
-            app.Dirty = true;
-            _dirty.Add(app);
-        }
     }
 
     private void Advance(TimeSpan to)
@@ -417,7 +383,7 @@ internal sealed class SimulationRun
         var unfinished = _spec.Trace.Requests.Count - _rejected - served + CountInService();
         return new PolicyRunReport(
             _run.Label,
-            _policyName ?? string.Empty,
+            _groups.Count > 0 ? _groups[0].Policy.Name : string.Empty,
             _spec.Trace.Requests.Count,
             served,
             _rejected,
@@ -430,7 +396,7 @@ internal sealed class SimulationRun
             _kills,
             _cancelled,
             _maxInstances,
-            _evaluations,
+            _groups.Sum(g => g.Evaluations),
             _end,
             _timeline,
             _log);
@@ -439,7 +405,7 @@ internal sealed class SimulationRun
     private int CountInService()
     {
         var n = 0;
-        foreach (var app in _apps)
+        foreach (var app in _apps.Values)
         {
             foreach (var instance in app.Instances)
             {

@@ -1,3 +1,4 @@
+using Pm.Engine;
 using System.Text;
 using Pm.Simulation;
 

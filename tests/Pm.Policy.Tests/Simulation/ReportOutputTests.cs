@@ -75,7 +75,7 @@ public sealed class ReportOutputTests
     {
         var spec = PolicyRunSpec.Parse("classic:maxClassProcesses=20, killInterval=60");
 
-        var policy = (ClassicPolicy)spec.CreateForApp("/app", new Random(1));
+        var policy = (ClassicPolicy)spec.CreateForGroup("/app", new Random(1));
 
         spec.Label.Should().Be("classic:maxClassProcesses=20, killInterval=60");
         (policy.Options.MaxClassProcesses, policy.Options.KillInterval).Should().Be((20, TimeSpan.FromSeconds(60)));

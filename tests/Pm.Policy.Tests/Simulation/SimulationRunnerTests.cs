@@ -1,3 +1,4 @@
+using Pm.Engine;
 using Pm.Policy.Tests.Fakes;
 using Pm.Simulation;
 
@@ -83,13 +84,37 @@ public sealed class SimulationRunnerTests
                 3 => [new SpawnInstances(App, 1, null, "now")],
                 _ => [],
             }));
-        var spec = Spec([new TraceRequest(TimeSpan.Zero, App, TimeSpan.FromMilliseconds(100))], run);
+        // Without the accept-queue probe, the request that still waits is heard of only through its T records.
+        var spec = Spec([new TraceRequest(TimeSpan.Zero, App, TimeSpan.FromMilliseconds(100))], run) with
+        {
+            Engine = new ScalingEngineOptions { ProbeInterval = TimeSpan.Zero },
+        };
 
         var report = SimulationRunner.Run(spec).Single();
 
         report.Should().Match<PolicyRunReport>(r => r.Spawns == 1 && r.CancelledStarts == 1);
         report.P50Wait.Should().Be(TimeSpan.FromSeconds(1.2), "spawned at the T record of 1.0 s, up 0.2 s later");
         report.DecisionLog.Should().HaveCount(3).And.Contain(l => l.Contains("cancel pending starts: changed my mind"));
+    }
+
+    [Fact]
+    public void CancelPendingStart_RequestStillQueued_ProbeAsksThePolicyAgainWithin20Ms()
+    {
+        ScriptedPolicy? policy = null;
+        var run = new PolicyRunSpec("scripted", (_, _) => policy = new ScriptedPolicy(TimeSpan.FromSeconds(0.5), input =>
+            policy!.Inputs.Count switch
+            {
+                1 => [new SpawnInstances(App, 1, input.Now.AddSeconds(2), "later")],
+                2 => [new CancelPendingStart(App, "changed my mind")],
+                3 => [new SpawnInstances(App, 1, null, "now")],
+                _ => [],
+            }));
+        var spec = Spec([new TraceRequest(TimeSpan.Zero, App, TimeSpan.FromMilliseconds(100))], run);
+
+        var report = SimulationRunner.Run(spec).Single();
+
+        (policy!.Inputs[2].Now - spec.Start).Should().Be(TimeSpan.FromSeconds(0.52), "as in the PM, the probe after the cancel at 0.5 s finds the request queued with nothing to take it");
+        report.P50Wait.Should().Be(TimeSpan.FromSeconds(0.72), "spawned at 0.52 s, up 0.2 s later");
     }
 
     [Fact]

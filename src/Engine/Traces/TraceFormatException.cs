@@ -1,4 +1,4 @@
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>A trace file line that does not follow the format (see examples/traces/README.md).</summary>
 public sealed class TraceFormatException : Exception

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>
 /// The app column: app ids are paths and may hold any character, so the few that would break a CSV line

@@ -1,4 +1,4 @@
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>Requests in arrival order (ties keep file order).</summary>
 public sealed class Trace

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>
 /// Reads the trace format: UTF-8 text, one request per line, <c>seconds,app,service_ms</c>.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>
 /// Writes the trace format read by <see cref="TraceReader"/>. The PM records a real trace with

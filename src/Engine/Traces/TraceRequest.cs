@@ -1,4 +1,4 @@
-namespace Pm.Simulation;
+namespace Pm.Engine;
 
 /// <summary>One request of a trace.</summary>
 /// <param name="Arrival">When it arrives, from the start of the trace.</param>

@@ -1,0 +1,22 @@
+namespace Pm.Engine;
+
+/// <summary>When the engine evaluates, besides the records that ask for it at once.</summary>
+public sealed record ScalingEngineOptions
+{
+    /// <summary>How often the accept queues are looked at while apps get traffic: the demand no web process has reported yet. Zero: never.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Probing stops this long after the last record from a web process, so idle apps cost nothing.</summary>
+    public TimeSpan ProbeWhileActive { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Completion records only refine statistics; the evaluations they cause are coalesced this long.</summary>
+    public TimeSpan CompletionCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The shortest delay of a timer the engine sets: a policy that asks to be evaluated "now" again (or keeps
+    /// deciding something that makes it want another look) is evaluated this much later, so time always moves on.
+    /// </summary>
+    public TimeSpan MinimumDelay { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    public static ScalingEngineOptions Default { get; } = new();
+}

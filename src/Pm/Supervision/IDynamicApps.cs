@@ -1,0 +1,27 @@
+using Pm.Policy;
+using Pm.Posix;
+using Pm.Status;
+
+namespace Pm.Supervision;
+
+/// <summary>
+/// The dynamic apps, as the supervisor loop drives them: records from web processes in, instance exits in, and
+/// their part of a shutdown and of the status. Implemented in Dynamic/ (which builds on Supervision, not the
+/// other way round); called on the loop only.
+/// </summary>
+public interface IDynamicApps
+{
+    /// <summary>Queue records for dynamic apps, as policy events, in the order the web processes wrote them.</summary>
+    void OnDemand(IReadOnlyList<(string Path, PolicyEvent Event)> batch);
+
+    /// <summary>A dynamic instance was reaped.</summary>
+    void OnInstanceExited(Instance instance, WaitStatus? status);
+
+    /// <summary>Shutdown: no more starts; the supervisor stops the instances.</summary>
+    void Stop();
+
+    /// <summary>After every instance is gone: the sockets.</summary>
+    void ReleaseAll();
+
+    IEnumerable<AppStatus> Status();
+}

@@ -400,8 +400,12 @@ public sealed class DemandPolicy : IScalingPolicy
             note = "enough instances";
         }
 
-        // Wake when the peak may fall, as long as a fall would leave instances to retire.
-        if (supply > Math.Max(Math.Max(floor, Keep(busy)), replacement) && app.PeakDemand.NextChange(o.IdleTimeout) is { } change)
+        // Wake when the peak may fall, as long as a fall would leave instances to retire; and when it may rise to the
+        // spare that the busy instances call for (the averaged level lags them by up to a bucket, and no record may
+        // come meanwhile: without this the spare waited for the next record, or for ever).
+        var mayFall = supply > Math.Max(Math.Max(floor, Keep(busy)), replacement);
+        var mayRise = Keep(busy) > supply;
+        if ((mayFall || mayRise) && app.PeakDemand.NextChange(o.IdleTimeout) is { } change)
         {
             next = Earliest(next, change);
         }

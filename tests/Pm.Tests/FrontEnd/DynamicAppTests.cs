@@ -90,11 +90,8 @@ public sealed class DynamicAppTests
 
         // Idle again: back to minClassProcesses, the policy saying why.
         await server.Pm.WaitForLineAsync(l => l.Contains("policy demand: retiring pid", StringComparison.Ordinal), FrontEndServer.Wait);
-        var deadline = DateTime.UtcNow + FrontEndServer.Wait;
-        while ((await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Count > 1 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
+        await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Count <= 1,
+            FrontEndServer.Wait, $"{app} back to at most one instance", interval: TimeSpan.FromMilliseconds(200));
 
         (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Should().ContainSingle();
     }

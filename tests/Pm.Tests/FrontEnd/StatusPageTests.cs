@@ -55,22 +55,28 @@ public sealed class StatusPageTests
         await StatesAsync(server, s => s.Where(i => i.App == hello).Should().ContainSingle(i => i.State == "idle"));
     }
 
+    // Polls until the check passes; if it never does, the last states are checked once more so that the failure is
+    // the check's own message.
     private static async Task StatesAsync(FrontEndServer server, Action<IEnumerable<(string App, string State)>> check)
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
+        List<(string, string)> states = [];
+        var passed = await TryWaitUntil(async () =>
         {
             var status = await server.Pm.StatusAsync();
-            var states = status.Apps.SelectMany(a => a.Instances.Select(i => (a.Name, i.State))).ToList();
+            states = status.Apps.SelectMany(a => a.Instances.Select(i => (a.Name, i.State))).ToList();
             try
             {
                 check(states);
-                return;
+                return true;
             }
-            catch (Exception) when (DateTime.UtcNow < deadline)
+            catch (Exception)
             {
-                await Task.Delay(100);
+                return false;
             }
+        }, Wait, interval: TimeSpan.FromMilliseconds(100));
+        if (!passed)
+        {
+            check(states);
         }
     }
 

@@ -67,12 +67,9 @@ public sealed class AppOptionsTests
         // An accepted connection with no request yet: one instance blocks reading it.
         using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir.IpcDir, "hello")));
-        var deadline = DateTime.UtcNow + Wait;
-        Pm.Status.StatusReport status;
-        while ((status = await pm.StatusAsync()).Apps.Single().Instances.Count(i => i.State == "busy") == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20); // until the instance has accepted
-        }
+        Pm.Status.StatusReport status = null!;
+        await WaitUntil(async () => (status = await pm.StatusAsync()).Apps.Single().Instances.Any(i => i.State == "busy"),
+            Wait, "an instance that accepted the connection shows as busy", interval: TimeSpan.FromMilliseconds(20));
 
         status.Apps.Single().Instances.Select(i => i.State).Should().BeEquivalentTo(["busy", "idle", "idle"]);
         client.Dispose();

@@ -26,7 +26,8 @@ public sealed class ShutdownTests
                 await pm.WaitForLineAsync(l => l.Contains("]: grandchild ", StringComparison.Ordinal), Wait, skip: 0);
             }
 
-            await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)), 2);
+            await WaitUntil(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)) >= 2,
+                Wait, "both instances' grandchildren in the process table");
             var stopwatch = Stopwatch.StartNew();
             (await pm.StopAsync(Wait)).Should().Be(0);
             stopwatch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(0.9), "the grace period is honoured")
@@ -123,30 +124,11 @@ public sealed class ShutdownTests
         // A shell stands for the parent (a test host, a supervisor script); it is then killed outright.
         var info = new ProcessStartInfo("/bin/sh", ["-c", $"PM_STOP_WITH_PARENT=1 {Paths.Pm} run {config} & wait"]) { UseShellExecute = false };
         using var shell = Process.Start(info)!;
-        await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.StartsWith(app, StringComparison.Ordinal)), 2);
+        await WaitUntil(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.StartsWith(app, StringComparison.Ordinal)) >= 2,
+            Wait, $"both instances of {app} running");
         shell.Kill();
 
-        var deadline = DateTime.UtcNow + Wait;
-        while (ProcessScan.WithCommandLine(dir.Path).Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        (await Leftovers.WaitUntilGoneAsync(dir.Path, TimeSpan.Zero)).Should().BeEmpty("the PM saw its parent die and stopped everything");
+        (await Leftovers.WaitUntilGoneAsync(dir.Path, Wait)).Should().BeEmpty("the PM saw its parent die and stopped everything");
         File.Exists(Path.Combine(dir.IpcDir, "hello")).Should().BeFalse("it shut down properly, removing its sockets");
-    }
-
-    private static async Task WaitForCountAsync(Func<int> count, int expected)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (count() < expected)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"expected {expected}, have {count()}");
-            }
-
-            await Task.Delay(10);
-        }
     }
 }

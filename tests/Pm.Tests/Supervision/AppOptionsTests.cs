@@ -10,7 +10,7 @@ public sealed class AppOptionsTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [RootFact("to switch an instance to another user", Timeout = 60_000)]
-    public async Task User_group_and_priority_apply_to_the_instance()
+    public async Task UserGroupAndPriority_ApplyToTheInstance()
     {
         using var dir = new TestDirectory();
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED);
@@ -32,7 +32,7 @@ public sealed class AppOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_listen_queue_depth_is_the_sockets_backlog_and_port_listens_on_tcp()
+    public async Task ListenQueueDepth_IsTheSocketsBacklog_AndPortListensOnTcp()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);
@@ -54,7 +54,7 @@ public sealed class AppOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_holding_a_connection_shows_as_busy_the_others_as_idle()
+    public async Task InstanceHoldingAConnection_ShowsAsBusy_TheOthersAsIdle()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);

@@ -10,7 +10,7 @@ public sealed class ShutdownTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact(Timeout = 60_000)]
-    public async Task An_app_that_ignores_SIGTERM_and_forks_a_grandchild_is_fully_gone_after_the_grace_period()
+    public async Task AppIgnoringSigtermWithAGrandchild_AfterTheGracePeriod_IsFullyGone()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("stubborn", Paths.TestApp);
@@ -40,7 +40,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Shutdown_removes_the_app_sockets_and_exits_0()
+    public async Task Shutdown_RemovesTheAppSockets_AndExits0()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -59,7 +59,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_second_pm_on_the_same_ipc_dir_refuses_to_start()
+    public async Task SecondPm_OnTheSameIpcDir_RefusesToStart()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -84,7 +84,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task As_PID_1_pm_refuses_with_a_message_that_says_what_to_do()
+    public async Task Pm_AsPid1_RefusesWithAMessageThatSaysWhatToDo()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -112,7 +112,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task With_PM_STOP_WITH_PARENT_a_pm_whose_parent_is_killed_stops_its_apps_and_exits()
+    public async Task Pm_WithPmStopWithParentAndItsParentKilled_StopsItsAppsAndExits()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);

@@ -113,21 +113,22 @@ public sealed class HelloAppTests : IAsyncLifetime
 
         // The socket file appears at bind, just before listen: a refused first connect is retried once the app listens.
         FastCgiClientConnection? connection = null;
-        for (var attempt = 0; connection is null; attempt++)
+        await WaitUntil(async () =>
         {
             try
             {
                 connection = await FastCgiClientConnection.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(TestTimeouts.Operation);
+                return true;
             }
-            catch (FastCgiConnectException) when (attempt < 50)
+            catch (FastCgiConnectException)
             {
-                await Task.Delay(20);
+                return false;
             }
-        }
+        }, TestTimeouts.Operation, $"the app accepts a connection on {path}", interval: TimeSpan.FromMilliseconds(20));
 
         await using (connection)
         {
-            await using var request = await connection.BeginRequestAsync(Params("own=1"));
+            await using var request = await connection!.BeginRequestAsync(Params("own=1"));
             (await Streams.ReadAllTextAsync(request.Output)).Should().Contain($"<dt>pid</dt><dd>{own.Pid}</dd>");
         }
 

@@ -151,13 +151,6 @@ public class QueueProcessTests : IDisposable
     private const uint Nobody = 65534;
 
     // The spool has no event to await; its size is what the writers' progress looks like from outside.
-    private static async Task GrowsAsync(string path, long bytes)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (new FileInfo(path).Length < bytes)
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline, $"{path} should grow past {bytes} bytes");
-            await Task.Delay(10);
-        }
-    }
+    private static Task GrowsAsync(string path, long bytes) =>
+        WaitUntil(() => new FileInfo(path).Length >= bytes, Timeout, $"{path} grows past {bytes} bytes");
 }

@@ -78,7 +78,7 @@ public class QueueReaderTests : IDisposable
 
         await collector.WaitForCountAsync(2, Timeout);
         collector.Snapshot().Should().Equal(QueueRecordFixtures.Start, QueueRecordFixtures.Complete);
-        await WaitUntil(() => reader.Counters.SpoolReplays == 1);
+        await WaitUntil(() => reader.Counters.SpoolReplays == 1, Timeout, "the reader counts one spool replay");
         lock (skips)
         {
             skips.Should().Equal(
@@ -103,7 +103,7 @@ public class QueueReaderTests : IDisposable
 
         await collector.WaitForCountAsync(2, Timeout);
         collector.Snapshot().Should().Equal(QueueRecordFixtures.Start, QueueRecordFixtures.MoreNeeded);
-        await WaitUntil(() => reader.Counters.SpoolReplays == 2);
+        await WaitUntil(() => reader.Counters.SpoolReplays == 2, Timeout, "the reader counts two spool replays");
         File.Exists(_ipc.SpoolReplay).Should().BeFalse();
     }
 
@@ -119,7 +119,7 @@ public class QueueReaderTests : IDisposable
         var collector = new RecordCollector(reader);
 
         await collector.WaitForCountAsync(1, Timeout);
-        await WaitUntil(() => reader.Counters.SpoolReplays == 1);
+        await WaitUntil(() => reader.Counters.SpoolReplays == 1, Timeout, "the reader counts one spool replay");
         await reader.StopAsync();
         await collector.Completion;
         collector.Snapshot().Should().Equal(QueueRecordFixtures.Start);
@@ -153,7 +153,7 @@ public class QueueReaderTests : IDisposable
             // A writer that took its slot, appended, and then stopped (SIGSTOP, or hostile).
             FileLock.TryLockRangeExclusiveNoWait(stuck, SpoolProtocol.WriterSlot(12345), 1).Should().BeTrue();
             PosixFile.WriteOnceReturningErrno(stuck, QueueRecordFixtures.StartBytes).Should().Be(QueueRecordFixtures.StartBytes.Length);
-            await WaitUntil(() => reader.Counters.SpoolLockBusy >= 3);
+            await WaitUntil(() => reader.Counters.SpoolLockBusy >= 3, Timeout, "the reader finds the spool lock busy 3 times");
 
             WriteToFifo(QueueRecordFixtures.CompleteBytes);
             await collector.WaitForCountAsync(1, Timeout);
@@ -217,17 +217,5 @@ public class QueueReaderTests : IDisposable
     {
         using var fifo = new FileStream(_ipc.Fifo, FileMode.Open, FileAccess.Write);
         fifo.Write(bytes);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        // Counters have no event of their own; they move right after the records a test awaited, so this
-        // polls only for the moment between the two.
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            DateTime.UtcNow.Should().BeBefore(deadline);
-            await Task.Delay(2);
-        }
     }
 }

@@ -48,7 +48,7 @@ public class QueueRecordCodecTests
     [InlineData("/srv/\u00fcml\u00e4ut/\u6f22\u5b57/\U0001F600.fcgi")]
     [InlineData("S /srv/a 33 33*")]
     [InlineData("x")]
-    public void RoundTrip_PathsMod_fastcgiCouldNotCarry_ComeBackExactly(string path)
+    public void RoundTrip_PathsModFastCgiCouldNotCarry_ComeBackExactly(string path)
     {
         var record = QueueRecord.Complete(path, 12, 34, QueueRecordFixtures.Epoch17, TimeSpan.FromMilliseconds(3), TimeSpan.FromSeconds(2));
         var buffer = new ReadOnlySequence<byte>(QueueRecordFixtures.Encode(record));

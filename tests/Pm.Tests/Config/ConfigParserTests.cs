@@ -26,7 +26,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void Lines_from_a_real_apache_mod_fastcgi_config_parse_unchanged()
+    public void Parse_LinesFromARealApacheModFastCgiConfig_ParseUnchanged()
     {
         var config = Parse($"""
             # mod_fastcgi section of an httpd.conf
@@ -59,7 +59,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void Options_not_given_take_mod_fastcgi_defaults()
+    public void Parse_OptionsNotGiven_TakeModFastCgiDefaults()
     {
         var app = Parse($"AppClass {_app}").StaticApps.Single();
         app.Processes.Should().Be(1);
@@ -88,7 +88,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void Quotes_continuations_comments_and_relative_paths_follow_apache()
+    public void Parse_QuotesContinuationsCommentsAndRelativePaths_FollowApache()
     {
         var config = Parse("""
             # a comment
@@ -106,7 +106,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void An_initial_env_name_without_a_value_is_copied_from_the_pm_environment()
+    public void Parse_InitialEnvNameWithoutValue_IsCopiedFromThePmEnvironment()
     {
         Environment.SetEnvironmentVariable("PM_TEST_COPIED", "from-pm");
         Parse($"FastCgiServer {_app} -initial-env PM_TEST_COPIED").StaticApps.Single().Environment.Should().Equal("PM_TEST_COPIED=from-pm");
@@ -150,7 +150,7 @@ public sealed class ConfigParserTests : IDisposable
     [InlineData("PmListen 127.0.0.1:99999", 1, "PmListen", "port '99999' must be between 1 and 65535")]
     [InlineData("PmDynamicRoot /fcgi-bin/ {dir}/nope", 1, "PmDynamicRoot", "nope\" is not a directory")]
     [InlineData("PmDynamicRoot /fcgi-bin/ {dir} -handler fcgi", 1, "PmDynamicRoot", "handler 'fcgi' must be a file extension")]
-    public void Each_mistake_is_reported_with_file_line_and_directive(string text, int line, string directive, string message)
+    public void Parse_EachMistake_IsReportedWithFileLineAndDirective(string text, int line, string directive, string message)
     {
         var errors = Errors(text.Replace("{app}", _app).Replace("{dir}", _dir.Path));
         var error = errors.Should().ContainSingle().Subject;
@@ -162,7 +162,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void Every_error_in_a_file_is_reported_not_just_the_first()
+    public void Parse_SeveralErrorsInAFile_AreAllReportedNotJustTheFirst()
     {
         var errors = Errors($"""
             FastCgiServer {_app} -processes 0
@@ -173,20 +173,20 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void More_than_64_initial_env_entries_are_refused()
+    public void Parse_MoreThan64InitialEnvEntries_IsRefused()
     {
         var env = string.Join(' ', Enumerable.Range(0, 65).Select(i => $"-initial-env V{i}=x"));
         Errors($"FastCgiServer {_app} {env}").Single().Message.Should().Contain("too many -initial-env variables (65), must be <= 64");
     }
 
     [Fact]
-    public void Too_long_an_ipc_dir_for_socket_paths_is_refused()
+    public void Parse_IpcDirTooLongForSocketPaths_IsRefused()
     {
         Errors($"FastCgiIpcDir /{new string('x', 80)}").Single().Message.Should().Contain("too long for Unix socket paths");
     }
 
     [Fact]
-    public void Classic_options_that_another_policy_does_not_take_are_ignored_not_refused()
+    public void Parse_ClassicOptionsAnotherPolicyDoesNotTake_AreIgnoredNotRefused()
     {
         var config = Parse($"""
             FastCgiConfig -killInterval 600 -singleThreshhold 100 -maxClassProcesses 4
@@ -203,7 +203,7 @@ public sealed class ConfigParserTests : IDisposable
     }
 
     [Fact]
-    public void Pm_directives_configure_the_front_end_and_dynamic_roots()
+    public void Parse_PmDirectives_ConfigureTheFrontEndAndDynamicRoots()
     {
         var config = Parse($"""
             PmListen 0.0.0.0:8081

@@ -37,7 +37,7 @@ public sealed class DynamicScriptResolverTests : IDisposable
     [InlineData("/fcgi-bin/sub/deep.fcgi/x/", "sub/deep.fcgi", "/fcgi-bin/sub/deep.fcgi", "/x/")]
     [InlineData("/fcgi-bin/with space*.fcgi", "with space*.fcgi", "/fcgi-bin/with space*.fcgi", "")]
     [InlineData("/fcgi-bin/alias.fcgi", "alias.fcgi", "/fcgi-bin/alias.fcgi", "")]
-    public void A_script_under_the_root_resolves_with_its_cgi_split(string url, string file, string scriptName, string pathInfo)
+    public void Resolve_ScriptUnderTheRoot_GivesItsCgiSplit(string url, string file, string scriptName, string pathInfo)
     {
         var result = DynamicScriptResolver.Resolve(_root, url);
         result.Status.Should().Be(200, result.Problem);
@@ -53,7 +53,7 @@ public sealed class DynamicScriptResolverTests : IDisposable
     [InlineData("/fcgi-bin/escape.fcgi", 403, "leads outside the dynamic root")]
     [InlineData("/fcgi-bin/data.fcgi", 403, "is not an executable file")]
     [InlineData("/fcgi-bin/script.sh", 403, "handler extensions (.fcgi)")]
-    public void Anything_else_is_refused_with_its_reason(string url, int status, string reason)
+    public void Resolve_AnythingElse_IsRefusedWithItsReason(string url, int status, string reason)
     {
         var result = DynamicScriptResolver.Resolve(_root, url);
         result.Script.Should().BeNull();
@@ -62,7 +62,7 @@ public sealed class DynamicScriptResolverTests : IDisposable
     }
 
     [Fact]
-    public void Queue_paths_are_checked_with_the_same_rules()
+    public void Check_QueuePaths_FollowTheSameRules()
     {
         DynamicScriptResolver.Check([_root], Path.Combine(_root.Directory, "hello.fcgi")).Status.Should().Be(200);
         DynamicScriptResolver.Check([_root], Path.Combine(_root.Directory, "escape.fcgi")).Status.Should().Be(403);
@@ -71,7 +71,7 @@ public sealed class DynamicScriptResolverTests : IDisposable
     }
 
     [Fact]
-    public void The_longest_matching_prefix_picks_the_root()
+    public void FindRoot_SeveralMatchingPrefixes_PicksTheLongest()
     {
         var other = _root with { UrlPrefix = "/fcgi-bin/sub" };
         DynamicScriptResolver.FindRoot([_root, other], "/fcgi-bin/sub/deep.fcgi").Should().BeSameAs(other);

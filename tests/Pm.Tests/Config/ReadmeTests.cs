@@ -9,13 +9,13 @@ public sealed class ReadmeTests
     private static readonly string Readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
 
     [Fact]
-    public void The_readme_option_table_is_the_parsers_option_table()
+    public void ReadmeOptionTable_IsTheParsersOptionTable()
     {
         Readme.Should().Contain(ConfigReference.OptionsMarkdown(), "regenerate it with `pm config-reference` after changing OptionTable");
     }
 
     [Fact]
-    public void Ci_runs_the_readme_test_command()
+    public void CiRun_RunsTheReadmeTestCommand()
     {
         var ci = File.ReadAllText(Path.Combine(Paths.RepoRoot, ".ci/run"));
         ci.Should().Contain("scripts/test.sh");

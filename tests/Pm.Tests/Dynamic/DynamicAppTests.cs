@@ -31,7 +31,7 @@ public sealed class DynamicAppTests
     private static QueueRecord Start(string path) => QueueRecord.Start(path, Identity.EffectiveUserId, Identity.EffectiveGroupId, DateTimeOffset.UtcNow);
 
     [Fact(Timeout = 60_000)]
-    public async Task A_start_record_for_an_app_under_a_root_starts_it_once_and_it_answers_on_its_socket()
+    public async Task StartRecord_ForAnAppUnderARoot_StartsItOnceAndItAnswersOnItsSocket()
     {
         var (dir, app, config) = Layout();
         using (dir)
@@ -56,7 +56,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_start_record_for_anything_outside_the_roots_is_refused_and_starts_nothing()
+    public async Task StartRecord_ForAnythingOutsideTheRoots_IsRefusedAndStartsNothing()
     {
         var (dir, _, config) = Layout();
         using (dir)
@@ -76,7 +76,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_idle_dynamic_app_scales_to_zero_and_gives_up_its_socket()
+    public async Task IdleDynamicApp_ScalesToZero_AndGivesUpItsSocket()
     {
         var (dir, app, config) = Layout("-minClassProcesses 0 -idleTimeout 0.5");
         using (dir)
@@ -102,7 +102,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_dynamic_app_that_keeps_crashing_backs_off()
+    public async Task DynamicAppThatKeepsCrashing_BacksOff()
     {
         var (dir, app, config) = Layout("-restartDelay 0.2 -maxFailedStarts 1");
         using (dir)
@@ -154,7 +154,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Start_records_written_while_the_pm_is_stopped_are_replayed_when_it_starts()
+    public async Task StartRecords_WrittenWhileThePmIsStopped_AreReplayedWhenItStarts()
     {
         var (dir, app, config) = Layout();
         using (dir)

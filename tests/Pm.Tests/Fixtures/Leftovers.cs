@@ -7,12 +7,8 @@ public static class Leftovers
 {
     public static async Task<List<string>> WaitUntilGoneAsync(string marker, TimeSpan patience)
     {
-        var deadline = DateTime.UtcNow + patience;
-        List<ProcessScan.Proc> alive;
-        while ((alive = ProcessScan.WithCommandLine(marker)).Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        List<ProcessScan.Proc> alive = [];
+        await TryWaitUntil(() => (alive = ProcessScan.WithCommandLine(marker)).Count == 0, patience, interval: TimeSpan.FromMilliseconds(20));
 
         foreach (var p in alive)
         {

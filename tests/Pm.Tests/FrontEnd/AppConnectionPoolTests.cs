@@ -52,7 +52,7 @@ public sealed class AppConnectionPoolTests
     };
 
     [Fact(Timeout = 30_000)]
-    public async Task A_multiplexing_app_shares_a_bounded_set_of_kept_connections()
+    public async Task MultiplexingApp_SharesABoundedSetOfKeptConnections()
     {
         var gate = new TaskCompletionSource();
         await using var app = new ScriptedApp(Answer(gate.Task), multiplex: true);
@@ -71,7 +71,7 @@ public sealed class AppConnectionPoolTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task Kept_connections_left_idle_are_closed_so_the_PM_sees_the_instances_idle()
+    public async Task KeptConnectionsLeftIdle_AreClosed_SoThePmSeesTheInstancesIdle()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = new ScriptedApp(Answer(), multiplex: true);
@@ -97,7 +97,7 @@ public sealed class AppConnectionPoolTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task An_app_that_does_not_multiplex_gets_one_connection_per_request()
+    public async Task AppThatDoesNotMultiplex_GetsOneConnectionPerRequest()
     {
         await using var app = new ScriptedApp(Answer(), multiplex: false);
         await using var log = new WebLog(Stream.Null);
@@ -117,7 +117,7 @@ public sealed class AppConnectionPoolTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task An_app_that_does_not_answer_GET_VALUES_is_taken_not_to_multiplex()
+    public async Task AppNotAnsweringGetValues_IsTakenNotToMultiplex()
     {
         // Every connection is read and dropped: the question is never answered.
         await using var app = new ScriptedApp(Answer(), multiplex: true, dropFirst: int.MaxValue);

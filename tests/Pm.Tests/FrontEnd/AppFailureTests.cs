@@ -12,7 +12,7 @@ namespace Pm.Tests.FrontEnd;
 public sealed class AppFailureTests
 {
     [Fact(Timeout = 60_000)]
-    public async Task An_app_nobody_listens_for_gives_503_with_Retry_After_and_a_log_line()
+    public async Task AppNobodyListensFor_Gives503WithRetryAfterAndALogLine()
     {
         using var dir = new TestDirectory();
         await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiExternalServer {dir.File("gone")} -socket {dir.File("gone.sock")} -url /gone");
@@ -24,7 +24,7 @@ public sealed class AppFailureTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_hung_app_gives_504_after_its_idle_timeout_and_is_let_go()
+    public async Task HungApp_AfterItsIdleTimeout_Gives504AndIsLetGo()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -43,7 +43,7 @@ public sealed class AppFailureTests
     [Theory(Timeout = 60_000)]
     [InlineData("malformed", "malformed response")]
     [InlineData("nothing", "without any output")]
-    public async Task An_app_that_sends_no_valid_response_gives_502(string mode, string logged)
+    public async Task AppSendingNoValidResponse_Gives502(string mode, string logged)
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -59,7 +59,7 @@ public sealed class AppFailureTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_that_dies_before_its_first_byte_costs_a_GET_nothing()
+    public async Task InstanceDyingBeforeItsFirstByte_CostsAGetNothing()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -76,7 +76,7 @@ public sealed class AppFailureTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_post_whose_instance_dies_is_not_sent_twice_and_gives_502()
+    public async Task PostWhoseInstanceDies_IsNotSentTwice_AndGives502()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -86,7 +86,7 @@ public sealed class AppFailureTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_client_that_leaves_mid_response_frees_the_app_at_once()
+    public async Task ClientLeavingMidResponse_FreesTheAppAtOnce()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);

@@ -22,7 +22,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_first_request_starts_the_app_and_gets_its_answer()
+    public async Task FirstRequest_StartsTheApp_AndGetsItsAnswer()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir);
@@ -37,7 +37,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Fifty_concurrent_first_requests_start_the_app_once_and_all_get_answers()
+    public async Task FiftyConcurrentFirstRequests_StartTheAppOnce_AndAllGetAnswers()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir);
@@ -60,7 +60,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 90_000)]
-    public async Task A_load_burst_scales_the_app_up_at_once_and_when_it_is_over_the_app_scales_back_down()
+    public async Task LoadBurst_ScalesTheAppUpAtOnce_AndBackDownWhenItIsOver()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir, "-idleTimeout 1 -minClassProcesses 1 -spareProcesses 0");
@@ -90,17 +90,14 @@ public sealed class DynamicAppTests
 
         // Idle again: back to minClassProcesses, the policy saying why.
         await server.Pm.WaitForLineAsync(l => l.Contains("policy demand: retiring pid", StringComparison.Ordinal), FrontEndServer.Wait);
-        var deadline = DateTime.UtcNow + FrontEndServer.Wait;
-        while ((await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Count > 1 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
+        await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Count <= 1,
+            FrontEndServer.Wait, $"{app} back to at most one instance", interval: TimeSpan.FromMilliseconds(200));
 
         (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Should().ContainSingle();
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task At_maxProcesses_a_new_app_gets_room_from_another_apps_idle_instance()
+    public async Task NewApp_AtMaxProcesses_GetsRoomFromAnotherAppsIdleInstance()
     {
         // Each requested app keeps minClassProcesses (1) instance: with maxProcesses 2, a third app fits only
         // if the policy retires another app's idle instance for it.
@@ -123,7 +120,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Only_executables_with_the_handler_extension_inside_the_root_are_served()
+    public async Task OnlyExecutablesWithTheHandlerExtensionInsideTheRoot_AreServed()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir);
@@ -147,7 +144,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_request_that_cannot_be_started_in_time_gives_503()
+    public async Task RequestThatCannotBeStartedInTime_Gives503()
     {
         using var dir = new TestDirectory();
         var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
@@ -163,7 +160,7 @@ public sealed class DynamicAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task With_autoUpdate_a_newer_binary_is_reported_once_and_replaced()
+    public async Task NewerBinary_WithAutoUpdate_IsReportedOnceAndReplaced()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir, "-autoUpdate");

@@ -17,7 +17,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_get_reaches_the_app_with_the_CGI_variables_of_the_request()
+    public async Task Get_ReachesTheApp_WithTheCgiVariablesOfTheRequest()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir, "-pass-header Authorization");
@@ -54,7 +54,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Authorization_is_withheld_without_pass_header()
+    public async Task AuthorizationHeader_WithoutPassHeader_IsWithheld()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -65,7 +65,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_head_gets_the_headers_and_no_body()
+    public async Task Head_GetsTheHeaders_AndNoBody()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -77,7 +77,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_post_of_10_MB_streams_to_the_app_intact()
+    public async Task Post10Mb_StreamsToTheApp_Intact()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -90,7 +90,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_chunked_post_without_a_length_streams_to_the_app_to_its_end()
+    public async Task ChunkedPostWithoutLength_StreamsToTheApp_ToItsEnd()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -103,7 +103,7 @@ public sealed class LibFcgiAppTests
     [Theory(Timeout = 60_000)]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_10_MB_response_arrives_intact_with_or_without_the_apps_length(bool withLength)
+    public async Task Response10Mb_WithOrWithoutTheAppsLength_ArrivesIntact(bool withLength)
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -121,7 +121,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Custom_and_repeated_headers_are_passed_on_in_order()
+    public async Task CustomAndRepeatedHeaders_ArePassedOn_InOrder()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -136,7 +136,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Status_404_from_the_app_is_the_response_status()
+    public async Task AppStatus404_IsTheResponseStatus()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -147,7 +147,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_Location_without_Status_is_a_302_redirect()
+    public async Task LocationWithoutStatus_IsA302Redirect()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -157,7 +157,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task With_flush_a_slow_response_reaches_the_client_as_the_app_writes_it()
+    public async Task SlowResponse_WithFlush_ReachesTheClientAsTheAppWritesIt()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir, "-flush");
@@ -175,7 +175,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Without_flush_a_slow_response_arrives_whole_and_intact()
+    public async Task SlowResponse_WithoutFlush_ArrivesWholeAndIntact()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -184,7 +184,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_apps_stderr_is_logged_line_by_line_with_app_and_pid()
+    public async Task AppStderr_IsLoggedLineByLine_WithAppAndPid()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);
@@ -199,7 +199,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_multiplexing_app_gets_kept_connections_and_libfcgi_one_per_request()
+    public async Task MultiplexingApp_GetsKeptConnections_AndLibFcgiOnePerRequest()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", Paths.Hello);

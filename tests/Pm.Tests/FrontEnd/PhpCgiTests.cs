@@ -76,7 +76,7 @@ public sealed class PhpCgiTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Scripts_under_the_document_root_run_with_script_name_and_path_info()
+    public async Task ScriptsUnderTheDocumentRoot_RunWithScriptNameAndPathInfo()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir);
@@ -94,7 +94,7 @@ public sealed class PhpCgiTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_script_reached_through_a_link_out_of_the_document_root_is_refused()
+    public async Task ScriptReachedThroughALinkOutOfTheDocumentRoot_IsRefused()
     {
         using var dir = new TestDirectory();
         var (server, root) = await StartAsync(dir);
@@ -107,7 +107,7 @@ public sealed class PhpCgiTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Get_head_and_a_10_MB_post_and_response()
+    public async Task GetHeadAnd10MbPostAndResponse_AreServedIntact()
     {
         using var dir = new TestDirectory();
         var (server, _) = await StartAsync(dir);
@@ -136,7 +136,7 @@ public sealed class PhpCgiTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Headers_statuses_and_redirects_from_php()
+    public async Task PhpHeadersStatusesAndRedirects_ReachTheClient()
     {
         using var dir = new TestDirectory();
         var (server, _) = await StartAsync(dir);
@@ -162,7 +162,7 @@ public sealed class PhpCgiTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_slow_php_response_streams_as_it_is_written()
+    public async Task SlowPhpResponse_StreamsAsItIsWritten()
     {
         using var dir = new TestDirectory();
         var (server, _) = await StartAsync(dir);

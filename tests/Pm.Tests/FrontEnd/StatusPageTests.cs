@@ -12,7 +12,7 @@ public sealed class StatusPageTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
     [Fact(Timeout = 60_000)]
-    public async Task The_status_page_lists_the_apps_and_their_instances()
+    public async Task StatusPage_ListsTheAppsAndTheirInstances()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -41,7 +41,7 @@ public sealed class StatusPageTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Event_loop_apps_show_idle_once_they_listen_and_again_after_their_kept_connection_is_let_go()
+    public async Task EventLoopApps_ShowIdle_OnceTheyListenAndAgainAfterTheirKeptConnectionIsLetGo()
     {
         // The C# Hello app and the web processes wait in epoll, not in accept(2): the PM must still see them ready.
         // Hello multiplexes, so the front end keeps a connection to it, which the PM counts as a request held.
@@ -55,27 +55,33 @@ public sealed class StatusPageTests
         await StatesAsync(server, s => s.Where(i => i.App == hello).Should().ContainSingle(i => i.State == "idle"));
     }
 
+    // Polls until the check passes; if it never does, the last states are checked once more so that the failure is
+    // the check's own message.
     private static async Task StatesAsync(FrontEndServer server, Action<IEnumerable<(string App, string State)>> check)
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (true)
+        List<(string, string)> states = [];
+        var passed = await TryWaitUntil(async () =>
         {
             var status = await server.Pm.StatusAsync();
-            var states = status.Apps.SelectMany(a => a.Instances.Select(i => (a.Name, i.State))).ToList();
+            states = status.Apps.SelectMany(a => a.Instances.Select(i => (a.Name, i.State))).ToList();
             try
             {
                 check(states);
-                return;
+                return true;
             }
-            catch (Exception) when (DateTime.UtcNow < deadline)
+            catch (Exception)
             {
-                await Task.Delay(100);
+                return false;
             }
+        }, Wait, interval: TimeSpan.FromMilliseconds(100));
+        if (!passed)
+        {
+            check(states);
         }
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Without_a_PM_the_status_page_says_so_with_503_and_apps_are_503()
+    public async Task StatusPage_WithoutAPm_SaysSoWith503AndAppsAre503()
     {
         using var dir = new TestDirectory();
         var config = dir.Write("pm.conf", $"""
@@ -92,7 +98,7 @@ public sealed class StatusPageTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Beside_pm_run_a_web_process_serves_the_apps_and_SIGTERM_lets_a_request_in_flight_finish()
+    public async Task WebProcess_BesidePmRun_ServesTheAppsAndSigtermLetsARequestInFlightFinish()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
@@ -114,7 +120,7 @@ public sealed class StatusPageTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Without_listen_and_without_a_socket_on_fd_0_pm_web_refuses_to_start()
+    public async Task PmWeb_WithoutListenOrASocketOnFd0_RefusesToStart()
     {
         using var dir = new TestDirectory();
         var config = dir.Write("pm.conf", $"FastCgiIpcDir {dir.IpcDir}\n");

@@ -8,7 +8,7 @@ namespace Pm.Tests.Posix;
 public sealed class UnixSocketTableTests
 {
     [Fact]
-    public void A_listeners_queue_counts_unaccepted_connections_and_an_accepted_one_carries_its_path_and_peer()
+    public void Read_ListenerWithQueuedAndAcceptedConnections_CountsTheQueueAndGivesTheAcceptedOnesPathAndPeer()
     {
         using var dir = new TestDirectory();
         var path = dir.File("s");

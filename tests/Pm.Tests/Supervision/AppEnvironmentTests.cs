@@ -9,7 +9,7 @@ public sealed class AppEnvironmentTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_gets_only_the_initial_env_its_own_directory_and_its_own_process_group_and_its_output_is_logged_with_app_and_pid()
+    public async Task Instance_GetsOnlyTheInitialEnvItsDirectoryAndItsOwnProcessGroup_AndItsOutputIsLoggedWithAppAndPid()
     {
         using var dir = new TestDirectory();
         Directory.CreateDirectory(dir.File("appdir"));
@@ -40,7 +40,7 @@ public sealed class AppEnvironmentTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Php_cgi_with_PHP_FCGI_CHILDREN_serves_and_its_whole_group_goes_at_shutdown()
+    public async Task PhpCgi_WithPhpFcgiChildren_ServesAndItsWholeGroupGoesAtShutdown()
     {
         using var dir = new TestDirectory();
         var php = dir.Link("php-cgi", "/usr/bin/php-cgi");

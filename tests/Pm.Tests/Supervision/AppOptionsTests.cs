@@ -9,10 +9,9 @@ public sealed class AppOptionsTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    [Fact(Timeout = 60_000)]
-    public async Task User_group_and_priority_apply_to_the_instance()
+    [RootFact("to switch an instance to another user", Timeout = 60_000)]
+    public async Task UserGroupAndPriority_ApplyToTheInstance()
     {
-        Identity.IsRoot.Should().BeTrue("switching users needs root, as CI runs");
         using var dir = new TestDirectory();
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED);
         var app = dir.Write("whoami.sh", "#!/bin/sh\necho \"uid $(id -u) gid $(id -g)\"\nexec sleep 600\n");
@@ -33,7 +32,7 @@ public sealed class AppOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_listen_queue_depth_is_the_sockets_backlog_and_port_listens_on_tcp()
+    public async Task ListenQueueDepth_IsTheSocketsBacklog_AndPortListensOnTcp()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);
@@ -55,7 +54,7 @@ public sealed class AppOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_holding_a_connection_shows_as_busy_the_others_as_idle()
+    public async Task InstanceHoldingAConnection_ShowsAsBusy_TheOthersAsIdle()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);
@@ -67,12 +66,9 @@ public sealed class AppOptionsTests
         // An accepted connection with no request yet: one instance blocks reading it.
         using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir.IpcDir, "hello")));
-        var deadline = DateTime.UtcNow + Wait;
-        Pm.Status.StatusReport status;
-        while ((status = await pm.StatusAsync()).Apps.Single().Instances.Count(i => i.State == "busy") == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20); // until the instance has accepted
-        }
+        Pm.Status.StatusReport status = null!;
+        await WaitUntil(async () => (status = await pm.StatusAsync()).Apps.Single().Instances.Any(i => i.State == "busy"),
+            Wait, "an instance that accepted the connection shows as busy", interval: TimeSpan.FromMilliseconds(20));
 
         status.Apps.Single().Instances.Select(i => i.State).Should().BeEquivalentTo(["busy", "idle", "idle"]);
         client.Dispose();

@@ -23,7 +23,7 @@ public sealed class CliTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Check_config_reports_every_error_and_exits_2_without_starting_anything()
+    public async Task CheckConfig_ReportsEveryError_AndExits2WithoutStartingAnything()
     {
         using var dir = new TestDirectory();
         var config = dir.Write("bad.conf", $"""
@@ -43,7 +43,7 @@ public sealed class CliTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Status_lists_apps_and_instances_for_people_and_as_json_for_scripts()
+    public async Task Status_ListsAppsAndInstances_ForPeopleAndAsJsonForScripts()
     {
         using var dir = new TestDirectory();
         var hello = dir.Link("hello", NativeApps.HelloC);

@@ -7,7 +7,7 @@ namespace Pm.Tests.Supervision;
 public sealed class ReapingTests
 {
     [Fact(Timeout = 60_000)]
-    public async Task Exited_instances_are_reaped_within_50_ms()
+    public async Task ExitedInstances_AreReaped_Within50Ms()
     {
         using var dir = new TestDirectory();
         var sleeper = dir.Link("sleeper", "/bin/sleep");

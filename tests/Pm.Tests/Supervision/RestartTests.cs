@@ -12,7 +12,7 @@ public sealed partial class RestartTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_killed_with_SIGKILL_is_replaced_and_the_replacement_answers_cgi_fcgi_and_our_client()
+    public async Task InstanceKilledWithSigkill_IsReplaced_AndTheReplacementAnswersCgiFcgiAndOurClient()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -44,7 +44,7 @@ public sealed partial class RestartTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_crash_looping_app_backs_off_exponentially_and_recovers_once_fixed()
+    public async Task CrashLoopingApp_BacksOffExponentially_AndRecoversOnceFixed()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("crasher", Paths.TestApp);
@@ -77,7 +77,7 @@ public sealed partial class RestartTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_healthy_app_is_not_slowed_by_another_apps_crash_loop()
+    public async Task HealthyApp_BesideAnotherAppsCrashLoop_IsNotSlowed()
     {
         using var dir = new TestDirectory();
         var crasher = dir.Link("crasher", Paths.TestApp);
@@ -103,7 +103,7 @@ public sealed partial class RestartTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_instance_that_exits_0_on_its_own_is_replaced_at_once_and_is_not_a_failure()
+    public async Task InstanceExiting0OnItsOwn_IsReplacedAtOnce_AndIsNotAFailure()
     {
         using var dir = new TestDirectory();
         var php = dir.Link("php-cgi", "/usr/bin/php-cgi");

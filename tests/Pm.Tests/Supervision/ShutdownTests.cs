@@ -10,7 +10,7 @@ public sealed class ShutdownTests
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
     [Fact(Timeout = 60_000)]
-    public async Task An_app_that_ignores_SIGTERM_and_forks_a_grandchild_is_fully_gone_after_the_grace_period()
+    public async Task AppIgnoringSigtermWithAGrandchild_AfterTheGracePeriod_IsFullyGone()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("stubborn", Paths.TestApp);
@@ -26,7 +26,8 @@ public sealed class ShutdownTests
                 await pm.WaitForLineAsync(l => l.Contains("]: grandchild ", StringComparison.Ordinal), Wait, skip: 0);
             }
 
-            await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)), 2);
+            await WaitUntil(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)) >= 2,
+                Wait, "both instances' grandchildren in the process table");
             var stopwatch = Stopwatch.StartNew();
             (await pm.StopAsync(Wait)).Should().Be(0);
             stopwatch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(0.9), "the grace period is honoured")
@@ -39,7 +40,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Shutdown_removes_the_app_sockets_and_exits_0()
+    public async Task Shutdown_RemovesTheAppSockets_AndExits0()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -58,7 +59,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_second_pm_on_the_same_ipc_dir_refuses_to_start()
+    public async Task SecondPm_OnTheSameIpcDir_RefusesToStart()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -83,7 +84,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task As_PID_1_pm_refuses_with_a_message_that_says_what_to_do()
+    public async Task Pm_AsPid1_RefusesWithAMessageThatSaysWhatToDo()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -111,7 +112,7 @@ public sealed class ShutdownTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task With_PM_STOP_WITH_PARENT_a_pm_whose_parent_is_killed_stops_its_apps_and_exits()
+    public async Task Pm_WithPmStopWithParentAndItsParentKilled_StopsItsAppsAndExits()
     {
         using var dir = new TestDirectory();
         var app = dir.Link("hello", NativeApps.HelloC);
@@ -123,30 +124,11 @@ public sealed class ShutdownTests
         // A shell stands for the parent (a test host, a supervisor script); it is then killed outright.
         var info = new ProcessStartInfo("/bin/sh", ["-c", $"PM_STOP_WITH_PARENT=1 {Paths.Pm} run {config} & wait"]) { UseShellExecute = false };
         using var shell = Process.Start(info)!;
-        await WaitForCountAsync(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.StartsWith(app, StringComparison.Ordinal)), 2);
+        await WaitUntil(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.StartsWith(app, StringComparison.Ordinal)) >= 2,
+            Wait, $"both instances of {app} running");
         shell.Kill();
 
-        var deadline = DateTime.UtcNow + Wait;
-        while (ProcessScan.WithCommandLine(dir.Path).Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        (await Leftovers.WaitUntilGoneAsync(dir.Path, TimeSpan.Zero)).Should().BeEmpty("the PM saw its parent die and stopped everything");
+        (await Leftovers.WaitUntilGoneAsync(dir.Path, Wait)).Should().BeEmpty("the PM saw its parent die and stopped everything");
         File.Exists(Path.Combine(dir.IpcDir, "hello")).Should().BeFalse("it shut down properly, removing its sockets");
-    }
-
-    private static async Task WaitForCountAsync(Func<int> count, int expected)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (count() < expected)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"expected {expected}, have {count()}");
-            }
-
-            await Task.Delay(10);
-        }
     }
 }

@@ -45,9 +45,10 @@ public static class BenchEnvironment
         return output;
     }
 
-    public static Process StartPm(string config, string command = "run")
+    /// <summary>Starts `pm COMMAND CONFIG [OPTIONS]`; its stdout goes to pm.log beside the config.</summary>
+    public static Process StartPm(string config, string command = "run", params string[] options)
     {
-        var info = new ProcessStartInfo(Pm, [command, config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Pm, [command, config, .. options]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var process = Process.Start(info)!;
         // The PM's log, for reading why it did what it did during a run.
         var log = new StreamWriter(Path.Combine(Path.GetDirectoryName(config)!, "pm.log")) { AutoFlush = true };

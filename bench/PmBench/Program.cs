@@ -16,8 +16,10 @@ public static class Program
                 return await IdleFootprintBench.RunAsync(args.Skip(1).ToArray());
             case "dynamic":
                 return await DynamicBench.RunAsync(args.Skip(1).ToArray());
+            case "fidelity":
+                return await FidelityBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X]");
                 return 2;
         }
     }

@@ -51,18 +51,18 @@ public sealed class PmProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts pm with the config and waits until it says it is running.</summary>
-    public static async Task<PmProcess> StartAsync(TestDirectory dir, string configText, string command = "run")
+    /// <summary>Starts `pm COMMAND CONFIG [OPTIONS]` with the config and waits until it says it is running.</summary>
+    public static async Task<PmProcess> StartAsync(TestDirectory dir, string configText, string command = "run", params string[] options)
     {
         var config = dir.Write("pm.conf", configText);
-        var pm = Start(dir.Path, config, command, dir.IpcDir);
+        var pm = Start(dir.Path, config, command, dir.IpcDir, options);
         await pm.WaitForLineAsync(l => l.Contains(" running ", StringComparison.Ordinal) && l.Contains("pm ", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         return pm;
     }
 
-    public static PmProcess Start(string marker, string configPath, string command, string ipcDir)
+    public static PmProcess Start(string marker, string configPath, string command, string ipcDir, params string[] options)
     {
-        var info = new ProcessStartInfo(Paths.Pm, [command, configPath])
+        var info = new ProcessStartInfo(Paths.Pm, [command, configPath, .. options])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

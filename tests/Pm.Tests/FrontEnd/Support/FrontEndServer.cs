@@ -29,8 +29,8 @@ public sealed class FrontEndServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>Starts `pm serve` with <paramref name="apps"/> (config lines) and waits until its web process serves.</summary>
-    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1)
+    /// <summary>Starts `pm serve` with <paramref name="apps"/> (config lines) and <paramref name="pmOptions"/> and waits until its web process serves.</summary>
+    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions)
     {
         var port = FreePort();
         var config = $"""
@@ -39,7 +39,7 @@ public sealed class FrontEndServer : IAsyncDisposable
             PmWebProcesses {webProcesses}
             {apps}
             """;
-        var pm = await PmProcess.StartAsync(dir, config, "serve");
+        var pm = await PmProcess.StartAsync(dir, config, "serve", pmOptions);
         try
         {
             await pm.WaitForLineAsync(l => l.Contains("pm web ", StringComparison.Ordinal) && l.Contains(": serving ", StringComparison.Ordinal), Wait);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Pm.Config;
 using Pm.Control;
+using Pm.Engine;
 using Pm.Simulation;
 using Pm.Status;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Pm.Config;
+using Pm.Engine;
 using Pm.Simulation;
 using Pm.Tests.Fixtures;
 using Pm.Tests.FrontEnd.Support;

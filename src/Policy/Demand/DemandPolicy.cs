@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Policy;
 
 /// <summary>
@@ -192,9 +194,8 @@ public sealed class DemandPolicy : IScalingPolicy
         app.LastFailureAt = exited.At;
         if (app.ConsecutiveFailures > _options.MaxFailedStarts)
         {
-            var steps = Math.Min(30, app.ConsecutiveFailures - _options.MaxFailedStarts - 1);
-            var seconds = Math.Min(_options.FailedStartsDelay.TotalSeconds,
-                _options.RestartDelay.TotalSeconds * Math.Pow(2, steps));
+            var doublings = app.ConsecutiveFailures - _options.MaxFailedStarts - 1;
+            var seconds = ExponentialBackoff.Delay(_options.RestartDelay, doublings, _options.FailedStartsDelay).TotalSeconds;
             if (_options.BackoffJitter > 0)
             {
                 seconds *= 1 + (_options.BackoffJitter * ((2 * _random.NextDouble()) - 1));

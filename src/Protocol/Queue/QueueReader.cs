@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
 using Pm.Posix;
+using Pm.Shared;
 
 namespace Pm.Protocol.Queue;
 
@@ -247,7 +248,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         var dirty = true;
         var nextCheck = 0L;
         var retryAt = 0L;
-        var backoff = _options.LockRetryInterval;
+        var busyRetires = 0; // retires in a row that found a writer inside its slot
         Span<ulong> ready = stackalloc ulong[4];
         while (!_stopping)
         {
@@ -261,12 +262,14 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
                 nextCheck = now + Ticks(_options.SpoolCheckInterval);
                 if (TryReplaySpool())
                 {
-                    backoff = _options.LockRetryInterval;
+                    busyRetires = 0;
                 }
                 else
                 {
-                    retryAt = now + Ticks(backoff);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRetireRetry.Ticks));
+                    // The first retry waits LockRetryInterval as configured (even above the cap), then doubling.
+                    var cap = busyRetires == 0 ? _options.LockRetryInterval : MaxRetireRetry;
+                    retryAt = now + Ticks(ExponentialBackoff.Delay(_options.LockRetryInterval, busyRetires, cap));
+                    busyRetires = Math.Min(busyRetires + 1, ExponentialBackoff.MaxDoublings);
                 }
             }
 

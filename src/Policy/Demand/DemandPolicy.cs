@@ -386,7 +386,7 @@ public sealed class DemandPolicy : IScalingPolicy
             {
                 // Hysteresis: what a scale-up started is kept for idleTimeout. The per-second averages only catch
                 // up with a burst after its first second, and a closed loop of clients leaves instances idle for moments.
-                note = $"holding the instances started at {ReasonFormat.Time(up)} for idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}";
+                note = $"holding the instances started at {ReasonFormat.Time(up)} for idleTimeout {DurationFormat.Seconds(o.IdleTimeout)}";
                 next = Earliest(next, up + o.IdleTimeout);
             }
             else
@@ -427,7 +427,7 @@ public sealed class DemandPolicy : IScalingPolicy
             ["backoff"] = backoffLeft,
         };
         var summary = $"{busy} busy, {freshIdle.Count + staleIdle.Count} idle, {freshStarting + pending} starting,"
-            + $" {waiting} waiting; {ReasonFormat.Number(figures["arrivalRate"])} req/s over {ReasonFormat.Seconds(o.IdleTimeout)},"
+            + $" {waiting} waiting; {ReasonFormat.Number(figures["arrivalRate"])} req/s over {DurationFormat.Seconds(o.IdleTimeout)},"
             + $" service {ReasonFormat.Number((app.ServiceSeconds ?? 0) * 1000)} ms; keeping {keep} (peak {ReasonFormat.Number(peak)}); {note}"
             + (backoffLeft > 0 ? $"; starts backed off for {ReasonFormat.Number(backoffLeft)} s after {app.ConsecutiveFailures} failures" : string.Empty);
         return new AppLoad(app.AppId, figures, summary);
@@ -445,7 +445,7 @@ public sealed class DemandPolicy : IScalingPolicy
         {
             why = (waitingQueued
                     ? $"{ReasonFormat.Plural(waiting, "connection", "connections")} waiting in the accept queue"
-                    : $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {ReasonFormat.Seconds(o.StartDelay)} (T records)")
+                    : $"{ReasonFormat.Plural(waiting, "request", "requests")} waiting longer than startDelay {DurationFormat.Seconds(o.StartDelay)} (T records)")
                 + (credit > 0 ? $", {credit} of them for the {busy} busy and {starting} starting instances to take before a new one is up" : string.Empty)
                 + $"; {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }
@@ -462,7 +462,7 @@ public sealed class DemandPolicy : IScalingPolicy
         else
         {
             why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout"
-                + $" {ReasonFormat.Seconds(o.IdleTimeout)}, + spareProcesses {o.SpareProcesses} = {wanted};"
+                + $" {DurationFormat.Seconds(o.IdleTimeout)}, + spareProcesses {o.SpareProcesses} = {wanted};"
                 + $" {busy} busy, {idle} idle, {starting} starting, {pending} pending";
         }
 
@@ -540,7 +540,7 @@ public sealed class DemandPolicy : IScalingPolicy
             GetOrCreate(victimApp).Reclaimed = true;
             decisions.Add(new RetireInstance(victimApp, instance.InstanceId,
                 $"maxProcesses {_options.MaxProcesses} is reached and {app.AppId} has requests waiting: retiring instance"
-                + $" {instance.InstanceId}, idle for {ReasonFormat.Seconds(now - instance.StateSince)}"));
+                + $" {instance.InstanceId}, idle for {DurationFormat.Seconds(now - instance.StateSince)}"));
         }
 
         return victims.Count;
@@ -552,7 +552,7 @@ public sealed class DemandPolicy : IScalingPolicy
     {
         var o = _options;
         var excess = supply - keep;
-        var why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout {ReasonFormat.Seconds(o.IdleTimeout)}"
+        var why = $"peak of {ReasonFormat.Number(peak)} busy instances on average per second over the last idleTimeout {DurationFormat.Seconds(o.IdleTimeout)}"
             + $" and {busy} busy now need {keep} instances (spareProcesses {o.SpareProcesses}, minClassProcesses {o.MinClassProcesses}); {supply} available";
         if (pending > 0)
         {
@@ -570,7 +570,7 @@ public sealed class DemandPolicy : IScalingPolicy
             }
 
             decisions.Add(new RetireInstance(view.AppId, instance.InstanceId,
-                $"{why}: retiring instance {instance.InstanceId}, idle for {ReasonFormat.Seconds(now - instance.StateSince)}"));
+                $"{why}: retiring instance {instance.InstanceId}, idle for {DurationFormat.Seconds(now - instance.StateSince)}"));
             retired++;
         }
 

@@ -55,5 +55,6 @@ public static class RestartBackoff
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private static string Seconds(TimeSpan t) => t.TotalSeconds < 10 ? $"{t.TotalSeconds:0.###} s" : $"{t.TotalSeconds:0.#} s";
+    // Fewer digits for long waits: "2.5 s", "37.5 s".
+    private static string Seconds(TimeSpan t) => t.TotalSeconds < 10 ? DurationFormat.Seconds(t) : DurationFormat.Seconds(t, decimals: 1);
 }

@@ -1,4 +1,5 @@
 using Pm.Posix;
+using Pm.Shared;
 
 namespace Pm.Protocol.Queue;
 
@@ -285,7 +286,7 @@ public sealed class QueueWriter : IDisposable
             {
                 case SlotEntry.TimedOut:
                     return Drop(QueueWriteFailureReason.SpoolLockTimeout, 0,
-                        $"queue writer: could not lock {_paths.Spool} within {_options.SpoolLockWait.TotalMilliseconds} ms; record dropped");
+                        $"queue writer: could not lock {_paths.Spool} within {DurationFormat.Milliseconds(_options.SpoolLockWait)}; record dropped");
 
                 case SlotEntry.Replaced:
                     // The reader is taking this file out of service and a fresh one already has the name. What we

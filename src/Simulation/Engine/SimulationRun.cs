@@ -1,5 +1,6 @@
 using System.Globalization;
 using Pm.Policy;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -379,13 +380,13 @@ internal sealed class SimulationRun
         var what = decision switch
         {
             SpawnInstances s => s.NotBefore is { } nb
-                ? $"spawn {s.Count} not before {(nb - _spec.Start).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
+                ? $"spawn {s.Count} not before {DurationFormat.Seconds(nb - _spec.Start)}"
                 : $"spawn {s.Count}",
             RetireInstance r => $"retire {r.InstanceId}",
             CancelPendingStart => "cancel pending starts",
             _ => decision.GetType().Name,
         };
-        _log.Add(string.Create(CultureInfo.InvariantCulture, $"{_now.TotalSeconds:0.000} s {decision.AppId}: {what}: {decision.Reason}"));
+        _log.Add(string.Create(CultureInfo.InvariantCulture, $"{DurationFormat.SecondsFixed(_now)} {decision.AppId}: {what}: {decision.Reason}"));
     }
 
     private void MarkDirty(SimApp app)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pm.Shared;
 
 namespace Pm.Policy;
 
@@ -75,7 +76,7 @@ public sealed class ClassicPolicy : IScalingPolicy
         if (sinceKill >= _options.KillInterval)
         {
             KillIdle(now, total, decisions,
-                $"the kill policy ran because killInterval {ReasonFormat.Seconds(_options.KillInterval)} had passed");
+                $"the kill policy ran because killInterval {DurationFormat.Seconds(_options.KillInterval)} had passed");
             _epoch = now;
         }
         else if (total + _options.ProcessSlack >= _options.MaxProcesses)
@@ -135,7 +136,7 @@ public sealed class ClassicPolicy : IScalingPolicy
 
             case MoreRequested:
                 ScheduleOnRequest(GetOrCreate(ev.AppId), now, total,
-                    $"a T record reported a request waiting longer than startDelay {ReasonFormat.Seconds(_options.StartDelay)}");
+                    $"a T record reported a request waiting longer than startDelay {DurationFormat.Seconds(_options.StartDelay)}");
                 return;
 
             case RequestCompleted completed:
@@ -203,8 +204,8 @@ public sealed class ClassicPolicy : IScalingPolicy
             if (passed < gate)
             {
                 var name = slot.HasRun ? "restartDelay" : "initStartDelay";
-                app.LastNote = $"start request ignored: the last start was {ReasonFormat.Seconds(passed)} ago, "
-                    + $"{name} is {ReasonFormat.Seconds(gate)}";
+                app.LastNote = $"start request ignored: the last start was {DurationFormat.Seconds(passed)} ago, "
+                    + $"{name} is {DurationFormat.Seconds(gate)}";
                 return;
             }
         }
@@ -521,15 +522,15 @@ public sealed class ClassicPolicy : IScalingPolicy
         if (app.Bad)
         {
             reason += $"; {app.NumFailures} exits without a request to stop (more than maxFailedStarts {_options.MaxFailedStarts})"
-                + $" and nothing has lived minServerLife {ReasonFormat.Seconds(_options.MinServerLife)}:"
-                + $" starting one instance failedStartsDelay {ReasonFormat.Seconds(_options.FailedStartsDelay)} after the last start";
+                + $" and nothing has lived minServerLife {DurationFormat.Seconds(_options.MinServerLife)}:"
+                + $" starting one instance failedStartsDelay {DurationFormat.Seconds(_options.FailedStartsDelay)} after the last start";
         }
         else if (firstDue > now)
         {
             var (name, delay) = first.HasRun
                 ? ("restartDelay", _options.RestartDelay)
                 : ("initStartDelay", _options.InitStartDelay);
-            reason += $"; starting one instance {name} {ReasonFormat.Seconds(delay)} after the last start";
+            reason += $"; starting one instance {name} {DurationFormat.Seconds(delay)} after the last start";
         }
         else
         {

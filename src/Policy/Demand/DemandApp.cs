@@ -78,4 +78,25 @@ internal sealed class DemandApp
 
     /// <summary>A BinaryChanged arrived in this evaluation and the replacement target is still to be taken.</summary>
     public bool BinaryChangePending { get; set; }
+
+    /// <summary>Drops the T and C records that have left their windows by <paramref name="now"/>.</summary>
+    public void TrimWindows(DateTimeOffset now, DemandPolicyOptions options)
+    {
+        // One request's T records are a timer period apart, and a timer may fire a little early against the
+        // records' clock (millisecond ticks): counting over 0.8 startDelay keeps one request to one record.
+        while (Signals.Count > 0 && Signals.Peek() <= now - (options.StartDelay * DemandPolicy.SignalWindowShare))
+        {
+            Signals.Dequeue();
+        }
+
+        while (Completions.Count > 0 && Completions.Peek() <= now - options.IdleTimeout)
+        {
+            Completions.Dequeue();
+        }
+
+        while (RecentCompletions.Count > 0 && RecentCompletions.Peek() <= now - DrainCredit.RecentWindow)
+        {
+            RecentCompletions.Dequeue();
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Policy.Restart;
 
 /// <summary>
@@ -42,7 +44,7 @@ public static class RestartBackoff
         }
 
         var step = options.RestartDelay > RestartOptions.MinimumBackoffStep ? options.RestartDelay : RestartOptions.MinimumBackoffStep;
-        var ceiling = Exponential(step, failures - 1, options.BackoffMax);
+        var ceiling = ExponentialBackoff.Delay(step, failures - 2, options.BackoffMax);
         var delay = ceiling / 2 + (ceiling / 2) * random.NextDouble();
         var start = Max(end.EndedAt + delay, floorAt);
         return new RestartDecision(start, failures, IsFailure: true, BackingOff: true,
@@ -51,15 +53,8 @@ public static class RestartBackoff
             $"(exponential with jitter, cap backoff-max {Seconds(options.BackoffMax)})");
     }
 
-    /// <summary>step × 2^(n−1), capped.</summary>
-    private static TimeSpan Exponential(TimeSpan step, int n, TimeSpan cap)
-    {
-        var factor = Math.Pow(2, Math.Min(n - 1, 30));
-        var ticks = step.Ticks * factor;
-        return ticks >= cap.Ticks ? cap : TimeSpan.FromTicks((long)ticks);
-    }
-
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private static string Seconds(TimeSpan t) => t.TotalSeconds < 10 ? $"{t.TotalSeconds:0.###} s" : $"{t.TotalSeconds:0.#} s";
+    // Fewer digits for long waits: "2.5 s", "37.5 s".
+    private static string Seconds(TimeSpan t) => t.TotalSeconds < 10 ? DurationFormat.Seconds(t) : DurationFormat.Seconds(t, decimals: 1);
 }

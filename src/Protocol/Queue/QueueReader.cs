@@ -20,52 +20,37 @@ namespace Pm.Protocol.Queue;
 /// records atomically, so the rest of a record cannot be on its way.
 /// </para>
 /// <para>
-/// Replay (SpoolProtocol): the reader renames a fresh file over the spool, seals the old one under its lock,
-/// notes how many bytes the pipe holds (FIONREAD), and delivers those pipe bytes first (written before the
+/// Replay (<see cref="SpoolReplay"/>): the reader renames a fresh file over the spool, seals the old one under its
+/// lock, notes how many bytes the pipe holds (FIONREAD), and delivers those pipe bytes first (written before the
 /// seal), then the old spool, and only then reads the FIFO again; that, together with the writers' Draining
 /// mode, keeps every writer's records in order. The replay file is unlinked once delivered; a PM that dies
 /// mid-replay finds it at the next start and replays it again (at-least-once in that case only).
 /// </para>
 /// </summary>
-public sealed class QueueReader : IAsyncDisposable, IDisposable
+public sealed class QueueReader : IAsyncDisposable, IDisposable, ISpoolReplayHost
 {
     private const ulong FifoToken = 1;
     private const ulong InotifyToken = 2;
-
-    // How often the reader yields, gate closed, for writers already inside their slot to finish their append,
-    // before it gives the thread back to the FIFO and retries later (a few microseconds in all).
-    private const int RetireSpins = 20;
-
-    // The longest pause between retries of a retire that still waits for a writer to leave its slot.
-    private static readonly TimeSpan MaxRetireRetry = TimeSpan.FromMilliseconds(100);
 
     private readonly QueuePaths _paths;
     private readonly QueueReaderOptions _options;
     private readonly TimeProvider _time;
     private readonly Channel<QueueRecord> _channel;
     private readonly QueueRecordDecoder _fifoDecoder;
-    private readonly QueueRecordDecoder _spoolDecoder;
     private readonly byte[] _buffer;
+    private readonly SpoolReplay _spool;
     private readonly Epoll _epoll;
-    private readonly Inotify? _inotify;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abandon = new();
 
     private readonly int _fifoRead;
     private readonly int _fifoWrite;
-    private int _spoolFd;
-    private int _spoolWatch = -1;
-    private int _retiring = -1;      // the previous spool, renamed away but not yet sealed and delivered
-    private bool _gateClosed;        // the reader holds the gate byte on _retiring
     private int _buffered;
     private volatile bool _stopping;
     private int _released;
 
     private long _recordsRead;
-    private long _recordsReplayed;
-    private long _spoolReplays;
-    private long _lockBusy;
     private long _abandoned;
 
     private QueueReader(QueuePaths paths, QueueReaderOptions options)
@@ -81,7 +66,6 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _fifoDecoder = new QueueRecordDecoder(QueueSource.Fifo, options.Skipped);
-        _spoolDecoder = new QueueRecordDecoder(QueueSource.Spool, options.Skipped);
         _buffer = new byte[options.ReadBufferBytes + QueueRecordCodec.MaxRecordBytes];
 
         // The descriptors are plain ints owned by the reader thread, which closes them when it ends; until the
@@ -101,25 +85,13 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
             var fifoWrite = _fifoWrite;
             opened.Add(() => FileDescriptor.Close(fifoWrite));
             Fifo.TrySetCapacity(_fifoRead, options.PipeCapacityBytes);
-            _spoolFd = QueueFileSetup.OpenSpool(paths, options.Access);
-            var spool = _spoolFd;
-            opened.Add(() => FileDescriptor.Close(spool));
+            _spool = new SpoolReplay(paths, options, _fifoRead, this);
+            opened.Add(_spool.CloseFiles);
 
             _epoll = new Epoll();
             opened.Add(_epoll.Dispose);
             _epoll.Add(_fifoRead, FifoToken);
-            try
-            {
-                _inotify = Inotify.Create();
-                _spoolWatch = _inotify.WatchModify(paths.Spool);
-                _epoll.Add(_inotify.Fd, InotifyToken);
-            }
-            catch (PosixException)
-            {
-                // No inotify (instance or watch limits): the periodic spool check still finds spooled records.
-                _inotify?.Dispose();
-                _inotify = null;
-            }
+            _spool.Watch(_epoll, InotifyToken);
         }
         catch
         {
@@ -144,11 +116,11 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
     public QueueReaderCounters Counters => new(
         Volatile.Read(ref _recordsRead),
-        Volatile.Read(ref _recordsReplayed),
-        _fifoDecoder.SkippedBytes + _spoolDecoder.SkippedBytes,
-        _fifoDecoder.BadRecords + _spoolDecoder.BadRecords,
-        Volatile.Read(ref _spoolReplays),
-        Volatile.Read(ref _lockBusy),
+        _spool.RecordsReplayed,
+        _fifoDecoder.SkippedBytes + _spool.SkippedBytes,
+        _fifoDecoder.BadRecords + _spool.BadRecords,
+        _spool.Replays,
+        _spool.LockBusy,
         Volatile.Read(ref _abandoned));
 
     /// <summary>
@@ -208,7 +180,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         }
 
         _epoll.Dispose();
-        _inotify?.Dispose();
+        _spool.Dispose();
         _abandon.Dispose();
     }
 
@@ -227,8 +199,7 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         {
             FileDescriptor.Close(_fifoRead);
             FileDescriptor.Close(_fifoWrite);
-            FileDescriptor.Close(_spoolFd);
-            FileDescriptor.Close(_retiring);
+            _spool.CloseFiles();
             _channel.Writer.TryComplete(failure);
             if (failure is null)
             {
@@ -243,44 +214,28 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
 
     private void Loop()
     {
-        ReplayLeftover();
-        var dirty = true;
-        var nextCheck = 0L;
-        var retryAt = 0L;
-        var backoff = _options.LockRetryInterval;
+        _spool.ReplayLeftover();
+        var written = true;
         Span<ulong> ready = stackalloc ulong[4];
         while (!_stopping)
         {
             // The spool first (at start: what was written while no PM read comes before the FIFO), then the FIFO.
-            // A retire that found a writer inside its slot is retried with backoff, not on every inotify ring:
-            // a stuck or hostile writer must not make the reader spin.
             var now = _time.GetTimestamp();
-            if (_retiring >= 0 ? now >= retryAt : dirty || now >= nextCheck)
+            if (_spool.IsDue(now, written))
             {
-                dirty = false;
-                nextCheck = now + Ticks(_options.SpoolCheckInterval);
-                if (TryReplaySpool())
-                {
-                    backoff = _options.LockRetryInterval;
-                }
-                else
-                {
-                    retryAt = now + Ticks(backoff);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRetireRetry.Ticks));
-                }
+                written = false;
+                _spool.Replay(now);
             }
 
             ReadFifo(_options.FifoBytesPerRound, untilEmpty: true);
 
-            var wait = _retiring >= 0
-                ? _time.GetElapsedTime(_time.GetTimestamp(), retryAt)
-                : _options.SpoolCheckInterval;
+            var wait = _spool.UntilDue();
             var n = _epoll.Wait(ready, Math.Max(1, (int)Math.Ceiling(wait.TotalMilliseconds)));
             for (var i = 0; i < n; i++)
             {
-                if (ready[i] == InotifyToken && _inotify!.Drain())
+                if (ready[i] == InotifyToken && _spool.DrainWatch())
                 {
-                    dirty = true;
+                    written = true;
                 }
             }
         }
@@ -366,208 +321,21 @@ public sealed class QueueReader : IAsyncDisposable, IDisposable
         return true;
     }
 
-    // A replay file left by a PM that died while replaying: it is retired (sealed, delivered) before anything else.
-    private void ReplayLeftover()
+    bool ISpoolReplayHost.IsAbandoned => _abandon.IsCancellationRequested;
+
+    ArraySegment<byte> ISpoolReplayHost.SpareBuffer => new(_buffer, _buffered, _buffer.Length - _buffered);
+
+    void ISpoolReplayHost.DeliverFifoBacklog(int count) => ReadFifo(count, untilEmpty: false);
+
+    bool ISpoolReplayHost.DeliverReplayed(in QueueRecord record)
     {
-        if (QueueFileSetup.OpenLeftoverReplay(_paths, _options.Access) is not { } fd)
+        if (!Deliver(record))
         {
-            return;
-        }
-
-        // Died between link and rename: both names are the same file, which the normal replay will take.
-        if (PosixFile.StatDescriptor(fd).IsSameFileAs(PosixFile.StatDescriptor(_spoolFd)))
-        {
-            PosixFile.Unlink(_paths.SpoolReplay);
-            FileDescriptor.Close(fd);
-            return;
-        }
-
-        _retiring = fd;
-    }
-
-    // Replays the spool if it holds anything (SpoolProtocol). False when a writer sat in its slot on the retiring
-    // file: the loop retries later, the FIFO is read meanwhile, nobody waits.
-    private bool TryReplaySpool()
-    {
-        // Twice at most: a leftover or pending file, then the current spool; more spooled meanwhile rings inotify.
-        for (var round = 0; round < 2; round++)
-        {
-            if (_retiring >= 0 && !TryRetire())
-            {
-                return false;
-            }
-
-            if (PosixFile.StatDescriptor(_spoolFd).Size == 0)
-            {
-                return true;
-            }
-
-            SwapSpool();
-        }
-
-        return _retiring < 0 || TryRetire();
-    }
-
-    // Gives queue.spool a fresh file. No lock is needed: only the reader renames, and writers that still hold
-    // the old file either finish their append there before the seal or find it replaced and move on.
-    private void SwapSpool()
-    {
-        var next = QueueFileSetup.CreateNextSpool(_paths, _options.Access);
-        var nextWatch = -1;
-        try
-        {
-            nextWatch = TryWatch(_paths.SpoolNext);
-            PosixFile.HardLink(_paths.Spool, _paths.SpoolReplay);
-            PosixFile.Rename(_paths.SpoolNext, _paths.Spool);
-        }
-        catch
-        {
-            if (nextWatch >= 0)
-            {
-                _inotify!.RemoveWatch(nextWatch);
-            }
-
-            FileDescriptor.Close(next);
-            PosixFile.Unlink(_paths.SpoolNext);
-            throw;
-        }
-
-        _retiring = _spoolFd;
-        _spoolFd = next;
-        if (_spoolWatch >= 0)
-        {
-            _inotify!.RemoveWatch(_spoolWatch);
-        }
-
-        _spoolWatch = nextWatch;
-    }
-
-    // inotify may run out of watches (fs.inotify.max_user_watches); the periodic check then finds spooled records.
-    private int TryWatch(string path)
-    {
-        try
-        {
-            return _inotify?.WatchModify(path) ?? -1;
-        }
-        catch (PosixException)
-        {
-            return -1;
-        }
-    }
-
-    // Seals the retiring file under its whole-file lock, then delivers the FIFO bytes that were in the pipe at
-    // that moment (written before anything a writer appended to the file and then saw sealed), then the file.
-    private bool TryRetire()
-    {
-        var fd = _retiring;
-        if (!TryLockForRetire(fd))
-        {
-            Interlocked.Increment(ref _lockBusy);
+            Interlocked.Increment(ref _abandoned);
             return false;
         }
 
-        int backlog;
-        try
-        {
-            PosixFile.ChangeModeOfDescriptor(fd, SpoolProtocol.SealedMode);
-            backlog = Fifo.BytesAvailable(_fifoRead);
-        }
-        finally
-        {
-            FileLock.Unlock(fd);
-        }
-
-        _retiring = -1;
-        try
-        {
-            ReadFifo(backlog, untilEmpty: false);
-            ReplayFile(fd);
-
-            // Given up half way (disposed while the consumer stalled): keep the file for the next PM, which
-            // delivers it again; duplicates beat losses.
-            if (!_abandon.IsCancellationRequested)
-            {
-                PosixFile.Unlink(_paths.SpoolReplay);
-                Interlocked.Increment(ref _spoolReplays);
-            }
-        }
-        finally
-        {
-            FileDescriptor.Close(fd);
-        }
-
+        Volatile.Write(ref _recordsRead, _recordsRead + 1);
         return true;
     }
-
-    // Gate first, then the whole file (SpoolProtocol). The gate stays closed until the retire succeeds: it costs
-    // writers nothing (they move to the fresh file), and it means the reader only waits for appends that were
-    // already under way, however long a preempted writer takes to finish them, without spinning on it.
-    private bool TryLockForRetire(int fd)
-    {
-        if (!_gateClosed)
-        {
-            if (!FileLock.TryLockRangeExclusiveNoWait(fd, SpoolProtocol.Gate, 1))
-            {
-                return false;
-            }
-
-            _gateClosed = true;
-        }
-
-        var spin = default(SpinWait);
-        for (var attempt = 0; attempt < RetireSpins; attempt++)
-        {
-            if (FileLock.TryLockExclusiveNoWait(fd))
-            {
-                _gateClosed = false;
-                return true;
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-
-        return false;
-    }
-
-    private void ReplayFile(int fd)
-    {
-        // The FIFO buffer may hold the start of a record whose rest is still in the pipe; replay uses the part
-        // of the buffer behind it, and the FIFO bytes stay where they are.
-        var spoolStart = _buffered;
-        _spoolDecoder.Reset();
-        long offset = 0;
-        var filled = 0;
-        while (!_abandon.IsCancellationRequested)
-        {
-            var n = PosixFile.ReadAt(fd, _buffer.AsSpan(spoolStart + filled), offset);
-            offset += n;
-            filled += n;
-            var sequence = new ReadOnlySequence<byte>(_buffer, spoolStart, filled);
-            while (_spoolDecoder.TryDecode(ref sequence, isFinal: n == 0, out var record))
-            {
-                if (!Deliver(record))
-                {
-                    Interlocked.Increment(ref _abandoned);
-                    continue;
-                }
-
-                Volatile.Write(ref _recordsRead, _recordsRead + 1);
-                Volatile.Write(ref _recordsReplayed, _recordsReplayed + 1);
-            }
-
-            var left = (int)sequence.Length;
-            if (left > 0 && left != filled)
-            {
-                Buffer.BlockCopy(_buffer, spoolStart + filled - left, _buffer, spoolStart, left);
-            }
-
-            filled = left;
-            if (n == 0)
-            {
-                return;
-            }
-        }
-    }
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 }

@@ -1,9 +1,14 @@
+using Pm.Posix;
+
 namespace Pm.Protocol.Queue;
 
 /// <summary>Something that went wrong while writing, for the log. <see cref="Errno"/> is 0 when no call failed.</summary>
 public readonly record struct QueueWriteFailure(QueueWriteFailureReason Reason, int Errno, string Message)
 {
     public override string ToString() => Message;
+
+    /// <summary>strerror for a message; "unknown error" for 0.</summary>
+    internal static string ErrorText(int errno) => errno == 0 ? "unknown error" : PosixFile.ErrorText(errno);
 }
 
 public enum QueueWriteFailureReason

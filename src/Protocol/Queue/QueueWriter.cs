@@ -15,7 +15,8 @@ namespace Pm.Protocol.Queue;
 /// FIFO, which is atomic because a record is at most PIPE_BUF bytes. That hot path takes no lock. When the FIFO cannot
 /// take the record (ENXIO/ENOENT at open: no PM; EPIPE: the PM went away; EAGAIN for longer than
 /// <see cref="QueueWriterOptions.PipeFullWait"/>: the PM is slow) the record is appended to the spool file
-/// (see <see cref="SpoolProtocol"/>). The spool is never created here: the PM owns it and sets its modes.
+/// (<see cref="SpoolWriter"/>, see <see cref="SpoolProtocol"/>). The spool is never created here: the PM owns it
+/// and sets its modes.
 /// </para>
 /// <para>
 /// Ordering: once a writer has spooled, it keeps spooling (<see cref="QueueWriterMode.Draining"/>) until it
@@ -27,9 +28,8 @@ namespace Pm.Protocol.Queue;
 /// </summary>
 public sealed class QueueWriter : IDisposable
 {
-    // Bounds on retry loops that must end even when the injected clock does not move (a FakeTimeProvider).
+    // Bounds the pipe-full loop even when the injected clock does not move (a FakeTimeProvider).
     private const int MaxPipeFullPolls = 64;
-    private const int MaxLockAttempts = 1_000_000;
 
     [ThreadStatic]
     private static byte[]? t_buffer;
@@ -38,7 +38,7 @@ public sealed class QueueWriter : IDisposable
     private readonly QueueWriterOptions _options;
     private readonly TimeProvider _time;
     private readonly Lock _stateLock = new();
-    private readonly long _slot = SpoolProtocol.WriterSlot(Environment.ProcessId);
+    private readonly SpoolWriter _spool;    // used under _stateLock
 
     // Set only in Fifo mode: the lock-free hot path reads it once per write.
     private volatile DescriptorHandle? _fifo;
@@ -47,10 +47,6 @@ public sealed class QueueWriter : IDisposable
     // Guarded by _stateLock.
     private DescriptorHandle? _candidate;   // Draining: the FIFO end to use once the spool is taken
     private DescriptorHandle? _orphan;      // after EPIPE: keeps unread records in the pipe alive
-    private DescriptorHandle? _spool;       // the spool file our latest record went to
-
-    // Records were spooled that the reader has not been seen to take (no seal observed on _spool since).
-    private bool _unconfirmed;
     private long _nextFifoAttempt;
     private bool _disposed;
 
@@ -63,6 +59,7 @@ public sealed class QueueWriter : IDisposable
         _paths = paths;
         _options = options;
         _time = options.TimeProvider;
+        _spool = new SpoolWriter(paths, options);
         _nextFifoAttempt = _time.GetTimestamp();
     }
 
@@ -134,8 +131,7 @@ public sealed class QueueWriter : IDisposable
             _candidate = null;
             _orphan?.Dispose();
             _orphan = null;
-            _spool?.Dispose();
-            _spool = null;
+            _spool.Dispose();
         }
     }
 
@@ -261,136 +257,27 @@ public sealed class QueueWriter : IDisposable
     // spooled switches to the FIFO instead of appending, and returns null: the caller writes there.
     private QueueWriteResult? AppendToSpool(ReadOnlySpan<byte> bytes, bool switchToFifoIfTaken)
     {
-        for (var attempt = 0; attempt < 4; attempt++)
+        switch (_spool.Append(bytes, unlessTaken: switchToFifoIfTaken, out var failure))
         {
-            if (switchToFifoIfTaken && !_unconfirmed)
-            {
+            case SpoolWriter.Result.Taken:
                 SwitchToFifo();
                 return null;
-            }
 
-            if (_spool is null)
-            {
-                if (!PosixFile.TryOpenAppendExisting(_paths.Spool, out var fd, out var errno))
+            case SpoolWriter.Result.Appended:
+                Interlocked.Increment(ref _spooled);
+                if (_mode == QueueWriterMode.Fifo)
                 {
-                    return Drop(QueueWriteFailureReason.SpoolUnavailable, errno,
-                        $"queue writer: no PM reads {_paths.Fifo} and the spool {_paths.Spool} cannot be opened: {ErrorText(errno)}; record dropped");
+                    // Invariant: after spooling, nothing goes to the FIFO until the reader has taken the spool.
+                    _candidate = _fifo;
+                    _fifo = null;
+                    SetMode(QueueWriterMode.Draining);
                 }
 
-                _spool = new DescriptorHandle(fd);
-            }
+                return QueueWriteResult.Spooled;
 
-            var spoolFd = _spool.Fd;
-            switch (EnterSlot(spoolFd))
-            {
-                case SlotEntry.TimedOut:
-                    return Drop(QueueWriteFailureReason.SpoolLockTimeout, 0,
-                        $"queue writer: could not lock {_paths.Spool} within {_options.SpoolLockWait.TotalMilliseconds} ms; record dropped");
-
-                case SlotEntry.Replaced:
-                    // The reader is taking this file out of service and a fresh one already has the name. What we
-                    // appended here will be delivered, but is not yet (no seal): keep spooling, into the new file.
-                    RetireSpool();
-                    continue;
-            }
-
-            try
-            {
-                var mine = PosixFile.StatDescriptor(spoolFd);
-                if (!SpoolProtocol.IsSealed(mine))
-                {
-                    return Append(spoolFd, mine, bytes);
-                }
-            }
-            finally
-            {
-                FileLock.UnlockRange(spoolFd, _slot, 1);
-            }
-
-            // Sealed: the file our latest records went to is in the reader's hands, and so is every earlier one.
-            _unconfirmed = false;
-            RetireSpool();
+            default:
+                return Drop(failure);
         }
-
-        return Drop(QueueWriteFailureReason.SpoolUnavailable, 0,
-            $"queue writer: {_paths.Spool} kept being replaced while appending; record dropped");
-    }
-
-    private void RetireSpool()
-    {
-        _spool!.Dispose();
-        _spool = null;
-    }
-
-    // Takes this writer's slot lock on the spool while the reader's gate is open (SpoolProtocol). A closed gate,
-    // or a slot blocked by the reader's whole-file lock, means the reader is retiring the file; since it renames
-    // a fresh file into place before it closes the gate, the writer can move on instead of waiting.
-    private SlotEntry EnterSlot(int fd)
-    {
-        var start = _time.GetTimestamp();
-        var spin = default(SpinWait);
-        for (var attempt = 0; ; attempt++)
-        {
-            if (FileLock.TryLockRangeExclusiveNoWait(fd, _slot, 1))
-            {
-                if (!FileLock.IsRangeLockedByOther(fd, SpoolProtocol.Gate, 1))
-                {
-                    return SlotEntry.Entered;
-                }
-
-                FileLock.UnlockRange(fd, _slot, 1);
-                if (IsReplaced(fd))
-                {
-                    return SlotEntry.Replaced;
-                }
-            }
-            else if (attempt % 16 == 15 && IsReplaced(fd))
-            {
-                return SlotEntry.Replaced;
-            }
-
-            if (attempt >= MaxLockAttempts || _time.GetElapsedTime(start) >= _options.SpoolLockWait)
-            {
-                return SlotEntry.TimedOut;
-            }
-
-            // Holders keep these locks for one append or one chmod: yield rather than sleep.
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-    }
-
-    private bool IsReplaced(int fd) =>
-        PosixFile.StatPathNoFollow(_paths.Spool) is not { } current || !current.IsSameFileAs(PosixFile.StatDescriptor(fd));
-
-    private QueueWriteResult Append(int spoolFd, in FileStatus status, ReadOnlySpan<byte> bytes)
-    {
-        // The size is read without excluding other writers, so the limit may be overshot by a few records.
-        if (status.Size + bytes.Length > _options.MaxSpoolBytes)
-        {
-            return Drop(QueueWriteFailureReason.SpoolFull, 0,
-                $"queue writer: {_paths.Spool} holds {status.Size} bytes, the limit is {_options.MaxSpoolBytes}; record dropped");
-        }
-
-        var n = PosixFile.WriteOnceReturningErrno(spoolFd, bytes);
-        if (n == bytes.Length)
-        {
-            Interlocked.Increment(ref _spooled);
-            _unconfirmed = true;
-            if (_mode == QueueWriterMode.Fifo)
-            {
-                // Invariant: after spooling, nothing goes to the FIFO until the reader has taken the spool.
-                _candidate = _fifo;
-                _fifo = null;
-                SetMode(QueueWriterMode.Draining);
-            }
-
-            return QueueWriteResult.Spooled;
-        }
-
-        // A short append (disk full) leaves a torn record, which the reader skips as garbage; it cannot be cut
-        // off again because other writers may have appended behind it.
-        return Drop(QueueWriteFailureReason.SpoolWriteFailed, n < 0 ? -n : 0,
-            $"queue writer: appending to {_paths.Spool} failed: {(n < 0 ? ErrorText(-n) : "short write")}; record dropped");
     }
 
     private void SwitchToFifo()
@@ -462,10 +349,13 @@ public sealed class QueueWriter : IDisposable
         }
     }
 
-    private QueueWriteResult Drop(QueueWriteFailureReason reason, int errno, string message)
+    private QueueWriteResult Drop(QueueWriteFailureReason reason, int errno, string message) =>
+        Drop(new QueueWriteFailure(reason, errno, message));
+
+    private QueueWriteResult Drop(QueueWriteFailure failure)
     {
         Interlocked.Increment(ref _dropped);
-        Report(reason, errno, message);
+        _options.Failed?.Invoke(failure);
         return QueueWriteResult.Dropped;
     }
 
@@ -483,14 +373,7 @@ public sealed class QueueWriter : IDisposable
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    private static string ErrorText(int errno) => errno == 0 ? "unknown error" : PosixFile.ErrorText(errno);
-
-    private enum SlotEntry
-    {
-        Entered,
-        Replaced,
-        TimedOut,
-    }
+    private static string ErrorText(int errno) => QueueWriteFailure.ErrorText(errno);
 
     private enum FifoOutcome
     {

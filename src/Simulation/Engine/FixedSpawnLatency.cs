@@ -1,4 +1,4 @@
-using System.Globalization;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -7,5 +7,5 @@ public sealed record FixedSpawnLatency(TimeSpan Latency) : SpawnLatencyModel
 {
     public override TimeSpan Next(Random random) => Latency;
 
-    public override string ToString() => $"fixed {Latency.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+    public override string ToString() => $"fixed {DurationFormat.Seconds(Latency)}";
 }

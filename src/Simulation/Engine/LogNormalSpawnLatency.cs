@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -13,5 +14,5 @@ public sealed record LogNormalSpawnLatency(TimeSpan Median, double Sigma) : Spaw
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"log-normal median {Median.TotalSeconds:0.###} s sigma {Sigma:0.##}");
+        string.Create(CultureInfo.InvariantCulture, $"log-normal median {DurationFormat.Seconds(Median)} sigma {Sigma:0.##}");
 }

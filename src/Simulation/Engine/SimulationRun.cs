@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pm.Engine;
 using Pm.Policy;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -354,13 +355,13 @@ internal sealed class SimulationRun : IInstancePool
         var what = decision switch
         {
             SpawnInstances s => s.NotBefore is { } nb && applied.Pending
-                ? $"spawn {s.Count} not before {(nb - _spec.Start).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
+                ? $"spawn {s.Count} not before {DurationFormat.Seconds(nb - _spec.Start)}"
                 : $"spawn {s.Count}",
             RetireInstance r => $"retire {r.InstanceId}",
             CancelPendingStart => "cancel pending starts",
             _ => decision.GetType().Name,
         };
-        _log.Add(string.Create(CultureInfo.InvariantCulture, $"{_now.TotalSeconds:0.000} s {decision.AppId}: {what}: {decision.Reason}"));
+        _log.Add(string.Create(CultureInfo.InvariantCulture, $"{DurationFormat.SecondsFixed(_now)} {decision.AppId}: {what}: {decision.Reason}"));
     }
 
     private void Advance(TimeSpan to)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -48,6 +49,5 @@ public static class SimulationReportPrinter
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Seconds(TimeSpan value) =>
-        value.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+    private static string Seconds(TimeSpan value) => DurationFormat.SecondsFixed(value);
 }

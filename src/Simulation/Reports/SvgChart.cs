@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security;
 using System.Text;
+using Pm.Shared;
 
 namespace Pm.Simulation;
 
@@ -51,7 +52,7 @@ public static class SvgChart
         {
             var r = reports[i];
             var y = 40 + (LegendLine * i);
-            var text = Inv($"{r.Label}: p50 wait {r.P50Wait.TotalSeconds:0.000} s, p99 wait {r.P99Wait.TotalSeconds:0.000} s, {r.Rejected} rejected, {r.InstanceSeconds:0} instance-s, {r.Spawns} spawns, {r.Kills} kills");
+            var text = Inv($"{r.Label}: p50 wait {DurationFormat.SecondsFixed(r.P50Wait)}, p99 wait {DurationFormat.SecondsFixed(r.P99Wait)}, {r.Rejected} rejected, {r.InstanceSeconds:0} instance-s, {r.Spawns} spawns, {r.Kills} kills");
             svg.Append(Inv($"<rect x=\"{Left}\" y=\"{y - 6}\" width=\"14\" height=\"4\" fill=\"{Color(i)}\"/>\n"));
             svg.Append(Inv($"<text x=\"{Left + 20}\" y=\"{y}\">{Escape(text)}</text>\n"));
         }

@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Protocol.FastCgi;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Pm.Protocol.FastCgi;
 public sealed class FastCgiIdleTimeoutException : FastCgiException
 {
     public FastCgiIdleTimeoutException(TimeSpan timeout, bool responseStarted)
-        : base($"FastCGI application sent nothing for {timeout.TotalSeconds:0.###} s")
+        : base($"FastCGI application sent nothing for {DurationFormat.Seconds(timeout)}")
     {
         Timeout = timeout;
         ResponseStarted = responseStarted;

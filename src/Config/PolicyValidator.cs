@@ -52,11 +52,11 @@ internal static class PolicyValidator
         {
             try
             {
-                PolicyCatalog.Create(policy, effective);
+                _ = PolicyCatalog.Resolve(policy, effective);
                 error = null;
                 return new Resolved(effective, ignored);
             }
-            catch (PolicyConfigurationException ex) when (ex.ParameterName is { } name && IsModFastCgi(name) && ex.Message.Contains("unknown parameter", StringComparison.Ordinal))
+            catch (PolicyConfigurationException ex) when (ex.Kind == PolicyErrorKind.UnknownParameter && ex.ParameterName is { } name && IsModFastCgi(name))
             {
                 effective.Remove(name);
                 ignored.Add(name);

@@ -9,7 +9,7 @@ namespace Pm.FrontEnd.Dynamic;
 
 /// <summary>
 /// The web side of dynamic apps: the apps seen so far (by path), the queue to the PM, the watcher on the dynamic
-/// socket directory, and each root's policy StartDelay (the policy is made once per root, only to read it).
+/// socket directory, and each root's policy StartDelay (read from its settings; no policy is made here).
 /// </summary>
 public sealed class DynamicApps : IAsyncDisposable
 {
@@ -30,7 +30,7 @@ public sealed class DynamicApps : IAsyncDisposable
         Gid = Posix.Identity.EffectiveGroupId;
         foreach (var root in config.DynamicRoots)
         {
-            _startDelays[root] = PolicyCatalog.Create(root.PolicyName, root.PolicyParameters).StartDelay;
+            _startDelays[root] = PolicyCatalog.Resolve(root.PolicyName, root.PolicyParameters).StartDelay;
         }
 
         _queue = new Lazy<QueueWriter>(() => QueueWriter.Open(config.IpcDir, new QueueWriterOptions

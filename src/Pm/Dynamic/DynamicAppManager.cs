@@ -54,7 +54,7 @@ public sealed class DynamicAppManager
         _post = post;
         foreach (var root in config.DynamicRoots)
         {
-            _groups[root] = new PolicyGroup(root, PolicyCatalog.Create(root.PolicyName, root.PolicyParameters));
+            _groups[root] = new PolicyGroup(root, PolicyCatalog.Create(PolicyCatalog.Resolve(root.PolicyName, root.PolicyParameters), Random.Shared));
             if (root.IgnoredPolicyParameters.Count > 0)
             {
                 _log.LogInformation("dynamic root {Url} ({Dir}): {Ignored}", root.UrlPrefix, root.Directory,

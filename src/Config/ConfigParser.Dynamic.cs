@@ -1,0 +1,114 @@
+namespace Pm.Config;
+
+/// <summary>FastCgiConfig (the settings of every dynamic app, once) and PmDynamicRoot (where dynamic apps live, and their policy).</summary>
+public sealed partial class ConfigParser
+{
+    private readonly List<DynamicRootConfig> _roots = [];
+    private Directive? _dynamicDirective;
+
+    // Set between the passes, before any PmDynamicRoot is read.
+    private DynamicDefaults _dynamic = null!;
+
+    private void ReadDynamicOnce(Directive d)
+    {
+        if (_dynamicDirective is not null)
+        {
+            Error(d, $"given twice (first at line {_dynamicDirective.Line}); FastCgiConfig is global and may appear once");
+        }
+
+        _dynamicDirective ??= d;
+    }
+
+    private void SettleDynamicDefaults() => _dynamic = BuildDynamicDefaults(_dynamicDirective);
+
+    private void AddDynamicRoot(Directive d)
+    {
+        if (BuildDynamicRoot(d, _dynamic) is { } r && UniqueUrl(d, r.UrlPrefix, _seenUrls))
+        {
+            _roots.Add(r);
+        }
+    }
+
+    private DynamicDefaults BuildDynamicDefaults(Directive? d)
+    {
+        var o = d is null
+            ? OptionValues.Parse(new Directive("FastCgiConfig", [], _file, 0), 0, OptionScope.Dynamic, _ => { })
+            : OptionValues.Parse(d, 0, OptionScope.Dynamic, m => Error(d, m));
+        if (d is not null && o.Integer("processSlack") >= o.Integer("maxProcesses") + 1)
+        {
+            Error(d, $"processSlack ({o.Integer("processSlack")}) must be less than maxProcesses ({o.Integer("maxProcesses")}) + 1");
+        }
+
+        var policy = o.Text("policy") ?? Policy.PolicyCatalog.DefaultName;
+        var parameters = PolicyValidator.FromModFastCgi(o);
+        foreach (var (k, v) in o.PolicyParameters)
+        {
+            parameters[k] = v;
+        }
+
+        var resolved = CheckPolicy(d, policy, parameters);
+        return new DynamicDefaults(o, RequestSettings.From(o), d is null ? [] : Environment(d, "FastCgiConfig", o),
+            o.Seconds("startDelay"), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
+            o.Integer("maxClassProcesses"), policy, parameters, resolved.Ignored, d is null ? null : new ConfigSource(d.File, d.Line));
+    }
+
+    private DynamicRootConfig? BuildDynamicRoot(Directive d, DynamicDefaults defaults)
+    {
+        if (d.Arguments.Count < 2 || d.Arguments[0].StartsWith('-') || d.Arguments[1].StartsWith('-'))
+        {
+            Error(d, "requires a URL prefix and a directory, then options");
+            return null;
+        }
+
+        var errorsBefore = _errors.Count;
+        var url = NormalizePrefix(d, d.Arguments[0]);
+        var dir = Resolve(d.Arguments[1]);
+        if (!Directory.Exists(dir))
+        {
+            Error(d, $"\"{dir}\" is not a directory");
+        }
+
+        var o = OptionValues.Parse(d, 2, OptionScope.DynamicRoot, m => Error(d, m));
+        var handlers = o.All("handler").Count > 0 ? o.All("handler") : [".fcgi"];
+        foreach (var h in handlers)
+        {
+            if (!h.StartsWith('.') || h.Length < 2 || h.Contains('/'))
+            {
+                Error(d, $"handler '{h}' must be a file extension such as .fcgi");
+            }
+        }
+
+        var policy = o.Text("policy") ?? defaults.PolicyName;
+        var parameters = new Dictionary<string, string>(defaults.PolicyParameters, StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in o.PolicyParameters)
+        {
+            parameters[k] = v;
+        }
+
+        var resolved = CheckPolicy(d, policy, parameters);
+        if (_errors.Count > errorsBefore)
+        {
+            return null;
+        }
+
+        return new DynamicRootConfig(url!, dir, handlers, policy, resolved.Parameters, resolved.Ignored, new ConfigSource(d.File, d.Line));
+    }
+
+    private PolicyValidator.Resolved CheckPolicy(Directive? d, string policy, IReadOnlyDictionary<string, string> parameters)
+    {
+        var resolved = PolicyValidator.Resolve(policy, parameters, out var problem);
+        if (problem is not null)
+        {
+            if (d is null)
+            {
+                _errors.Add(new ConfigError(_file, 0, "FastCgiConfig", problem));
+            }
+            else
+            {
+                Error(d, problem);
+            }
+        }
+
+        return resolved;
+    }
+}

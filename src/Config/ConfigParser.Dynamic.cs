@@ -1,3 +1,5 @@
+using Pm.Policy;
+
 namespace Pm.Config;
 
 /// <summary>FastCgiConfig (the settings of every dynamic app, once) and PmDynamicRoot (where dynamic apps live, and their policy).</summary>
@@ -6,7 +8,11 @@ public sealed partial class ConfigParser
     private readonly List<DynamicRootConfig> _roots = [];
     private Directive? _dynamicDirective;
 
-    // Set between the passes, before any PmDynamicRoot is read.
+    // FastCgiConfig's policy as written and its parameters: each PmDynamicRoot starts from them and resolves its own.
+    private string _dynamicPolicy = PolicyCatalog.DefaultName;
+    private Dictionary<string, string> _dynamicParameters = [];
+
+    // Set between the passes, with the two fields above, before any PmDynamicRoot is read.
     private DynamicDefaults _dynamic = null!;
 
     private void ReadDynamicOnce(Directive d)
@@ -23,7 +29,7 @@ public sealed partial class ConfigParser
 
     private void AddDynamicRoot(Directive d)
     {
-        if (BuildDynamicRoot(d, _dynamic) is { } r && UniqueUrl(d, r.UrlPrefix, _seenUrls))
+        if (BuildDynamicRoot(d) is { } r && UniqueUrl(d, r.UrlPrefix, _seenUrls))
         {
             _roots.Add(r);
         }
@@ -39,20 +45,23 @@ public sealed partial class ConfigParser
             Error(d, $"processSlack ({o.Integer("processSlack")}) must be less than maxProcesses ({o.Integer("maxProcesses")}) + 1");
         }
 
-        var policy = o.Text("policy") ?? Policy.PolicyCatalog.DefaultName;
-        var parameters = PolicyValidator.FromModFastCgi(o);
+        _dynamicPolicy = o.Text("policy") ?? PolicyCatalog.DefaultName;
+        _dynamicParameters = PolicyResolver.FromModFastCgi(o);
         foreach (var (k, v) in o.PolicyParameters)
         {
-            parameters[k] = v;
+            _dynamicParameters[k] = v;
         }
 
-        var resolved = CheckPolicy(d, policy, parameters);
+        var resolved = CheckPolicy(d, _dynamicPolicy, _dynamicParameters);
+
+        // Without settings the config has an error and is never handed out; the default policy's stand in meanwhile.
         return new DynamicDefaults(o, RequestSettings.From(o), d is null ? [] : Environment(d, "FastCgiConfig", o),
             o.Seconds("startDelay"), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
-            o.Integer("maxClassProcesses"), policy, parameters, resolved.Ignored, d is null ? null : new ConfigSource(d.File, d.Line));
+            o.Integer("maxClassProcesses"), resolved.Settings ?? new DemandPolicyOptions(), resolved.Ignored,
+            d is null ? null : new ConfigSource(d.File, d.Line));
     }
 
-    private DynamicRootConfig? BuildDynamicRoot(Directive d, DynamicDefaults defaults)
+    private DynamicRootConfig? BuildDynamicRoot(Directive d)
     {
         if (d.Arguments.Count < 2 || d.Arguments[0].StartsWith('-') || d.Arguments[1].StartsWith('-'))
         {
@@ -78,26 +87,26 @@ public sealed partial class ConfigParser
             }
         }
 
-        var policy = o.Text("policy") ?? defaults.PolicyName;
-        var parameters = new Dictionary<string, string>(defaults.PolicyParameters, StringComparer.OrdinalIgnoreCase);
+        var policy = o.Text("policy") ?? _dynamicPolicy;
+        var parameters = new Dictionary<string, string>(_dynamicParameters, StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in o.PolicyParameters)
         {
             parameters[k] = v;
         }
 
         var resolved = CheckPolicy(d, policy, parameters);
-        if (_errors.Count > errorsBefore)
+        if (_errors.Count > errorsBefore || resolved.Settings is null)
         {
             return null;
         }
 
-        return new DynamicRootConfig(url!, dir, handlers, policy, resolved.Parameters, resolved.Ignored, new ConfigSource(d.File, d.Line));
+        return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line));
     }
 
-    private PolicyValidator.Resolved CheckPolicy(Directive? d, string policy, IReadOnlyDictionary<string, string> parameters)
+    private PolicyResolver.Resolved CheckPolicy(Directive? d, string policy, IReadOnlyDictionary<string, string> parameters)
     {
-        var resolved = PolicyValidator.Resolve(policy, parameters, out var problem);
-        if (problem is not null)
+        var resolved = PolicyResolver.Resolve(policy, parameters);
+        if (resolved.Error is { } problem)
         {
             if (d is null)
             {

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Pm.Config;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Logging;
-using Pm.Policy;
 using Pm.Protocol.Queue;
 
 namespace Pm.FrontEnd.Dynamic;
@@ -30,7 +29,7 @@ public sealed class DynamicApps : IAsyncDisposable
         Gid = Posix.Identity.EffectiveGroupId;
         foreach (var root in config.DynamicRoots)
         {
-            _startDelays[root] = PolicyCatalog.Resolve(root.PolicyName, root.PolicyParameters).StartDelay;
+            _startDelays[root] = root.Policy.StartDelay;
         }
 
         _queue = new Lazy<QueueWriter>(() => QueueWriter.Open(config.IpcDir, new QueueWriterOptions

@@ -55,7 +55,7 @@ public static class SimulateCommand
     {
         var root = config.DynamicRoots.FirstOrDefault(r => app.StartsWith(r.Directory.TrimEnd('/') + "/", StringComparison.Ordinal));
         return root is not null
-            ? PolicyCatalog.Create(PolicyCatalog.Resolve(root.PolicyName, root.PolicyParameters), random)
-            : PolicyCatalog.Create(PolicyCatalog.Resolve(config.Dynamic.PolicyName, config.Dynamic.PolicyParameters.Where(p => !config.Dynamic.IgnoredPolicyParameters.Contains(p.Key)).ToDictionary()), random);
+            ? PolicyCatalog.Create(root.Policy, random)
+            : PolicyCatalog.Create(config.Dynamic.Policy, random);
     });
 }

@@ -54,7 +54,7 @@ public sealed class DynamicAppManager
         _post = post;
         foreach (var root in config.DynamicRoots)
         {
-            _groups[root] = new PolicyGroup(root, PolicyCatalog.Create(PolicyCatalog.Resolve(root.PolicyName, root.PolicyParameters), Random.Shared));
+            _groups[root] = new PolicyGroup(root, PolicyCatalog.Create(root.Policy, Random.Shared));
             if (root.IgnoredPolicyParameters.Count > 0)
             {
                 _log.LogInformation("dynamic root {Url} ({Dir}): {Ignored}", root.UrlPrefix, root.Directory,
@@ -68,7 +68,7 @@ public sealed class DynamicAppManager
     public int TotalInstances => _apps.Values.Sum(a => a.Instances.Count);
 
     private static string PolicyValidatorText(DynamicRootConfig root) =>
-        $"mod_fastcgi options {string.Join(", ", root.IgnoredPolicyParameters.Select(p => "-" + p))} do not apply to policy '{root.PolicyName}' and are ignored";
+        $"mod_fastcgi options {string.Join(", ", root.IgnoredPolicyParameters.Select(p => "-" + p))} do not apply to policy '{root.Policy.Name}' and are ignored";
 
     /// <summary>A queue record, as a policy event for the app at <paramref name="path"/>.</summary>
     public void OnDemand(string path, PolicyEvent e)

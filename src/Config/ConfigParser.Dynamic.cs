@@ -12,6 +12,11 @@ public sealed partial class ConfigParser
     private string _dynamicPolicy = PolicyCatalog.DefaultName;
     private Dictionary<string, string> _dynamicParameters = [];
 
+    // mod_fastcgi reads -startDelay as a whole number of seconds (get_u_int); Pm's policies take decimal seconds, and
+    // FastCgiConfig under classic, which is mod_fastcgi's policy, keeps mod_fastcgi's rule.
+    private static readonly OptionSpec ModFastCgiStartDelay =
+        OptionTable.Find("startDelay", OptionScope.Dynamic)! with { Kind = OptionKind.Integer, Min = 1 };
+
     // Set between the passes, with the two fields above, before any PmDynamicRoot is read.
     private DynamicDefaults _dynamic = null!;
 
@@ -47,6 +52,13 @@ public sealed partial class ConfigParser
 
         _dynamicPolicy = o.Text("policy") ?? PolicyCatalog.DefaultName;
         _dynamicParameters = PolicyResolver.FromModFastCgi(o);
+        if (d is not null && IsClassic(_dynamicPolicy) && o.Text("startDelay") is { } startDelay
+            && OptionValues.Check(ModFastCgiStartDelay, startDelay) is { } problem)
+        {
+            Error(d, $"invalid value for -startDelay: {problem}");
+            _dynamicParameters.Remove("startDelay"); // one mistake, one error: the policy does not see it too
+        }
+
         foreach (var (k, v) in o.PolicyParameters)
         {
             _dynamicParameters[k] = v;
@@ -56,7 +68,7 @@ public sealed partial class ConfigParser
 
         // Without settings the config has an error and is never handed out; the default policy's stand in meanwhile.
         return new DynamicDefaults(o, RequestSettings.From(o), d is null ? [] : Environment(d, "FastCgiConfig", o),
-            o.Seconds("startDelay"), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
+            TimeSpan.FromSeconds(o.Decimal("startDelay")), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
             o.Integer("maxClassProcesses"), resolved.Settings ?? new DemandPolicyOptions(), resolved.Ignored,
             d is null ? null : new ConfigSource(d.File, d.Line));
     }
@@ -102,6 +114,9 @@ public sealed partial class ConfigParser
 
         return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line));
     }
+
+    private static bool IsClassic(string policy) =>
+        string.Equals(policy.Trim(), PolicyCatalog.Classic, StringComparison.OrdinalIgnoreCase);
 
     private PolicyResolver.Resolved CheckPolicy(Directive? d, string policy, IReadOnlyDictionary<string, string> parameters)
     {

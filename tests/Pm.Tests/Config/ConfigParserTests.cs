@@ -271,4 +271,37 @@ public sealed class ConfigParserTests : IDisposable
         config.DynamicRoots.Single().IgnoredPolicyParameters.Should().Equal("gainValue", "restart");
         config.DynamicRoots.Single().Policy.Should().Be(new SparePolicyOptions { MaxProcesses = 9 });
     }
+
+    [Theory]
+    [InlineData("-policy demand")]
+    [InlineData("")]
+    public void ParseText_FastCgiConfigDemandWithDecimalStartDelay_IsAcceptedAndExact(string policy)
+    {
+        var config = Parse($"""
+            FastCgiConfig {policy} -startDelay 0.05
+            PmDynamicRoot /d {_dir.Path}
+            """);
+
+        config.Dynamic.Policy.StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+        config.Dynamic.StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+        config.DynamicRoots.Single().Policy.Should().Be(new DemandPolicyOptions { StartDelay = TimeSpan.FromMilliseconds(50) });
+    }
+
+    [Theory]
+    [InlineData("-policy classic -startDelay 0.05", "invalid value for -startDelay: \"0.05\" is not a whole number")]
+    [InlineData("-policy Classic -startDelay 0", "invalid value for -startDelay: \"0\" must be >= 1")]
+    [InlineData("-policy demand -startDelay 0", "policy 'demand': startDelay 0 s must be positive")]
+    [InlineData("-policy spare -startDelay -1", "policy 'spare': startDelay -1 s must be positive")]
+    public void ParseText_FastCgiConfigStartDelayClassicWholeOrNotPositive_IsOneErrorOnTheDirective(string options, string message)
+    {
+        var error = Errors($"FastCgiConfig {options}").Should().ContainSingle().Subject;
+
+        (error.Line, error.Directive, error.Message).Should().Be((1, "FastCgiConfig", message));
+    }
+
+    [Fact]
+    public void ParseText_FastCgiConfigClassicWholeStartDelay_IsAccepted()
+    {
+        Parse("FastCgiConfig -policy classic -startDelay 2").Dynamic.Policy.Should().Be(new ClassicPolicyOptions { StartDelay = TimeSpan.FromSeconds(2) });
+    }
 }

@@ -40,4 +40,18 @@ public sealed class DynamicAppsTests : IAsyncLifetime
 
         delays.Should().Equal(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1.5));
     }
+
+    [Fact]
+    public async Task Get_FastCgiConfigDemandDecimalStartDelay_IsTheAppsStartDelay()
+    {
+        var config = ConfigParser.ParseText(_dir.File("pm.conf"), $"""
+            FastCgiIpcDir {_dir.IpcDir}
+            FastCgiConfig -policy demand -startDelay 0.05
+            PmDynamicRoot /fcgi-bin {_dir.Path}
+            """);
+        await using var apps = new DynamicApps(config, TimeProvider.System, _log);
+        var root = config.DynamicRoots.Single();
+
+        apps.Get(new DynamicScript(root, _dir.File("a.fcgi"), "/fcgi-bin/a.fcgi", "")).StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+    }
 }

@@ -151,7 +151,7 @@ public static class FidelityBench
         var pmConfig = PmConfig.Load(config);
         var windowEnd = shipped.Duration.TotalSeconds + options.CoolDown.TotalSeconds;
         Console.WriteLine($"trace {label}: {shipped.Requests.Count} requests over {shipped.Duration.TotalSeconds:0.0} s (speed {options.Speed:0.##}), then {options.CoolDown.TotalSeconds:0} s of cool-down; " +
-            $"policy {pmConfig.DynamicRoots[0].PolicyName} {FormatParameters(pmConfig.DynamicRoots[0].PolicyParameters)}");
+            $"policy {pmConfig.DynamicRoots[0].Policy}");
 
         var pm = BenchEnvironment.StartPm(config, "serve", "--record-trace", recordedPath);
         List<Sent> sent;
@@ -207,7 +207,7 @@ public static class FidelityBench
         var stop = pmFigures.StopLatencies.Count > 0 ? TimeSpan.FromSeconds(Median(pmFigures.StopLatencies)) : TimeSpan.FromMilliseconds(10);
         var recorded = Realign(TraceReader.ReadFile(recordedPath), appPaths: files.Values.ToHashSet(StringComparer.Ordinal), shipped);
         var root0 = pmConfig.DynamicRoots[0];
-        var policy = PolicyRunSpec.FromCatalog(root0.PolicyName, root0.PolicyParameters);
+        var policy = PolicyRunSpec.FromSettings(root0.Policy);
         var appConnTimeout = pmConfig.Dynamic.Request.AppConnTimeout > TimeSpan.Zero ? pmConfig.Dynamic.Request.AppConnTimeout : pmConfig.Dynamic.Request.IdleTimeout;
         PolicyRunReport Simulate(Trace trace) => SimulationRunner.Run(new SimulationSpec(trace, [policy])
         {
@@ -513,9 +513,6 @@ public static class FidelityBench
 
     private static double MedianService(Trace trace) =>
         trace.Requests.Count == 0 ? 0 : Median(trace.Requests.Select(r => r.Service.TotalSeconds).ToList());
-
-    private static string FormatParameters(IReadOnlyDictionary<string, string> parameters) =>
-        parameters.Count == 0 ? "(defaults)" : string.Join(" ", parameters.Select(p => $"-{p.Key} {p.Value}"));
 
     private static async Task WaitForHttpAsync(HttpClient http)
     {

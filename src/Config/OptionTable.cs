@@ -44,7 +44,7 @@ public static class OptionTable
         new("gainValue", OptionKind.Decimal, D, "0.5", "weight of the newest interval in the classic smoothed load", Min: 0, Max: 1),
         new("singleThreshold", OptionKind.Integer, D, "0", "classic: load % under which the last instance of an app is killed (0 = never)", Min: 0, Alias: "singleThreshhold"),
         new("multiThreshold", OptionKind.Integer, D, "50", "classic: load % under which one of several instances is killed", Min: 0, Alias: "multiThreshhold"),
-        new("startDelay", OptionKind.Integer, D, "3", "seconds a request waits for a first byte before the web process asks for another instance (classic's default; the demand policy's is 0.05)", Min: 1),
+        new("startDelay", OptionKind.Decimal, D, "3", "seconds a request waits for a first byte before the web process asks for another instance: decimal, e.g. 0.05 (the demand policy's default); under classic a whole number, as in mod_fastcgi (classic's and spare's default is 3)"),
         new("processSlack", OptionKind.Integer, D, "5", "classic: run the kill policy early once total + processSlack >= maxProcesses", Min: 1),
         new("restart", OptionKind.Flag, D, "off", "restart dynamic instances that exit"),
         new("autoUpdate", OptionKind.Flag, D, "off", "replace instances whose binary changed on disk, new ones first"),

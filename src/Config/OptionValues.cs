@@ -108,7 +108,8 @@ public sealed class OptionValues
         list.Add(value);
     }
 
-    private static string? Check(OptionSpec spec, string value)
+    /// <summary>What is wrong with <paramref name="value"/> for <paramref name="spec"/>; null when nothing is.</summary>
+    internal static string? Check(OptionSpec spec, string value)
     {
         switch (spec.Kind)
         {

@@ -21,9 +21,15 @@ public sealed record PolicyRunSpec(string Label, Func<string, Random, IScalingPo
     public static PolicyRunSpec FromCatalog(string name, IReadOnlyDictionary<string, string>? parameters = null, string? label = null)
     {
         var values = parameters ?? new Dictionary<string, string>();
-        _ = PolicyCatalog.Create(name, values, new Random(0)); // validate now
-        var resolved = string.IsNullOrWhiteSpace(name) ? PolicyCatalog.DefaultName : name.Trim().ToLowerInvariant();
-        return new PolicyRunSpec(label ?? resolved, (_, random) => PolicyCatalog.Create(resolved, values, random));
+        var settings = PolicyCatalog.Resolve(name, values); // validated now, not mid-run
+        return FromSettings(settings, label);
+    }
+
+    /// <summary>A policy whose settings are already resolved (a config's root), the same for every group.</summary>
+    public static PolicyRunSpec FromSettings(PolicySettings settings, string? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new PolicyRunSpec(label ?? settings.Name, (_, random) => PolicyCatalog.Create(settings, random));
     }
 
     /// <summary>
@@ -44,13 +50,13 @@ public sealed record PolicyRunSpec(string Label, Func<string, Random, IScalingPo
                 var eq = pair.IndexOf('=');
                 if (eq <= 0)
                 {
-                    throw new PolicyConfigurationException($"policy '{text}': '{pair}' is not parameter=value", pair);
+                    throw new PolicyConfigurationException(PolicyErrorKind.Malformed, $"policy '{text}': '{pair}' is not parameter=value", pair);
                 }
 
                 var key = pair[..eq].Trim();
                 if (!parameters.TryAdd(key, pair[(eq + 1)..].Trim()))
                 {
-                    throw new PolicyConfigurationException($"policy '{text}': parameter '{key}' is given twice", key);
+                    throw new PolicyConfigurationException(PolicyErrorKind.DuplicateParameter, $"policy '{text}': parameter '{key}' is given twice", key);
                 }
             }
         }

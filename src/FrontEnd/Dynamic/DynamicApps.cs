@@ -2,14 +2,13 @@ using System.Collections.Concurrent;
 using Pm.Config;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Logging;
-using Pm.Policy;
 using Pm.Protocol.Queue;
 
 namespace Pm.FrontEnd.Dynamic;
 
 /// <summary>
 /// The web side of dynamic apps: the apps seen so far (by path), the queue to the PM, the watcher on the dynamic
-/// socket directory, and each root's policy StartDelay (the policy is made once per root, only to read it).
+/// socket directory, and each root's policy StartDelay (read from its settings; no policy is made here).
 /// </summary>
 public sealed class DynamicApps : IAsyncDisposable
 {
@@ -30,7 +29,7 @@ public sealed class DynamicApps : IAsyncDisposable
         Gid = Posix.Identity.EffectiveGroupId;
         foreach (var root in config.DynamicRoots)
         {
-            _startDelays[root] = PolicyCatalog.Create(root.PolicyName, root.PolicyParameters).StartDelay;
+            _startDelays[root] = root.Policy.StartDelay;
         }
 
         _queue = new Lazy<QueueWriter>(() => QueueWriter.Open(config.IpcDir, new QueueWriterOptions

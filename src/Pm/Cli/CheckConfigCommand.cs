@@ -24,7 +24,7 @@ public static class CheckConfigCommand
 
         foreach (var root in config.DynamicRoots)
         {
-            Console.WriteLine($"  dynamic  {root.UrlPrefix} -> {root.Directory} ({string.Join(" ", root.HandlerExtensions)}), policy {root.PolicyName}");
+            Console.WriteLine($"  dynamic  {root.UrlPrefix} -> {root.Directory} ({string.Join(" ", root.HandlerExtensions)}), policy {root.Policy.Name}");
         }
 
         return ExitCodes.Ok;

@@ -62,9 +62,7 @@ public static class SimulateCommand
         DynamicRootConfig? RootOf(string app) =>
             config.DynamicRoots.FirstOrDefault(r => app.StartsWith(r.Directory.TrimEnd('/') + "/", StringComparison.Ordinal));
         return new PolicyRunSpec("config", (group, random) =>
-            config.DynamicRoots.FirstOrDefault(r => DynamicInstancePool.GroupName(r) == group) is { } root
-                ? PolicyCatalog.Create(root.PolicyName, root.PolicyParameters, random)
-                : PolicyCatalog.Create(config.Dynamic.PolicyName, config.Dynamic.PolicyParameters.Where(p => !config.Dynamic.IgnoredPolicyParameters.Contains(p.Key)).ToDictionary(), random))
+            PolicyCatalog.Create(config.DynamicRoots.FirstOrDefault(r => DynamicInstancePool.GroupName(r) == group)?.Policy ?? config.Dynamic.Policy, random))
         {
             GroupOf = app => RootOf(app) is { } root ? DynamicInstancePool.GroupName(root) : Unrooted,
         };

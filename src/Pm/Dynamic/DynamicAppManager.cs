@@ -27,11 +27,11 @@ public sealed class DynamicAppManager : IDynamicApps
         var groups = new List<PolicyGroup>();
         foreach (var root in config.DynamicRoots)
         {
-            groups.Add(new PolicyGroup(DynamicInstancePool.GroupName(root), PolicyCatalog.Create(root.PolicyName, root.PolicyParameters, random)));
+            groups.Add(new PolicyGroup(DynamicInstancePool.GroupName(root), PolicyCatalog.Create(root.Policy, random)));
             if (root.IgnoredPolicyParameters.Count > 0)
             {
                 _log.LogInformation("dynamic root {Url} ({Dir}): mod_fastcgi options {Ignored} do not apply to policy '{Policy}' and are ignored",
-                    root.UrlPrefix, root.Directory, string.Join(", ", root.IgnoredPolicyParameters.Select(p => "-" + p)), root.PolicyName);
+                    root.UrlPrefix, root.Directory, string.Join(", ", root.IgnoredPolicyParameters.Select(p => "-" + p)), root.Policy.Name);
             }
         }
 

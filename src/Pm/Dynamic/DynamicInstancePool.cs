@@ -72,7 +72,7 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
         var group = GroupName(script.Root);
         _apps[appId] = new OnDemandApp(script, group, socket, spec);
         log.LogInformation("dynamic app {Path}: created under root {Url}, policy {Policy}, socket {Socket}",
-            appId, script.Root.UrlPrefix, script.Root.PolicyName, address);
+            appId, script.Root.UrlPrefix, script.Root.Policy.Name, address);
         return group;
     }
 

@@ -24,7 +24,7 @@ internal sealed class PolicyParameterReader
             var name = Normalize(pair.Key);
             if (!_byName.TryAdd(name, new KeyValuePair<string, string>(pair.Key, pair.Value)))
             {
-                throw new PolicyConfigurationException(
+                throw new PolicyConfigurationException(PolicyErrorKind.DuplicateParameter,
                     $"policy '{policyName}': parameter '{pair.Key}' is given twice (names are case-insensitive)", pair.Key);
             }
         }
@@ -105,12 +105,18 @@ internal sealed class PolicyParameterReader
         {
             if (!_consumed.Contains(name))
             {
-                throw new PolicyConfigurationException(
+                throw new PolicyConfigurationException(PolicyErrorKind.UnknownParameter,
                     $"policy '{_policyName}': unknown parameter '{pair.Key}'; known parameters: {string.Join(", ", _known)}",
                     pair.Key);
             }
         }
     }
+
+    /// <summary>The names read so far, as the policy reads them; after its options' Read, every parameter it takes.</summary>
+    public IReadOnlyList<string> Known => _known;
+
+    /// <summary>How the parameters spelled <paramref name="name"/>; the name itself when it was not given.</summary>
+    public string Spelled(string name) => _byName.TryGetValue(Normalize(name), out var pair) ? pair.Key : name;
 
     private bool TryRaw(string name, out string spelled, out string raw)
     {
@@ -132,5 +138,5 @@ internal sealed class PolicyParameterReader
         .Replace("_", "", StringComparison.Ordinal).Trim();
 
     private PolicyConfigurationException Bad(string spelled, string raw, string expected) =>
-        new($"policy '{_policyName}': parameter '{spelled}' = '{raw}' is not {expected}", spelled);
+        new(PolicyErrorKind.InvalidValue, $"policy '{_policyName}': parameter '{spelled}' = '{raw}' is not {expected}", spelled);
 }

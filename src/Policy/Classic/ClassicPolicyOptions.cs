@@ -4,8 +4,10 @@ namespace Pm.Policy;
 /// mod_fastcgi's FastCgiConfig options for dynamic apps, with its names and defaults, plus its compile-time backoff
 /// constants and the switch that reproduces its integer-division bug. Documented in POLICIES.md.
 /// </summary>
-public sealed record ClassicPolicyOptions
+public sealed record ClassicPolicyOptions : PolicySettings
 {
+    public override string Name => PolicyCatalog.Classic;
+
     /// <summary>Most dynamic instances across all apps; S/T are ignored at this total.</summary>
     public int MaxProcesses { get; init; } = 50;
 
@@ -31,7 +33,7 @@ public sealed record ClassicPolicyOptions
     public int MultiThreshold { get; init; } = 50;
 
     /// <summary>The front end's T-record cadence: wait this long for a first byte before asking for another instance.</summary>
-    public TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(3);
+    public override TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>The kill policy also runs whenever the global total plus this reaches <see cref="MaxProcesses"/>.</summary>
     public int ProcessSlack { get; init; } = 5;
@@ -60,83 +62,83 @@ public sealed record ClassicPolicyOptions
     /// </summary>
     public bool ReproduceIntegerDivision { get; init; }
 
-    /// <summary>Human-readable problems, each starting with the parameter name; empty when the options are usable.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Each problem names its parameter, and its message starts with that name; empty when the options are usable.</summary>
+    public override IReadOnlyList<PolicyProblem> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<PolicyProblem>();
         if (MaxProcesses < 1)
         {
-            errors.Add($"maxProcesses {MaxProcesses} must be at least 1");
+            errors.Add(new("maxProcesses", $"maxProcesses {MaxProcesses} must be at least 1"));
         }
 
         if (MinProcesses < 0)
         {
-            errors.Add($"minProcesses {MinProcesses} must not be negative");
+            errors.Add(new("minProcesses", $"minProcesses {MinProcesses} must not be negative"));
         }
 
         if (MaxClassProcesses < 1)
         {
-            errors.Add($"maxClassProcesses {MaxClassProcesses} must be at least 1");
+            errors.Add(new("maxClassProcesses", $"maxClassProcesses {MaxClassProcesses} must be at least 1"));
         }
 
         if (KillInterval <= TimeSpan.Zero)
         {
-            errors.Add($"killInterval {ReasonFormat.Seconds(KillInterval)} must be positive");
+            errors.Add(new("killInterval", $"killInterval {ReasonFormat.Seconds(KillInterval)} must be positive"));
         }
 
         if (UpdateInterval <= TimeSpan.Zero)
         {
-            errors.Add($"updateInterval {ReasonFormat.Seconds(UpdateInterval)} must be positive");
+            errors.Add(new("updateInterval", $"updateInterval {ReasonFormat.Seconds(UpdateInterval)} must be positive"));
         }
 
         if (GainValue is < 0 or > 1 || double.IsNaN(GainValue))
         {
-            errors.Add($"gainValue {ReasonFormat.Number(GainValue)} must be between 0 and 1");
+            errors.Add(new("gainValue", $"gainValue {ReasonFormat.Number(GainValue)} must be between 0 and 1"));
         }
 
         if (SingleThreshold is < 0 or > 100)
         {
-            errors.Add($"singleThreshold {SingleThreshold} must be a percentage between 0 and 100");
+            errors.Add(new("singleThreshold", $"singleThreshold {SingleThreshold} must be a percentage between 0 and 100"));
         }
 
         if (MultiThreshold is < 0 or > 100)
         {
-            errors.Add($"multiThreshold {MultiThreshold} must be a percentage between 0 and 100");
+            errors.Add(new("multiThreshold", $"multiThreshold {MultiThreshold} must be a percentage between 0 and 100"));
         }
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add($"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive");
+            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
         }
 
         if (ProcessSlack < 0 || ProcessSlack > MaxProcesses)
         {
-            errors.Add($"processSlack {ProcessSlack} must be between 0 and maxProcesses {MaxProcesses}");
+            errors.Add(new("processSlack", $"processSlack {ProcessSlack} must be between 0 and maxProcesses {MaxProcesses}"));
         }
 
         if (InitStartDelay < TimeSpan.Zero)
         {
-            errors.Add($"initStartDelay {ReasonFormat.Seconds(InitStartDelay)} must not be negative");
+            errors.Add(new("initStartDelay", $"initStartDelay {ReasonFormat.Seconds(InitStartDelay)} must not be negative"));
         }
 
         if (RestartDelay < TimeSpan.Zero)
         {
-            errors.Add($"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative");
+            errors.Add(new("restartDelay", $"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative"));
         }
 
         if (MinServerLife < TimeSpan.Zero)
         {
-            errors.Add($"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative");
+            errors.Add(new("minServerLife", $"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative"));
         }
 
         if (MaxFailedStarts < 0)
         {
-            errors.Add($"maxFailedStarts {MaxFailedStarts} must not be negative");
+            errors.Add(new("maxFailedStarts", $"maxFailedStarts {MaxFailedStarts} must not be negative"));
         }
 
         if (FailedStartsDelay < TimeSpan.Zero)
         {
-            errors.Add($"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must not be negative");
+            errors.Add(new("failedStartsDelay", $"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must not be negative"));
         }
 
         return errors;

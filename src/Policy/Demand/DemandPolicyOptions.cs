@@ -5,8 +5,10 @@ namespace Pm.Policy;
 /// maxClassProcesses, startDelay, restartDelay, minServerLife, maxFailedStarts, failedStartsDelay). Documented in
 /// POLICIES.md.
 /// </summary>
-public sealed record DemandPolicyOptions
+public sealed record DemandPolicyOptions : PolicySettings
 {
+    public override string Name => PolicyCatalog.Demand;
+
     /// <summary>Most dynamic instances across all apps.</summary>
     public int MaxProcesses { get; init; } = 50;
 
@@ -20,7 +22,7 @@ public sealed record DemandPolicyOptions
     /// The front end's T-record cadence, and the window in which T records count as waiting requests. Short, because
     /// a T record is this policy's earliest sign that instances are missing.
     /// </summary>
-    public TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(0.05);
+    public override TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(0.05);
 
     /// <summary>Spawn budget: starts available at once (token bucket capacity).</summary>
     public int SpawnBurst { get; init; } = 32;
@@ -49,73 +51,73 @@ public sealed record DemandPolicyOptions
     /// <summary>Each backoff is stretched or shrunk by up to this fraction at random, so failing apps do not restart in step.</summary>
     public double BackoffJitter { get; init; } = 0.2;
 
-    /// <summary>Human-readable problems, each starting with the parameter name; empty when the options are usable.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Each problem names its parameter, and its message starts with that name; empty when the options are usable.</summary>
+    public override IReadOnlyList<PolicyProblem> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<PolicyProblem>();
         if (MaxProcesses < 1)
         {
-            errors.Add($"maxProcesses {MaxProcesses} must be at least 1");
+            errors.Add(new("maxProcesses", $"maxProcesses {MaxProcesses} must be at least 1"));
         }
 
         if (MinClassProcesses < 0)
         {
-            errors.Add($"minClassProcesses {MinClassProcesses} must not be negative");
+            errors.Add(new("minClassProcesses", $"minClassProcesses {MinClassProcesses} must not be negative"));
         }
 
         if (MaxClassProcesses < 1 || MaxClassProcesses < MinClassProcesses)
         {
-            errors.Add($"maxClassProcesses {MaxClassProcesses} must be at least 1 and at least minClassProcesses {MinClassProcesses}");
+            errors.Add(new("maxClassProcesses", $"maxClassProcesses {MaxClassProcesses} must be at least 1 and at least minClassProcesses {MinClassProcesses}"));
         }
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add($"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive");
+            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
         }
 
         if (SpawnBurst < 1)
         {
-            errors.Add($"spawnBurst {SpawnBurst} must be at least 1");
+            errors.Add(new("spawnBurst", $"spawnBurst {SpawnBurst} must be at least 1"));
         }
 
         if (!(SpawnRate > 0) || double.IsInfinity(SpawnRate))
         {
-            errors.Add($"spawnRate {ReasonFormat.Number(SpawnRate)} must be a positive number of starts per second");
+            errors.Add(new("spawnRate", $"spawnRate {ReasonFormat.Number(SpawnRate)} must be a positive number of starts per second"));
         }
 
         if (IdleTimeout <= TimeSpan.Zero)
         {
-            errors.Add($"idleTimeout {ReasonFormat.Seconds(IdleTimeout)} must be positive");
+            errors.Add(new("idleTimeout", $"idleTimeout {ReasonFormat.Seconds(IdleTimeout)} must be positive"));
         }
 
         if (SpareProcesses < 0)
         {
-            errors.Add($"spareProcesses {SpareProcesses} must not be negative");
+            errors.Add(new("spareProcesses", $"spareProcesses {SpareProcesses} must not be negative"));
         }
 
         if (RestartDelay < TimeSpan.Zero)
         {
-            errors.Add($"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative");
+            errors.Add(new("restartDelay", $"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative"));
         }
 
         if (MinServerLife < TimeSpan.Zero)
         {
-            errors.Add($"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative");
+            errors.Add(new("minServerLife", $"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative"));
         }
 
         if (MaxFailedStarts < 0)
         {
-            errors.Add($"maxFailedStarts {MaxFailedStarts} must not be negative");
+            errors.Add(new("maxFailedStarts", $"maxFailedStarts {MaxFailedStarts} must not be negative"));
         }
 
         if (FailedStartsDelay < RestartDelay)
         {
-            errors.Add($"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must be at least restartDelay {ReasonFormat.Seconds(RestartDelay)}");
+            errors.Add(new("failedStartsDelay", $"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must be at least restartDelay {ReasonFormat.Seconds(RestartDelay)}"));
         }
 
         if (BackoffJitter is < 0 or >= 1 || double.IsNaN(BackoffJitter))
         {
-            errors.Add($"backoffJitter {ReasonFormat.Number(BackoffJitter)} must be at least 0 and below 1");
+            errors.Add(new("backoffJitter", $"backoffJitter {ReasonFormat.Number(BackoffJitter)} must be at least 0 and below 1"));
         }
 
         return errors;

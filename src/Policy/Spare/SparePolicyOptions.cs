@@ -4,8 +4,10 @@ namespace Pm.Policy;
 /// Prefork-style limits (spamd's --min-spare/--max-spare/--min-children/--max-children) per app, plus the global cap
 /// and the front end's T cadence shared with the other policies. Documented in POLICIES.md.
 /// </summary>
-public sealed record SparePolicyOptions
+public sealed record SparePolicyOptions : PolicySettings
 {
+    public override string Name => PolicyCatalog.Spare;
+
     /// <summary>Start an instance while fewer than this many are idle (spamd min-spare).</summary>
     public int MinSpareProcesses { get; init; } = 1;
 
@@ -22,40 +24,40 @@ public sealed record SparePolicyOptions
     public int MaxProcesses { get; init; } = 50;
 
     /// <summary>The front end's T-record cadence; this policy reacts to instance states, not to T records.</summary>
-    public TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(3);
+    public override TimeSpan StartDelay { get; init; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>Human-readable problems, each starting with the parameter name; empty when the options are usable.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Each problem names its parameter, and its message starts with that name; empty when the options are usable.</summary>
+    public override IReadOnlyList<PolicyProblem> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<PolicyProblem>();
         if (MinSpareProcesses < 0)
         {
-            errors.Add($"minSpareProcesses {MinSpareProcesses} must not be negative");
+            errors.Add(new("minSpareProcesses", $"minSpareProcesses {MinSpareProcesses} must not be negative"));
         }
 
         if (MaxSpareProcesses < MinSpareProcesses)
         {
-            errors.Add($"maxSpareProcesses {MaxSpareProcesses} must be at least minSpareProcesses {MinSpareProcesses}");
+            errors.Add(new("maxSpareProcesses", $"maxSpareProcesses {MaxSpareProcesses} must be at least minSpareProcesses {MinSpareProcesses}"));
         }
 
         if (MinClassProcesses < 0)
         {
-            errors.Add($"minClassProcesses {MinClassProcesses} must not be negative");
+            errors.Add(new("minClassProcesses", $"minClassProcesses {MinClassProcesses} must not be negative"));
         }
 
         if (MaxClassProcesses < 1 || MaxClassProcesses < MinClassProcesses)
         {
-            errors.Add($"maxClassProcesses {MaxClassProcesses} must be at least 1 and at least minClassProcesses {MinClassProcesses}");
+            errors.Add(new("maxClassProcesses", $"maxClassProcesses {MaxClassProcesses} must be at least 1 and at least minClassProcesses {MinClassProcesses}"));
         }
 
         if (MaxProcesses < 1)
         {
-            errors.Add($"maxProcesses {MaxProcesses} must be at least 1");
+            errors.Add(new("maxProcesses", $"maxProcesses {MaxProcesses} must be at least 1"));
         }
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add($"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive");
+            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
         }
 
         return errors;

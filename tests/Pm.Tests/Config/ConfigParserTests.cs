@@ -1,4 +1,5 @@
 using Pm.Config;
+using Pm.Policy;
 using Pm.Tests.Fixtures;
 
 namespace Pm.Tests.Config;
@@ -193,13 +194,13 @@ public sealed class ConfigParserTests : IDisposable
             PmDynamicRoot /fcgi-bin {_dir.Path}
             PmDynamicRoot /classic {_dir.Path}/. -policy classic
             """);
-        config.Dynamic.PolicyName.Should().Be("demand");
+        config.Dynamic.Policy.Name.Should().Be("demand");
         var demand = config.DynamicRoots[0];
         demand.IgnoredPolicyParameters.Should().BeEquivalentTo("killInterval", "singleThreshold");
-        demand.PolicyParameters.Should().ContainKey("maxClassProcesses").WhoseValue.Should().Be("4");
+        demand.Policy.Should().BeOfType<DemandPolicyOptions>().Which.MaxClassProcesses.Should().Be(4);
         var classic = config.DynamicRoots[1];
         classic.IgnoredPolicyParameters.Should().BeEmpty();
-        classic.PolicyParameters.Should().Contain(new KeyValuePair<string, string>("killInterval", "600"));
+        classic.Policy.Should().BeOfType<ClassicPolicyOptions>().Which.KillInterval.Should().Be(TimeSpan.FromSeconds(600));
     }
 
     [Fact]
@@ -218,7 +219,89 @@ public sealed class ConfigParserTests : IDisposable
         var root = config.DynamicRoots.Single();
         root.UrlPrefix.Should().Be("/fcgi-bin");
         root.HandlerExtensions.Should().Equal(".fcgi", ".cgi");
-        root.PolicyName.Should().Be("classic");
+        root.Policy.Name.Should().Be("classic");
         config.StaticApps.Single().UrlPrefix.Should().Be("/hello");
+    }
+
+    [Fact]
+    public void ParseText_NoPolicyOptions_FastCgiConfigAndRootsHaveTheDefaultPolicysDefaults()
+    {
+        var config = Parse($"PmDynamicRoot /fcgi-bin {_dir.Path}");
+
+        config.Dynamic.Policy.Should().Be(new DemandPolicyOptions());
+        config.DynamicRoots.Single().Policy.Should().Be(new DemandPolicyOptions());
+        config.DynamicRoots.Single().Policy.StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void ParseText_RootPolicyParameter_OverridesFastCgiConfigsForThatRootOnly()
+    {
+        var config = Parse($"""
+            FastCgiConfig -policy demand -spawnRate 8 -maxClassProcesses 6
+            PmDynamicRoot /a {_dir.Path} -spawnRate 4
+            PmDynamicRoot /b {_dir.Path}/.
+            """);
+
+        config.Dynamic.Policy.Should().Be(new DemandPolicyOptions { SpawnRate = 8, MaxClassProcesses = 6 });
+        config.DynamicRoots.Select(r => r.Policy).Should().Equal(
+            new DemandPolicyOptions { SpawnRate = 4, MaxClassProcesses = 6 },
+            new DemandPolicyOptions { SpawnRate = 8, MaxClassProcesses = 6 });
+    }
+
+    [Theory]
+    [InlineData("PmDynamicRoot /d {dir} -spawnBurst 0", "policy 'demand': spawnBurst 0 must be at least 1")]
+    [InlineData("PmDynamicRoot /d {dir} -policy spare -minSpareProcesses 3 -maxSpareProcesses 2", "policy 'spare': maxSpareProcesses 2 must be at least minSpareProcesses 3")]
+    [InlineData("PmDynamicRoot /d {dir} -policy classic -startDelay 0", "policy 'classic': startDelay 0 s must be positive")]
+    public void ParseText_InvalidPolicySettingOnARoot_IsReportedWithLineAndDirective(string root, string message)
+    {
+        var error = Errors("FastCgiConfig -restart\n" + root.Replace("{dir}", _dir.Path)).Should().ContainSingle().Subject;
+
+        (error.Line, error.Directive, error.Message).Should().Be((2, "PmDynamicRoot", message));
+    }
+
+    [Fact]
+    public void ParseText_ModFastCgiOptionsUnderSpare_AreListedAsIgnoredAndTheRestApply()
+    {
+        var config = Parse($"""
+            FastCgiConfig -policy spare -maxProcesses 9 -gainValue 0.3 -restart
+            PmDynamicRoot /d {_dir.Path}
+            """);
+
+        config.Dynamic.IgnoredPolicyParameters.Should().Equal("gainValue", "restart");
+        config.DynamicRoots.Single().IgnoredPolicyParameters.Should().Equal("gainValue", "restart");
+        config.DynamicRoots.Single().Policy.Should().Be(new SparePolicyOptions { MaxProcesses = 9 });
+    }
+
+    [Theory]
+    [InlineData("-policy demand")]
+    [InlineData("")]
+    public void ParseText_FastCgiConfigDemandWithDecimalStartDelay_IsAcceptedAndExact(string policy)
+    {
+        var config = Parse($"""
+            FastCgiConfig {policy} -startDelay 0.05
+            PmDynamicRoot /d {_dir.Path}
+            """);
+
+        config.Dynamic.Policy.StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+        config.Dynamic.StartDelay.Should().Be(TimeSpan.FromMilliseconds(50));
+        config.DynamicRoots.Single().Policy.Should().Be(new DemandPolicyOptions { StartDelay = TimeSpan.FromMilliseconds(50) });
+    }
+
+    [Theory]
+    [InlineData("-policy classic -startDelay 0.05", "invalid value for -startDelay: \"0.05\" is not a whole number")]
+    [InlineData("-policy Classic -startDelay 0", "invalid value for -startDelay: \"0\" must be >= 1")]
+    [InlineData("-policy demand -startDelay 0", "policy 'demand': startDelay 0 s must be positive")]
+    [InlineData("-policy spare -startDelay -1", "policy 'spare': startDelay -1 s must be positive")]
+    public void ParseText_FastCgiConfigStartDelayClassicWholeOrNotPositive_IsOneErrorOnTheDirective(string options, string message)
+    {
+        var error = Errors($"FastCgiConfig {options}").Should().ContainSingle().Subject;
+
+        (error.Line, error.Directive, error.Message).Should().Be((1, "FastCgiConfig", message));
+    }
+
+    [Fact]
+    public void ParseText_FastCgiConfigClassicWholeStartDelay_IsAccepted()
+    {
+        Parse("FastCgiConfig -policy classic -startDelay 2").Dynamic.Policy.Should().Be(new ClassicPolicyOptions { StartDelay = TimeSpan.FromSeconds(2) });
     }
 }

@@ -20,7 +20,7 @@ public sealed class DynamicScriptResolverTests : IDisposable
         Executable(_dir.File("outside.fcgi"));
         File.CreateSymbolicLink(Path.Combine(root, "escape.fcgi"), _dir.File("outside.fcgi"));
         File.CreateSymbolicLink(Path.Combine(root, "alias.fcgi"), Path.Combine(root, "hello.fcgi"));
-        _root = new DynamicRootConfig("/fcgi-bin", root, [".fcgi"], "demand", new Dictionary<string, string>(), [], new ConfigSource("t", 1));
+        _root = new DynamicRootConfig("/fcgi-bin", root, [".fcgi"], new Pm.Policy.DemandPolicyOptions(), [], new ConfigSource("t", 1));
     }
 
     public void Dispose() => _dir.Dispose();

@@ -66,7 +66,7 @@ public sealed class SimulatorFidelityTests(ITestOutputHelper output)
         var trace = TraceReader.ReadFile(tracePath);
         trace.Requests.Should().HaveCount(BurstRequests + 1, "the PM records every completed request");
         var policyRoot = PmConfig.Load(dir.File("pm.conf")).DynamicRoots.Single();
-        var report = SimulationRunner.Run(new SimulationSpec(trace, [PolicyRunSpec.FromCatalog(policyRoot.PolicyName, policyRoot.PolicyParameters)])
+        var report = SimulationRunner.Run(new SimulationSpec(trace, [PolicyRunSpec.FromSettings(policyRoot.Policy)])
         {
             SpawnLatency = new FixedSpawnLatency(TimeSpan.FromSeconds(startLatency)),
             AppConnTimeout = TimeSpan.FromSeconds(15),

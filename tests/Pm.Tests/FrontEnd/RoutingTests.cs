@@ -15,7 +15,7 @@ public sealed class RoutingTests : IAsyncLifetime
             url, null, "/tmp", TimeProvider.System, _log);
 
     private static DynamicRootConfig Root(string url) =>
-        new(url, "/srv/fcgi-bin", [".fcgi"], "demand", new Dictionary<string, string>(), [], new ConfigSource("test.conf", 1));
+        new(url, "/srv/fcgi-bin", [".fcgi"], new Pm.Policy.DemandPolicyOptions(), [], new ConfigSource("test.conf", 1));
 
     [Theory]
     [InlineData("/php", "php")]

@@ -1,0 +1,11 @@
+namespace Pm.Config;
+
+/// <summary>The passes of the config parser over the directives, in order.</summary>
+internal enum DirectivePass
+{
+    /// <summary>Directives the others depend on: FastCgiIpcDir, FastCgiWrapper, FastCgiConfig, the Pm* globals.</summary>
+    Globals,
+
+    /// <summary>The apps: FastCgiServer, FastCgiExternalServer, PmDynamicRoot.</summary>
+    Apps,
+}

@@ -1,12 +1,11 @@
 using System.Globalization;
+using Pm.Shared;
 
 namespace Pm.Policy;
 
-/// <summary>Number formatting for reasons and summaries: invariant, short, unit included.</summary>
+/// <summary>Number formatting for reasons and summaries: invariant, short, unit included. Durations are <see cref="DurationFormat"/>'s.</summary>
 internal static class ReasonFormat
 {
-    public static string Seconds(TimeSpan value) =>
-        value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
     public static string Number(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 

@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Policy;
 
 /// <summary>
@@ -83,12 +85,12 @@ public sealed record ClassicPolicyOptions : PolicySettings
 
         if (KillInterval <= TimeSpan.Zero)
         {
-            errors.Add(new("killInterval", $"killInterval {ReasonFormat.Seconds(KillInterval)} must be positive"));
+            errors.Add(new("killInterval", $"killInterval {DurationFormat.Seconds(KillInterval)} must be positive"));
         }
 
         if (UpdateInterval <= TimeSpan.Zero)
         {
-            errors.Add(new("updateInterval", $"updateInterval {ReasonFormat.Seconds(UpdateInterval)} must be positive"));
+            errors.Add(new("updateInterval", $"updateInterval {DurationFormat.Seconds(UpdateInterval)} must be positive"));
         }
 
         if (GainValue is < 0 or > 1 || double.IsNaN(GainValue))
@@ -108,7 +110,7 @@ public sealed record ClassicPolicyOptions : PolicySettings
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
+            errors.Add(new("startDelay", $"startDelay {DurationFormat.Seconds(StartDelay)} must be positive"));
         }
 
         if (ProcessSlack < 0 || ProcessSlack > MaxProcesses)
@@ -118,17 +120,17 @@ public sealed record ClassicPolicyOptions : PolicySettings
 
         if (InitStartDelay < TimeSpan.Zero)
         {
-            errors.Add(new("initStartDelay", $"initStartDelay {ReasonFormat.Seconds(InitStartDelay)} must not be negative"));
+            errors.Add(new("initStartDelay", $"initStartDelay {DurationFormat.Seconds(InitStartDelay)} must not be negative"));
         }
 
         if (RestartDelay < TimeSpan.Zero)
         {
-            errors.Add(new("restartDelay", $"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative"));
+            errors.Add(new("restartDelay", $"restartDelay {DurationFormat.Seconds(RestartDelay)} must not be negative"));
         }
 
         if (MinServerLife < TimeSpan.Zero)
         {
-            errors.Add(new("minServerLife", $"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative"));
+            errors.Add(new("minServerLife", $"minServerLife {DurationFormat.Seconds(MinServerLife)} must not be negative"));
         }
 
         if (MaxFailedStarts < 0)
@@ -138,7 +140,7 @@ public sealed record ClassicPolicyOptions : PolicySettings
 
         if (FailedStartsDelay < TimeSpan.Zero)
         {
-            errors.Add(new("failedStartsDelay", $"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must not be negative"));
+            errors.Add(new("failedStartsDelay", $"failedStartsDelay {DurationFormat.Seconds(FailedStartsDelay)} must not be negative"));
         }
 
         return errors;

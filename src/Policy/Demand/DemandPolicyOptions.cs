@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Policy;
 
 /// <summary>
@@ -72,7 +74,7 @@ public sealed record DemandPolicyOptions : PolicySettings
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
+            errors.Add(new("startDelay", $"startDelay {DurationFormat.Seconds(StartDelay)} must be positive"));
         }
 
         if (SpawnBurst < 1)
@@ -87,7 +89,7 @@ public sealed record DemandPolicyOptions : PolicySettings
 
         if (IdleTimeout <= TimeSpan.Zero)
         {
-            errors.Add(new("idleTimeout", $"idleTimeout {ReasonFormat.Seconds(IdleTimeout)} must be positive"));
+            errors.Add(new("idleTimeout", $"idleTimeout {DurationFormat.Seconds(IdleTimeout)} must be positive"));
         }
 
         if (SpareProcesses < 0)
@@ -97,12 +99,12 @@ public sealed record DemandPolicyOptions : PolicySettings
 
         if (RestartDelay < TimeSpan.Zero)
         {
-            errors.Add(new("restartDelay", $"restartDelay {ReasonFormat.Seconds(RestartDelay)} must not be negative"));
+            errors.Add(new("restartDelay", $"restartDelay {DurationFormat.Seconds(RestartDelay)} must not be negative"));
         }
 
         if (MinServerLife < TimeSpan.Zero)
         {
-            errors.Add(new("minServerLife", $"minServerLife {ReasonFormat.Seconds(MinServerLife)} must not be negative"));
+            errors.Add(new("minServerLife", $"minServerLife {DurationFormat.Seconds(MinServerLife)} must not be negative"));
         }
 
         if (MaxFailedStarts < 0)
@@ -112,7 +114,7 @@ public sealed record DemandPolicyOptions : PolicySettings
 
         if (FailedStartsDelay < RestartDelay)
         {
-            errors.Add(new("failedStartsDelay", $"failedStartsDelay {ReasonFormat.Seconds(FailedStartsDelay)} must be at least restartDelay {ReasonFormat.Seconds(RestartDelay)}"));
+            errors.Add(new("failedStartsDelay", $"failedStartsDelay {DurationFormat.Seconds(FailedStartsDelay)} must be at least restartDelay {DurationFormat.Seconds(RestartDelay)}"));
         }
 
         if (BackoffJitter is < 0 or >= 1 || double.IsNaN(BackoffJitter))

@@ -1,3 +1,5 @@
+using Pm.Shared;
+
 namespace Pm.Policy;
 
 /// <summary>
@@ -57,7 +59,7 @@ public sealed record SparePolicyOptions : PolicySettings
 
         if (StartDelay <= TimeSpan.Zero)
         {
-            errors.Add(new("startDelay", $"startDelay {ReasonFormat.Seconds(StartDelay)} must be positive"));
+            errors.Add(new("startDelay", $"startDelay {DurationFormat.Seconds(StartDelay)} must be positive"));
         }
 
         return errors;

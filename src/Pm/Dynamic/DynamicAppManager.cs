@@ -5,7 +5,7 @@ using Pm.Posix;
 using Pm.Spawning;
 using Pm.Status;
 using Pm.Supervision;
-using SupervisedState = Pm.Supervision.InstanceState;
+using SupervisedState = Pm.Supervision.InstancePhase;
 
 namespace Pm.Dynamic;
 

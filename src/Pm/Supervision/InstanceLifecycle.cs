@@ -128,7 +128,7 @@ public sealed class InstanceLifecycle
         }
 
         var now = _time.GetUtcNow();
-        instance.State = InstanceState.Exited;
+        instance.State = InstancePhase.Exited;
         instance.ExitStatus = status;
         instance.ExitedAt = now;
         instance.EscalationTimer?.Dispose();
@@ -162,12 +162,12 @@ public sealed class InstanceLifecycle
     /// </summary>
     public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null)
     {
-        if (instance.State != InstanceState.Running)
+        if (instance.State != InstancePhase.Running)
         {
             return;
         }
 
-        instance.State = InstanceState.Stopping;
+        instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
         if (drainFor is { } drain && _holdsRequest(instance))
@@ -184,7 +184,7 @@ public sealed class InstanceLifecycle
 
     public void OnDrainCheck(Instance instance)
     {
-        if (instance.State != InstanceState.Stopping || instance.DrainUntil is not { } until)
+        if (instance.State != InstancePhase.Stopping || instance.DrainUntil is not { } until)
         {
             return;
         }
@@ -216,7 +216,7 @@ public sealed class InstanceLifecycle
 
     public void OnEscalationDue(Instance instance)
     {
-        if (instance.State != InstanceState.Stopping)
+        if (instance.State != InstancePhase.Stopping)
         {
             return;
         }
@@ -231,7 +231,7 @@ public sealed class InstanceLifecycle
     {
         foreach (var instance in _byPid.Values)
         {
-            if (instance.State == InstanceState.Stopping)
+            if (instance.State == InstancePhase.Stopping)
             {
                 OnEscalationDue(instance);
             }

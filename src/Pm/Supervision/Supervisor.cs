@@ -324,7 +324,7 @@ public sealed class Supervisor
 
     private void OnInstanceHealthy(Instance instance)
     {
-        if (instance.State != InstanceState.Running || instance.App is not StaticApp { ConsecutiveFailures: > 0 } app)
+        if (instance.State != InstancePhase.Running || instance.App is not StaticApp { ConsecutiveFailures: > 0 } app)
         {
             return;
         }
@@ -460,5 +460,5 @@ public sealed class Supervisor
 
     /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>
     internal static string StateName(Instance i) =>
-        i.State == InstanceState.Stopping ? "stopping" : i.HoldsRequest ? "busy" : i.Ready ? "idle" : "starting";
+        i.State == InstancePhase.Stopping ? "stopping" : i.HoldsRequest ? "busy" : i.Ready ? "idle" : "starting";
 }

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 namespace Pm.FrontEnd.Status;
 
 /// <summary>
-/// The page at "/": the PM's apps and instances. The front end only routes to it; the page asks the PM over its
-/// control socket (the PM's side of the status lives with the PM).
+/// The page at "/": the PM's apps and instances. The front end routes to it; <see cref="StatusPage"/> asks the PM
+/// over its control socket (the contract it reads is Pm.Control's, so the front end needs nothing of the PM's).
 /// </summary>
 public interface IStatusPage
 {

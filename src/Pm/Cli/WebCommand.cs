@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Pm.FrontEnd.Hosting;
 using Pm.FrontEnd.Logging;
+using Pm.FrontEnd.Status;
 
 namespace Pm.Cli;
 
@@ -66,7 +67,7 @@ public static class WebCommand
             {
                 Config = config,
                 Listen = endPoint,
-                StatusPage = new Status.StatusPage(config),
+                StatusPage = new StatusPage(config),
                 Log = log,
 
                 // The PM sends SIGKILL after its shutdown timeout: finish within most of it.

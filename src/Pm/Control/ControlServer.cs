@@ -3,13 +3,15 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pm.Status;
-using Pm.Supervision;
 
 namespace Pm.Control;
 
 /// <summary>
 /// The PM's control socket (pm.sock in the IPC dir, mode 0600): a client sends one command line and reads one
 /// JSON reply, then the connection closes. Commands: <c>status</c>. Usable from scripts with socat or nc -U.
+/// It serves the contract in Pm.Control (the same <see cref="ControlClient"/> and <see cref="StatusReport"/> the CLI
+/// and the web processes use) and asks the supervisor for the report through a delegate, so nothing here depends on
+/// the supervision.
 /// </summary>
 public sealed class ControlServer : IAsyncDisposable
 {
@@ -17,15 +19,16 @@ public sealed class ControlServer : IAsyncDisposable
 
     private readonly Socket _listener;
     private readonly string _path;
-    private readonly Supervisor _supervisor;
+    private readonly Func<Task<StatusReport>> _queryStatus;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    public ControlServer(string path, Supervisor supervisor, ILogger log)
+    /// <param name="queryStatus">Asks the supervisor loop for a report (it answers on the loop, in turn with other events).</param>
+    public ControlServer(string path, Func<Task<StatusReport>> queryStatus, ILogger log)
     {
         _path = path;
-        _supervisor = supervisor;
+        _queryStatus = queryStatus;
         _log = log;
         if (Posix.PosixFile.StatPathNoFollow(path) is { Kind: Posix.FileKind.Socket })
         {
@@ -73,7 +76,7 @@ public sealed class ControlServer : IAsyncDisposable
                 var command = await ReadLineAsync(client, timeout.Token).ConfigureAwait(false);
                 var reply = command switch
                 {
-                    "status" => JsonSerializer.Serialize(await _supervisor.QueryStatusAsync().WaitAsync(timeout.Token).ConfigureAwait(false), StatusJsonContext.Default.StatusReport),
+                    "status" => JsonSerializer.Serialize(await _queryStatus().WaitAsync(timeout.Token).ConfigureAwait(false), StatusJsonContext.Default.StatusReport),
                     null => """{"error":"no command"}""",
                     _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"unknown command '{command}' (known: status)" }),
                 };

@@ -83,7 +83,7 @@ public sealed class DynamicAppManager : IDynamicApps
             case SpawnInstances spawn:
                 _log.LogInformation("app {App}: policy {Policy}: starting {Count}: {Reason}", decision.AppId, applied.Policy, spawn.Count, decision.Reason);
                 break;
-            case RetireInstance retire when app?.Instances.FirstOrDefault(i => i.Id == retire.InstanceId) is { State: Supervision.InstanceState.Running } victim:
+            case RetireInstance retire when app?.Instances.FirstOrDefault(i => i.Id == retire.InstanceId) is { State: InstancePhase.Running } victim:
                 _log.LogInformation("app {App}: policy {Policy}: retiring pid {Pid}: {Reason}", decision.AppId, applied.Policy, victim.Pid, decision.Reason);
                 break;
             case CancelPendingStart:

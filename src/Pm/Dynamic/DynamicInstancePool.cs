@@ -5,7 +5,7 @@ using Pm.Engine;
 using Pm.Policy;
 using Pm.Spawning;
 using Pm.Supervision;
-using SupervisedState = Pm.Supervision.InstanceState;
+using SupervisedState = Pm.Supervision.InstancePhase;
 
 namespace Pm.Dynamic;
 

@@ -85,7 +85,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             _log.LogInformation("recording completed requests as a trace in {File}", Path.GetFullPath(_mode.TraceFile!));
         }
 
-        _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor, _log);
+        _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor.QueryStatusAsync, _log);
         _log.LogInformation("pm {Pid} running {Config}: {Static} static apps, {External} external apps, IPC dir {Ipc}",
             Identity.ProcessId, _config.SourceFile, _config.StaticApps.Count, _config.ExternalApps.Count, _config.IpcDir);
         foreach (var ext in _config.ExternalApps)

@@ -30,7 +30,7 @@ public sealed class Instance
 
     public DateTimeOffset StartedAt { get; }
 
-    public InstanceState State { get; set; } = InstanceState.Running;
+    public InstancePhase State { get; set; } = InstancePhase.Running;
 
     /// <summary>Why it is being stopped, when it is.</summary>
     public string? StopReason { get; set; }

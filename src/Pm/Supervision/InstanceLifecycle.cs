@@ -5,7 +5,8 @@ using Pm.Spawning;
 namespace Pm.Supervision;
 
 /// <summary>
-/// Starting and stopping instances, for every kind of app. Runs on the supervisor loop only.
+/// Starting and stopping instances, for every kind of app. Runs on the supervisor loop only (asserted: see
+/// <see cref="LoopGuard"/>).
 /// <para>
 /// Every stop goes through <see cref="Stop"/>: optionally drain (wait, bounded, until the instance holds no
 /// request), then SIGTERM to its process group, then SIGKILL to the group at the deadline. After a leader exits,
@@ -13,7 +14,7 @@ namespace Pm.Supervision;
 /// Descendants re-parented to the PM (a subreaper) are reaped here too.
 /// </para>
 /// </summary>
-public sealed class InstanceLifecycle
+public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
 {
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
@@ -26,12 +27,14 @@ public sealed class InstanceLifecycle
     private readonly ILogger _appLog;
     private readonly Action<SupervisorEvent> _post;
     private readonly Func<Instance, bool> _holdsRequest;
+    private readonly LoopGuard _loop;
     private readonly Dictionary<int, Instance> _byPid = [];
     private readonly Dictionary<int, string> _orphanGroups = [];
     private long _nextInstanceId;
 
     public InstanceLifecycle(ISpawner spawner, ChildWatcher watcher, EventTimers timers, TimeProvider time,
-        ILogger log, ILogger appLog, Action<SupervisorEvent> post, TimeSpan groupGrace, Func<Instance, bool> holdsRequest)
+        ILogger log, ILogger appLog, Action<SupervisorEvent> post, TimeSpan groupGrace, Func<Instance, bool> holdsRequest,
+        LoopGuard loop)
     {
         _spawner = spawner;
         _watcher = watcher;
@@ -41,21 +44,37 @@ public sealed class InstanceLifecycle
         _appLog = appLog;
         _post = post;
         _holdsRequest = holdsRequest;
+        _loop = loop;
         GroupGrace = groupGrace;
     }
 
     /// <summary>How long leftovers of an exited leader's group get between SIGTERM and SIGKILL.</summary>
     public TimeSpan GroupGrace { get; }
 
-    public IReadOnlyCollection<Instance> Live => _byPid.Values;
+    public IReadOnlyCollection<Instance> Live
+    {
+        get
+        {
+            _loop.AssertOnLoop();
+            return _byPid.Values;
+        }
+    }
 
-    public int LiveCount => _byPid.Count;
+    public int LiveCount
+    {
+        get
+        {
+            _loop.AssertOnLoop();
+            return _byPid.Count;
+        }
+    }
 
     /// <summary>Whether the PM waits on process groups that outlived their leader.</summary>
     public bool HasOrphanGroups
     {
         get
         {
+            _loop.AssertOnLoop();
             foreach (var pgid in _orphanGroups.Keys.ToList())
             {
                 if (!ChildProcess.GroupExists(pgid))
@@ -87,6 +106,7 @@ public sealed class InstanceLifecycle
     /// </summary>
     public Instance? StartQuietly(SupervisedApp app, int slot, out string? error)
     {
+        _loop.AssertOnLoop();
         var now = _time.GetUtcNow();
         SpawnedProcess spawned;
         try
@@ -120,6 +140,7 @@ public sealed class InstanceLifecycle
     /// </summary>
     public WaitStatus? Reap(Instance instance, ExitNotice notice)
     {
+        _loop.AssertOnLoop();
         var status = notice.Status;
         if (notice.Error is not null)
         {
@@ -128,7 +149,7 @@ public sealed class InstanceLifecycle
         }
 
         var now = _time.GetUtcNow();
-        instance.State = InstanceState.Exited;
+        instance.State = InstancePhase.Exited;
         instance.ExitStatus = status;
         instance.ExitedAt = now;
         instance.EscalationTimer?.Dispose();
@@ -147,6 +168,7 @@ public sealed class InstanceLifecycle
     /// </summary>
     public void ReportExit(Instance instance)
     {
+        _loop.AssertOnLoop();
         var stopped = instance.StopReason is not null;
         var exit = instance.App.LastExit!;
         var level = stopped || instance.ExitStatus is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
@@ -162,12 +184,13 @@ public sealed class InstanceLifecycle
     /// </summary>
     public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null)
     {
-        if (instance.State != InstanceState.Running)
+        _loop.AssertOnLoop();
+        if (instance.State != InstancePhase.Running)
         {
             return;
         }
 
-        instance.State = InstanceState.Stopping;
+        instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
         if (drainFor is { } drain && _holdsRequest(instance))
@@ -184,7 +207,8 @@ public sealed class InstanceLifecycle
 
     public void OnDrainCheck(Instance instance)
     {
-        if (instance.State != InstanceState.Stopping || instance.DrainUntil is not { } until)
+        _loop.AssertOnLoop();
+        if (instance.State != InstancePhase.Stopping || instance.DrainUntil is not { } until)
         {
             return;
         }
@@ -216,7 +240,8 @@ public sealed class InstanceLifecycle
 
     public void OnEscalationDue(Instance instance)
     {
-        if (instance.State != InstanceState.Stopping)
+        _loop.AssertOnLoop();
+        if (instance.State != InstancePhase.Stopping)
         {
             return;
         }
@@ -229,9 +254,10 @@ public sealed class InstanceLifecycle
     /// <summary>SIGKILL to every live instance's group now (the end of the shutdown grace period).</summary>
     public void KillAll()
     {
+        _loop.AssertOnLoop();
         foreach (var instance in _byPid.Values)
         {
-            if (instance.State == InstanceState.Stopping)
+            if (instance.State == InstancePhase.Stopping)
             {
                 OnEscalationDue(instance);
             }
@@ -290,6 +316,7 @@ public sealed class InstanceLifecycle
 
     public void OnOrphanGroupCheck(SupervisorEvent.OrphanGroupCheck check)
     {
+        _loop.AssertOnLoop();
         ReapOrphans();
         if (!ChildProcess.GroupExists(check.ProcessGroup))
         {
@@ -309,6 +336,7 @@ public sealed class InstanceLifecycle
     /// <summary>Reaps children that are not instances: descendants re-parented to the PM after their parent died.</summary>
     public int ReapOrphans()
     {
+        _loop.AssertOnLoop();
         var remaining = 0;
         foreach (var pid in Subreaper.Children())
         {

@@ -1,8 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Pm.Config;
-using Pm.Policy.Restart;
-using Pm.Posix;
 using Pm.Spawning;
 using Pm.Status;
 
@@ -11,18 +9,18 @@ namespace Pm.Supervision;
 /// <summary>
 /// The heart of the PM: one loop that owns all state and reacts to events. Producers (the child watcher's
 /// thread, timers, signal handlers, the control socket, the queue) only post events; the loop alone spawns,
-/// reaps, signals and schedules, so no state is shared between threads and no lock is needed.
+/// reaps, signals and schedules, so no state is shared between threads and no lock is needed. The
+/// <see cref="LoopGuard"/> marks each event's handling, and the units below assert that they run inside it.
 /// <para>
-/// Static apps (and the web processes) keep their -processes instances running: an exit is noticed through the
-/// instance's pidfd at once, and <see cref="RestartBackoff"/> (pure) says when its slot starts again, so a
-/// crash-looping app delays only its own slots. Starting, stopping and reaping are <see cref="InstanceLifecycle"/>'s.
+/// The loop dispatches each event to the unit that owns its concept: <see cref="StaticAppSupervision"/> keeps the
+/// static apps' and web processes' slots running (restart timing from the pure RestartBackoff),
+/// <see cref="ShutdownSequence"/> takes the PM down phase by phase, <see cref="StatusBuilder"/> answers status
+/// queries, and the dynamic apps are the DynamicAppManager's. Starting, stopping and reaping are
+/// <see cref="InstanceLifecycle"/>'s.
 /// </para>
 /// </summary>
 public sealed class Supervisor
 {
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan ShutdownSweepLimit = TimeSpan.FromSeconds(3);
-
     /// <summary>
     /// SIGCHLD arrives for every instance exit too, and those are handled through pidfds at once. The scan for
     /// orphans (a /proc read per PM thread) is therefore deferred and coalesced, to stay off the restart path;
@@ -30,36 +28,34 @@ public sealed class Supervisor
     /// </summary>
     private static readonly TimeSpan OrphanScanDelay = TimeSpan.FromMilliseconds(10);
 
-    private readonly PmConfig _config;
     private readonly IReadOnlyList<StaticApp> _apps;
     private readonly TimeProvider _time;
-    private readonly Random _random;
     private readonly ILogger _log;
     private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly DateTimeOffset _startedAt;
+    private readonly LoopGuard _guard = new();
     private readonly EventTimers _timers;
     private readonly InstanceLifecycle _lifecycle;
     private readonly IDynamicApps _dynamic;
+    private readonly StaticAppSupervision _static;
+    private readonly ShutdownSequence _shutdown;
+    private readonly StatusBuilder _status;
     private int _orphanScanPending;
-    private TaskCompletionSource? _shutdown;
-    private DateTimeOffset _shutdownDeadline;
-    private bool _deadlinePassed;
     private Task? _loop;
 
     /// <param name="dynamicApps">Makes the dynamic apps' part, given the lifecycle, the loop's clock (timers that call back on the loop) and the log.</param>
     public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
         TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps)
     {
-        _config = config;
         _apps = apps;
         _time = time;
-        _random = random;
         _log = loggers.CreateLogger("pm");
-        _startedAt = time.GetUtcNow();
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
-            config.ShutdownTimeout, HoldsRequest);
+            config.ShutdownTimeout, HoldsRequest, _guard);
         _dynamic = dynamicApps(_lifecycle, new LoopTimeProvider(time, _timers), _log);
+        _static = new StaticAppSupervision(apps, _lifecycle, _timers, time, random, _log, _guard);
+        _shutdown = new ShutdownSequence(_lifecycle, _timers, Post, time, config.ShutdownTimeout, _log, _guard, OnShutdownComplete);
+        _status = new StatusBuilder(config, apps, time.GetUtcNow(), _guard);
     }
 
     /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
@@ -77,12 +73,10 @@ public sealed class Supervisor
     /// <summary>Starts every static app's instances, then runs the loop until shutdown completes.</summary>
     public void Start()
     {
-        foreach (var app in _apps)
+        // The loop does not run yet: this thread owns the state until it does.
+        using (_guard.Enter())
         {
-            foreach (var slot in app.Slots)
-            {
-                StartInSlot(app, slot, "the PM started");
-            }
+            _static.StartAll();
         }
 
         _loop = Task.Run(RunLoopAsync);
@@ -116,22 +110,30 @@ public sealed class Supervisor
         }
     }
 
+    /// <summary>starting, idle, busy (holds a request) or stopping, as status shows an instance.</summary>
+    internal static string StateName(Instance i) => StatusBuilder.StateName(i);
+
     private void Post(SupervisorEvent e) => _events.Writer.TryWrite(e);
 
     private async Task RunLoopAsync()
     {
         await foreach (var e in _events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            try
+            // Each event is handled synchronously on the thread the channel resumed on: that thread is the loop's
+            // until Handle returns (the next event may run on another).
+            using (_guard.Enter())
             {
-                Handle(e);
-            }
-            catch (Exception ex)
-            {
-                _log.LogError(ex, "supervisor: unexpected error handling {Event}", e.GetType().Name);
+                try
+                {
+                    Handle(e);
+                }
+                catch (Exception ex)
+                {
+                    _log.LogError(ex, "supervisor: unexpected error handling {Event}", e.GetType().Name);
+                }
             }
 
-            if (_shutdown is not null && _shutdown.Task.IsCompleted)
+            if (_shutdown.Phase == ShutdownPhase.Done)
             {
                 return;
             }
@@ -146,13 +148,7 @@ public sealed class Supervisor
                 OnChildExited(x.Instance, x.Notice);
                 break;
             case SupervisorEvent.SlotStartDue x:
-                x.Slot.StartTimer = null;
-                x.Slot.StartAt = null;
-                if (_shutdown is null && x.Slot.Current is null)
-                {
-                    StartInSlot(x.App, x.Slot, "its scheduled restart is due");
-                }
-
+                _static.OnSlotStartDue(x.App, x.Slot);
                 break;
             case SupervisorEvent.EscalationDue x:
                 _lifecycle.OnEscalationDue(x.Instance);
@@ -161,12 +157,12 @@ public sealed class Supervisor
                 _lifecycle.OnDrainCheck(x.Instance);
                 break;
             case SupervisorEvent.InstanceHealthy x:
-                OnInstanceHealthy(x.Instance);
+                _static.OnInstanceHealthy(x.Instance);
                 break;
             case SupervisorEvent.OrphansMayExist:
                 Volatile.Write(ref _orphanScanPending, 0);
                 _lifecycle.ReapOrphans();
-                CheckShutdownComplete();
+                _shutdown.CheckComplete();
                 break;
             case SupervisorEvent.OrphanGroupCheck x:
                 _lifecycle.OnOrphanGroupCheck(x);
@@ -184,27 +180,20 @@ public sealed class Supervisor
                 OnShutdownRequested(x.Done);
                 break;
             case SupervisorEvent.ShutdownAppsDue:
-                if (_appsStopPending)
-                {
-                    StopApps();
-                }
-
+                _shutdown.OnWebGraceEnded();
                 break;
             case SupervisorEvent.ShutdownDeadline:
-                _deadlinePassed = true;
-                _lifecycle.KillAll();
-                Post(new SupervisorEvent.ShutdownSweep());
+                _shutdown.OnDeadline();
                 break;
             case SupervisorEvent.ShutdownSweep:
-                _lifecycle.ReapOrphans();
-                CheckShutdownComplete();
+                _shutdown.OnSweepDue();
                 break;
         }
     }
 
     private void OnDemand(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> items)
     {
-        if (_shutdown is not null)
+        if (_shutdown.HasBegun)
         {
             return;
         }
@@ -232,191 +221,39 @@ public sealed class Supervisor
         }
     }
 
-    private void StartInSlot(StaticApp app, AppSlot slot, string reason) => StartInSlot(app, slot, reason, beforeLogging: null);
-
-    /// <summary>Starts an instance in the slot; <paramref name="beforeLogging"/> runs after the spawn, before its log line.</summary>
-    private void StartInSlot(StaticApp app, AppSlot slot, string reason, Action? beforeLogging)
-    {
-        var now = _time.GetUtcNow();
-        slot.LastStart = now;
-        var instance = _lifecycle.StartQuietly(app, slot.Index, out var error);
-        beforeLogging?.Invoke();
-        if (instance is null)
-        {
-            ScheduleRestart(app, slot, new InstanceEnd(now, now, ExitedCleanly: false, $"start failed ({error})"), null);
-            return;
-        }
-
-        _lifecycle.LogStarted(instance, reason);
-        slot.Current = instance;
-        if (app.ConsecutiveFailures > 0)
-        {
-            // Failures reset once an instance stays up for min-server-life.
-            instance.HealthyTimer = _timers.After(app.Restart.MinServerLife, new SupervisorEvent.InstanceHealthy(instance));
-        }
-    }
-
     /// <summary>
-    /// The restart path, kept short: reap, decide, spawn the replacement, and only then log what happened and
-    /// deal with the old group's leftovers. A healthy app's replacement is accepting within a few milliseconds.
+    /// Reap first; then the shutdown, a static slot's restart, or the dynamic app's policy deals with the exit.
+    /// On the restart path the replacement is spawned before the exit is reported.
     /// </summary>
     private void OnChildExited(Instance instance, ExitNotice notice)
     {
         var status = _lifecycle.Reap(instance, notice);
-        if (_shutdown is not null)
+        if (_shutdown.HasBegun)
         {
             _lifecycle.ReportExit(instance);
-            if (_appsStopPending && !_lifecycle.Live.Any(i => i.App.Kind == "web"))
-            {
-                StopApps();
-            }
-
-            CheckShutdownComplete();
+            _shutdown.OnInstanceExited();
             return;
         }
 
-        if (instance.App is StaticApp app)
+        if (_static.OnInstanceExited(instance, status))
         {
-            var slot = app.Slots[instance.Slot];
-            if (ReferenceEquals(slot.Current, instance))
-            {
-                slot.Current = null;
-            }
-
-            if (instance.StopReason is null)
-            {
-                ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, instance.ExitedAt!.Value, status is { Clean: true },
-                    status?.ToString() ?? "exit status unknown"), () => _lifecycle.ReportExit(instance));
-                return;
-            }
+            return;
         }
 
         _lifecycle.ReportExit(instance);
         _dynamic.OnInstanceExited(instance, status);
     }
 
-    private void ScheduleRestart(StaticApp app, AppSlot slot, InstanceEnd end, Action? reportExit)
+    private void OnShutdownRequested(TaskCompletionSource done) =>
+        _shutdown.Begin(done, stopStarting: () =>
+        {
+            _static.StopRestarting();
+            _dynamic.Stop();
+        });
+
+    /// <summary>The shutdown's last step, once every instance is reaped (or given up on).</summary>
+    private void OnShutdownComplete()
     {
-        var decision = RestartBackoff.Decide(app.Restart, end, app.ConsecutiveFailures, _random);
-        app.ConsecutiveFailures = decision.ConsecutiveFailures;
-        app.Restarts++;
-        app.LastDecision = $"slot {slot.Index}: {decision.Reason}";
-        var now = _time.GetUtcNow();
-        void Report()
-        {
-            reportExit?.Invoke();
-            _log.Log(decision.BackingOff ? LogLevel.Warning : LogLevel.Information, "app {App}: slot {Slot}: {Reason}", app.Name, slot.Index, decision.Reason);
-        }
-
-        if (decision.StartAt <= now)
-        {
-            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart", Report);
-            return;
-        }
-
-        Report();
-        slot.CancelStart();
-        slot.StartAt = decision.StartAt;
-        slot.StartTimer = _timers.After(decision.StartAt - now, new SupervisorEvent.SlotStartDue(app, slot));
-    }
-
-    private void OnInstanceHealthy(Instance instance)
-    {
-        if (instance.State != InstanceState.Running || instance.App is not StaticApp { ConsecutiveFailures: > 0 } app)
-        {
-            return;
-        }
-
-        _log.LogInformation("app {App}: pid {Pid} has stayed up for min-server-life ({Life:0.###} s): recovered after {Failures} failures in a row",
-            app.Name, instance.Pid, app.Restart.MinServerLife.TotalSeconds, app.ConsecutiveFailures);
-        app.ConsecutiveFailures = 0;
-        app.LastDecision = $"recovered: pid {instance.Pid} stayed up for min-server-life";
-    }
-
-    private void OnShutdownRequested(TaskCompletionSource done)
-    {
-        if (_shutdown is not null)
-        {
-            _shutdown.Task.ContinueWith(_ => done.TrySetResult(), TaskScheduler.Default);
-            return;
-        }
-
-        _shutdown = done;
-        var grace = _config.ShutdownTimeout;
-        _shutdownDeadline = _time.GetUtcNow() + grace;
-        _log.LogInformation("shutting down: SIGTERM to every app's process group, SIGKILL to what remains after {Grace:0.###} s", grace.TotalSeconds);
-        foreach (var app in _apps)
-        {
-            foreach (var slot in app.Slots)
-            {
-                slot.CancelStart();
-            }
-        }
-
-        _dynamic.Stop();
-        var web = _lifecycle.Live.Where(i => i.App.Kind == "web").ToList();
-        if (web.Count > 0)
-        {
-            // The web processes go first, finishing the requests they hold while the apps still run.
-            _shutdownDeadline += grace;
-            _appsStopPending = true;
-            foreach (var instance in web)
-            {
-                _lifecycle.Stop(instance, grace, "PM shutting down (web processes first)");
-            }
-
-            _timers.After(grace, new SupervisorEvent.ShutdownAppsDue());
-        }
-        else
-        {
-            StopApps();
-        }
-
-        CheckShutdownComplete();
-    }
-
-    private bool _appsStopPending;
-
-    /// <summary>The second phase of a shutdown: SIGTERM to every app's group, SIGKILL at the deadline.</summary>
-    private void StopApps()
-    {
-        _appsStopPending = false;
-        var grace = _config.ShutdownTimeout;
-        foreach (var instance in _lifecycle.Live.ToList())
-        {
-            _lifecycle.Stop(instance, grace, "PM shutting down");
-        }
-
-        _shutdownDeadline = _time.GetUtcNow() + grace;
-        _timers.After(grace, new SupervisorEvent.ShutdownDeadline());
-    }
-
-    private void CheckShutdownComplete()
-    {
-        if (_shutdown is null || _shutdown.Task.IsCompleted)
-        {
-            return;
-        }
-
-        var orphans = _lifecycle.ReapOrphans();
-        var done = _lifecycle.LiveCount == 0 && !_lifecycle.HasOrphanGroups && orphans == 0;
-        if (!done && _time.GetUtcNow() < _shutdownDeadline + ShutdownSweepLimit)
-        {
-            if (_deadlinePassed || _lifecycle.LiveCount == 0)
-            {
-                // Only leftovers re-parented to us or dying groups remain: look again shortly.
-                _timers.After(SweepInterval, new SupervisorEvent.ShutdownSweep());
-            }
-
-            return;
-        }
-
-        if (!done)
-        {
-            _log.LogError("shutdown: {Instances} instances and {Orphans} other descendants remain after SIGKILL; giving up waiting",
-                _lifecycle.LiveCount, orphans);
-        }
-
         foreach (var app in _apps)
         {
             app.Socket.Dispose();
@@ -426,37 +263,12 @@ public sealed class Supervisor
         _timers.Dispose();
         _log.LogInformation("shutdown complete: every instance stopped and reaped, sockets removed");
         _events.Writer.TryComplete();
-        _shutdown.TrySetResult();
     }
 
     private StatusReport BuildStatus()
     {
         var now = _time.GetUtcNow();
         ConnectionProbe.Refresh(_apps, now);
-        var apps = new List<AppStatus>();
-        foreach (var app in _apps)
-        {
-            var next = app.Slots.Where(s => s.StartAt is not null).Select(s => s.StartAt).Min();
-            apps.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.Slots.Count,
-                app.Restarts, app.ConsecutiveFailures, next, app.LastDecision, Report(app.LastExit), app.RequestsCompleted,
-                Instances(app)));
-        }
-
-        apps.AddRange(_dynamic.Status());
-        foreach (var ext in _config.ExternalApps)
-        {
-            apps.Add(new AppStatus(ext.Path, "external", ext.Address.ToString(), ext.UrlPrefix, 0, 0, 0, null, null, null, null, []));
-        }
-
-        return new StatusReport(Identity.ProcessId, _startedAt, now, _config.IpcDir, _config.SourceFile, apps);
+        return _status.Build(now, _dynamic.Status());
     }
-
-    private static ExitStatusReport? Report(ExitRecord? e) => e is null ? null : new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds);
-
-    private static List<InstanceStatus> Instances(SupervisedApp app) =>
-        app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, StateName(i), i.StartedAt, null, i.Slot)).ToList();
-
-    /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>
-    internal static string StateName(Instance i) =>
-        i.State == InstanceState.Stopping ? "stopping" : i.HoldsRequest ? "busy" : i.Ready ? "idle" : "starting";
 }

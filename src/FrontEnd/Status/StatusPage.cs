@@ -5,9 +5,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Pm.Config;
 using Pm.Control;
-using Pm.FrontEnd.Status;
+using Pm.Status;
 
-namespace Pm.Status;
+namespace Pm.FrontEnd.Status;
 
 /// <summary>
 /// The page at "/" of the web processes: every app the PM runs or knows (kind, address, URL), its instances (pid,

@@ -29,4 +29,19 @@ internal static class DurationFormat
     /// <summary>"50 ms", "0.5 ms": every digit of the millisecond count, for limits configured in milliseconds.</summary>
     public static string Milliseconds(TimeSpan value) =>
         value.TotalMilliseconds.ToString(CultureInfo.InvariantCulture) + " ms";
+
+    /// <summary>
+    /// "42s", "3m07s", "5h02m", "2d03h": an age or uptime in a status column, with <paramref name="secondDecimals"/>
+    /// decimals under a minute; negative ages (clocks a little apart) read as "0s".
+    /// </summary>
+    public static string Compact(TimeSpan value, int secondDecimals = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(secondDecimals);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(secondDecimals, SecondsFormats.Length - 1);
+        return value.TotalSeconds < 0 ? "0s"
+            : value.TotalSeconds < 60 ? value.TotalSeconds.ToString(SecondsFormats[secondDecimals], CultureInfo.InvariantCulture) + "s"
+            : value.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)value.TotalMinutes}m{value.Seconds:00}s")
+            : value.TotalDays < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)value.TotalHours}h{value.Minutes:00}m")
+            : string.Create(CultureInfo.InvariantCulture, $"{(int)value.TotalDays}d{value.Hours:00}h");
+    }
 }

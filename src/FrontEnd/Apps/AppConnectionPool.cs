@@ -1,6 +1,7 @@
 using System.Globalization;
 using Pm.FrontEnd.Logging;
 using Pm.Protocol.FastCgi;
+using Pm.Shared;
 
 namespace Pm.FrontEnd.Apps;
 
@@ -233,7 +234,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
             {
                 // Every slot stayed taken for a whole idle timeout: the app is saturated or stuck (503, not a wait forever).
                 throw new FastCgiConnectException(_app.EndPoint, new TimeoutException(
-                    $"all {_maxConnections * _perConnection} request slots of its kept connections stayed busy for {_app.Settings.IdleTimeout.TotalSeconds:0.###} s"));
+                    $"all {_maxConnections * _perConnection} request slots of its kept connections stayed busy for {DurationFormat.Seconds(_app.Settings.IdleTimeout)}"));
             }
         }
 
@@ -351,7 +352,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
             }
             catch (Exception e) when (e is FastCgiException or OperationCanceledException)
             {
-                _log.Write($"app {_app.Name}: no answer to FCGI_GET_VALUES ({(e is OperationCanceledException ? $"nothing within {timeout.TotalSeconds:0.###} s" : e.Message)}): one connection per request");
+                _log.Write($"app {_app.Name}: no answer to FCGI_GET_VALUES ({(e is OperationCanceledException ? $"nothing within {DurationFormat.Seconds(timeout)}" : e.Message)}): one connection per request");
                 _reuse = ConnectionReuse.OnePerRequest;
                 return;
             }

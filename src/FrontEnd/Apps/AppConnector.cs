@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Pm.Protocol.FastCgi;
+using Pm.Shared;
 
 namespace Pm.FrontEnd.Apps;
 
@@ -36,7 +37,7 @@ public static class AppConnector
             }
             catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new FastCgiConnectException(endPoint, new TimeoutException($"connect did not complete within {timeout.TotalSeconds:0.###} s (-appConnTimeout)"));
+                throw new FastCgiConnectException(endPoint, new TimeoutException($"connect did not complete within {DurationFormat.Seconds(timeout)} (-appConnTimeout)"));
             }
         }
         catch (SocketException e)

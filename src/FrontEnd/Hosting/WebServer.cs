@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pm.FrontEnd.Logging;
+using Pm.Shared;
 
 namespace Pm.FrontEnd.Hosting;
 
@@ -101,7 +102,7 @@ public static class WebServer
         {
         }
 
-        log.Write($"pm web {Environment.ProcessId}: stopping: finishing requests in flight (at most {options.ShutdownTimeout.TotalSeconds:0.#} s)");
+        log.Write($"pm web {Environment.ProcessId}: stopping: finishing requests in flight (at most {DurationFormat.Seconds(options.ShutdownTimeout, 1)})");
         using (var grace = new CancellationTokenSource(options.ShutdownTimeout, options.Time))
         {
             await app.StopAsync(grace.Token).ConfigureAwait(false);

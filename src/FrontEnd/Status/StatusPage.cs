@@ -7,6 +7,8 @@ using Pm.Config;
 using Pm.Control;
 using Pm.Status;
 
+using Pm.Shared;
+
 namespace Pm.FrontEnd.Status;
 
 /// <summary>
@@ -38,7 +40,7 @@ public sealed class StatusPage : IStatusPage
         }
         catch (Exception e) when (e is IOException or JsonException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            problem = e is OperationCanceledException ? $"no answer within {QueryTimeout.TotalSeconds:0} s on {_controlSocket}" : e.Message;
+            problem = e is OperationCanceledException ? $"no answer within {DurationFormat.Seconds(QueryTimeout, 0)} on {_controlSocket}" : e.Message;
         }
 
         var response = context.Response;
@@ -65,7 +67,7 @@ public sealed class StatusPage : IStatusPage
         var page = new StringBuilder();
         Head(page, "Pm status");
         page.Append("<h1>Pm</h1>\n<p class=\"meta\">");
-        page.Append(CultureInfo.InvariantCulture, $"PM pid {report.Pid}, up {Duration(report.Now - report.StartedAt)} &middot; config <code>{E(report.Config)}</code> &middot; IPC dir <code>{E(report.IpcDir)}</code> &middot; page served by web process {Environment.ProcessId}");
+        page.Append(CultureInfo.InvariantCulture, $"PM pid {report.Pid}, up {DurationFormat.Compact(report.Now - report.StartedAt)} &middot; config <code>{E(report.Config)}</code> &middot; IPC dir <code>{E(report.IpcDir)}</code> &middot; page served by web process {Environment.ProcessId}");
         page.Append("</p>\n");
         if (report.Apps.Count == 0)
         {
@@ -109,13 +111,13 @@ public sealed class StatusPage : IStatusPage
 
         if (app.NextStartAt is { } next)
         {
-            Item(page, "next start", "in " + Duration(next - report.Now));
+            Item(page, "next start", "in " + DurationFormat.Compact(next - report.Now));
         }
 
         if (app.LastExit is { } exit)
         {
             Item(page, "last exit", string.Create(CultureInfo.InvariantCulture,
-                $"pid {exit.Pid} {E(exit.How)} after {exit.LifetimeSeconds:0.###} s, {Duration(report.Now - exit.At)} ago"));
+                $"pid {exit.Pid} {E(exit.How)} after {exit.LifetimeSeconds:0.###} s, {DurationFormat.Compact(report.Now - exit.At)} ago"));
         }
 
         if (app.Policy is { } policy)
@@ -141,7 +143,7 @@ public sealed class StatusPage : IStatusPage
             foreach (var instance in app.Instances)
             {
                 page.Append(CultureInfo.InvariantCulture,
-                    $"<tr><td>{instance.Pid}</td><td>{E(instance.State)}</td><td>{Duration(report.Now - instance.StartedAt)}</td><td>{instance.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}</td><td>{(instance.Requests is { } r ? r.ToString(CultureInfo.InvariantCulture) : "-")}</td></tr>\n");
+                    $"<tr><td>{instance.Pid}</td><td>{E(instance.State)}</td><td>{DurationFormat.Compact(report.Now - instance.StartedAt)}</td><td>{instance.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}</td><td>{(instance.Requests is { } r ? r.ToString(CultureInfo.InvariantCulture) : "-")}</td></tr>\n");
             }
 
             page.Append("</tbody>\n</table>\n");
@@ -190,11 +192,4 @@ public sealed class StatusPage : IStatusPage
         page.Append(CultureInfo.InvariantCulture, $"<dt>{E(name)}</dt><dd>{html}</dd>\n");
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
-
-    private static string Duration(TimeSpan t) =>
-        t.TotalSeconds < 0 ? "0s"
-        : t.TotalSeconds < 60 ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0}s")
-        : t.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalMinutes}m{t.Seconds:00}s")
-        : t.TotalDays < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h{t.Minutes:00}m")
-        : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalDays}d{t.Hours:00}h");
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using Pm.Shared;
+
 namespace Pm.Status;
 
 /// <summary>The human-readable form of a <see cref="StatusReport"/>.</summary>
@@ -10,7 +12,7 @@ public static class StatusPrinter
     {
         var sb = new StringBuilder();
         var up = report.Now - report.StartedAt;
-        sb.AppendLine(CultureInfo.InvariantCulture, $"pm pid {report.Pid}, up {Duration(up)}, config {report.Config}, ipc dir {report.IpcDir}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"pm pid {report.Pid}, up {DurationFormat.Compact(up, 1)}, config {report.Config}, ipc dir {report.IpcDir}");
         foreach (var app in report.Apps)
         {
             sb.AppendLine();
@@ -32,7 +34,7 @@ public static class StatusPrinter
 
                 if (app.NextStartAt is { } next)
                 {
-                    line += $", next start in {Duration(next - report.Now)}";
+                    line += $", next start in {DurationFormat.Compact(next - report.Now, 1)}";
                 }
 
                 sb.AppendLine(line);
@@ -40,7 +42,7 @@ public static class StatusPrinter
 
             if (app.LastExit is { } exit)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"  last exit: pid {exit.Pid} {exit.How} after {exit.LifetimeSeconds:0.###} s, {Duration(report.Now - exit.At)} ago");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  last exit: pid {exit.Pid} {exit.How} after {exit.LifetimeSeconds:0.###} s, {DurationFormat.Compact(report.Now - exit.At, 1)} ago");
             }
 
             if (app.Policy is not null)
@@ -64,17 +66,11 @@ public static class StatusPrinter
                 foreach (var i in app.Instances)
                 {
                     sb.AppendLine(CultureInfo.InvariantCulture,
-                        $"  {i.Pid,-8} {i.State,-9} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {Duration(report.Now - i.StartedAt),-9} {(i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
+                        $"  {i.Pid,-8} {i.State,-9} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {DurationFormat.Compact(report.Now - i.StartedAt, 1),-9} {(i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
                 }
             }
         }
 
         return sb.ToString();
     }
-
-    private static string Duration(TimeSpan t) =>
-        t.TotalSeconds < 0 ? "0s"
-        : t.TotalSeconds < 60 ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.#}s")
-        : t.TotalHours < 1 ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalMinutes}m{t.Seconds:00}s")
-        : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}h{t.Minutes:00}m");
 }

@@ -19,8 +19,10 @@ namespace Pm.Simulation;
 ///    rejected. C records carry queue time (arrival to start of service) and service time.
 ///  - instances: a spawned instance is Starting for a spawn latency drawn from the model, then Idle. A retired
 ///    instance takes no new request; idle, it exits after the stop latency, busy, after its request.
-///  - observation: the run sees every instance change the moment it happens and tells the engine, as the PM's
-///    kernel probe would if it were instant; all changes of one instant make one evaluation per group.
+///  - observation: the run tells the engine of every instance change (ready, busy, idle, exited) the moment it
+///    happens, as the PM's kernel probe would if it were instant; all changes of one instant make one evaluation
+///    per group. A request that only joins the queue is no change: as in the PM, the policy hears of it through
+///    its S and T records and the 20 ms accept-queue probe.
 /// </remarks>
 internal sealed class SimulationRun : IInstancePool
 {
@@ -116,7 +118,11 @@ internal sealed class SimulationRun : IInstancePool
         switch (ev.Kind)
         {
             case SimEventKind.Arrival:
-                Arrive(ev.Request!);
+                if (!Arrive(ev.Request!))
+                {
+                    return; // queued: the PM learns of it from the records and the probe, not at once
+                }
+
                 break;
 
             case SimEventKind.StartDelayElapsed:
@@ -139,7 +145,7 @@ internal sealed class SimulationRun : IInstancePool
                 ev.Request.Waiting = null;
                 _queued--;
                 _rejected++;
-                break;
+                return; // a web process gave up: nothing the PM sees
 
             case SimEventKind.InstanceReady:
                 var ready = ev.Instance!;
@@ -165,13 +171,14 @@ internal sealed class SimulationRun : IInstancePool
         _engine.OnInstancesChanged(app.Id);
     }
 
-    private void Arrive(SimRequest request)
+    /// <summary>A request arrives; true if an idle instance took it (an instance change), false if it waits.</summary>
+    private bool Arrive(SimRequest request)
     {
         var app = request.App;
         if (app.Idle.First is { } idle)
         {
             Dispatch(idle.Value, request);
-            return;
+            return true;
         }
 
         // A web process that finds no socket asks for a start; one the PM made at this very instant it cannot have seen yet.
@@ -182,7 +189,7 @@ internal sealed class SimulationRun : IInstancePool
 
         if (app.SocketSince is null)
         {
-            return; // the PM refused the app: nothing to wait on (cannot happen with a trace's apps)
+            return false; // the PM refused the app: nothing to wait on (cannot happen with a trace's apps)
         }
 
         request.Waiting = app.Waiting.AddLast(request);
@@ -192,6 +199,8 @@ internal sealed class SimulationRun : IInstancePool
         {
             Schedule(_now + timeout, new SimEvent(SimEventKind.ConnTimeout, app) { Request = request });
         }
+
+        return false;
     }
 
     private void Report(SimApp app, PolicyEvent e) => _engine.OnDemand([(app.Id, e)]);

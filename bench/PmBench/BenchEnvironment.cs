@@ -12,6 +12,24 @@ public static class BenchEnvironment
         Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
 
     /// <summary>A local TCP port nothing listens on now.</summary>
+    /// <summary>Waits until the client's base address answers HTTP at all (any status): a server that has started listening.</summary>
+    public static async Task WaitForHttpAsync(HttpClient http)
+    {
+        var end = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync("");
+                return;
+            }
+            catch (HttpRequestException) when (Stopwatch.GetTimestamp() < end)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     public static int FreePort()
     {
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

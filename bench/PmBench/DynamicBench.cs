@@ -59,7 +59,7 @@ public static class DynamicBench
         };
         try
         {
-            await WaitForHttpAsync(http);
+            await BenchEnvironment.WaitForHttpAsync(http);
 
             // A server that has run a while has its code compiled: warm every web process's paths, the
             // dynamic-start one included, with apps that are not measured.
@@ -190,23 +190,6 @@ public static class DynamicBench
         }
 
         return samples;
-    }
-
-    private static async Task WaitForHttpAsync(HttpClient http)
-    {
-        var end = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await http.GetAsync("");
-                return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < end)
-            {
-                await Task.Delay(50);
-            }
-        }
     }
 
     private static double Median(List<double> values)

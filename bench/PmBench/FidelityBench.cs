@@ -170,7 +170,7 @@ public static class FidelityBench
                 BaseAddress = new Uri($"http://127.0.0.1:{port}/"),
                 Timeout = TimeSpan.FromSeconds(60),
             };
-            await WaitForHttpAsync(http);
+            await BenchEnvironment.WaitForHttpAsync(http);
 
             // A server that has run a while has its code compiled: both web processes' dynamic paths, and a pool of
             // connections the replay then reuses, are warmed on an app that is not measured.
@@ -203,7 +203,7 @@ public static class FidelityBench
         }
 
         var pmFigures = Measure(ReadLines(Path.Combine(work, "pm.log")), files.Values.ToHashSet(StringComparer.Ordinal), t0, windowEnd, sent, polls, maxInFlight);
-        var latency = FitSpawnLatency(pmFigures.SpawnLatencies);
+        var latency = FitSpawnLatency(pmFigures.SpawnLatencies, pmFigures.PolicyStartLatency);
         var stop = pmFigures.StopLatencies.Count > 0 ? TimeSpan.FromSeconds(Median(pmFigures.StopLatencies)) : TimeSpan.FromMilliseconds(10);
         var recorded = Realign(TraceReader.ReadFile(recordedPath), appPaths: files.Values.ToHashSet(StringComparer.Ordinal), shipped);
         var root0 = pmConfig.DynamicRoots[0];
@@ -443,18 +443,26 @@ public static class FidelityBench
     }
 
     /// <summary>
-    /// A log-normal through the median of the samples, its sigma the spread of their logarithms; a fixed latency
-    /// with fewer than 3 samples, and the simulator's default 0.2 s with none (said so when printed).
+    /// A log-normal whose median is the start latency the PM's policy measured (its <c>startLatency</c> figure), its
+    /// sigma the spread of the logarithms of the spawn-to-ready samples; a fixed latency with fewer than 3 samples,
+    /// and the simulator's default 0.2 s with none (said so when printed).
+    /// <para>
+    /// Why the policy's figure and not the samples' median: the policy decides with the latency it perceives, from
+    /// the moments the PM looks (an instance first seen ready, or already busy, at a probe or an evaluation), which is
+    /// later than the instance really is ready; the simulator sees every instance at once. On the steady trace the
+    /// samples' median (17 ms) made the simulated policy start 17 instances where the PM started 4, because a start
+    /// that fast seems to beat waiting for a busy instance's 50 ms request; with the PM's own 78 ms it started 4.
+    /// </para>
     /// </summary>
-    private static SpawnLatencyModel FitSpawnLatency(List<double> samples)
+    private static SpawnLatencyModel FitSpawnLatency(List<double> samples, double? policyLatency)
     {
         var positive = samples.Where(s => s > 0).ToList();
         if (positive.Count == 0)
         {
-            return new FixedSpawnLatency(TimeSpan.FromSeconds(0.2));
+            return new FixedSpawnLatency(TimeSpan.FromSeconds(policyLatency ?? 0.2));
         }
 
-        var median = Median(positive);
+        var median = policyLatency is > 0 and var perceived ? perceived : Median(positive);
         if (positive.Count < 3)
         {
             return new FixedSpawnLatency(TimeSpan.FromSeconds(median));
@@ -513,23 +521,6 @@ public static class FidelityBench
 
     private static double MedianService(Trace trace) =>
         trace.Requests.Count == 0 ? 0 : Median(trace.Requests.Select(r => r.Service.TotalSeconds).ToList());
-
-    private static async Task WaitForHttpAsync(HttpClient http)
-    {
-        var end = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await http.GetAsync("");
-                return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < end)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
 
     // Nearest rank, as the simulator's reports.
     private static double Percentile(List<double> sorted, double p) =>

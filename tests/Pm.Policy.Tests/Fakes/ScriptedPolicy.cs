@@ -11,9 +11,12 @@ internal sealed class ScriptedPolicy(TimeSpan startDelay, Func<PolicyInput, IRea
 
     public TimeSpan StartDelay => startDelay;
 
+    /// <summary>When the policy asks to be evaluated again, given the input; none by default.</summary>
+    public Func<PolicyInput, DateTimeOffset?> Next { get; init; } = static _ => null;
+
     public PolicyResult Evaluate(PolicyInput input)
     {
         Inputs.Add(input);
-        return new PolicyResult(decide(input), null, []);
+        return new PolicyResult(decide(input), Next(input), []);
     }
 }

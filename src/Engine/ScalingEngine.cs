@@ -509,12 +509,17 @@ public sealed class ScalingEngine
 
     private void Leave()
     {
+        EndBatch();
+        Interlocked.Decrement(ref _inside);
+    }
+
+    /// <summary>The end of a call or of a <see cref="Batch"/>: the outermost one makes the evaluations asked for inside it.</summary>
+    private void EndBatch()
+    {
         if (--_batchDepth == 0)
         {
             EvaluateDirty();
         }
-
-        Interlocked.Decrement(ref _inside);
     }
 
     /// <summary>Ends a <see cref="Batch"/>: the evaluations asked for inside it are made now.</summary>
@@ -524,13 +529,7 @@ public sealed class ScalingEngine
 
         internal BatchScope(ScalingEngine engine) => _engine = engine;
 
-        public void Dispose()
-        {
-            if (--_engine._batchDepth == 0)
-            {
-                _engine.EvaluateDirty();
-            }
-        }
+        public void Dispose() => _engine.EndBatch();
     }
 
     private readonly struct CallScope(ScalingEngine engine) : IDisposable

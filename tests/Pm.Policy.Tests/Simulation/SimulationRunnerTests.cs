@@ -75,15 +75,7 @@ public sealed class SimulationRunnerTests
     [Fact]
     public void CancelPendingStart_DropsHeldStarts()
     {
-        ScriptedPolicy? policy = null;
-        var run = new PolicyRunSpec("scripted", (_, _) => policy = new ScriptedPolicy(TimeSpan.FromSeconds(0.5), input =>
-            policy!.Inputs.Count switch
-            {
-                1 => [new SpawnInstances(App, 1, input.Now.AddSeconds(2), "later")],
-                2 => [new CancelPendingStart(App, "changed my mind")],
-                3 => [new SpawnInstances(App, 1, null, "now")],
-                _ => [],
-            }));
+        var (run, policy) = HoldCancelThenStart();
         // Without the accept-queue probe, the request that still waits is heard of only through its T records.
         var spec = Spec([new TraceRequest(TimeSpan.Zero, App, TimeSpan.FromMilliseconds(100))], run) with
         {
@@ -100,20 +92,12 @@ public sealed class SimulationRunnerTests
     [Fact]
     public void CancelPendingStart_RequestStillQueued_ProbeAsksThePolicyAgainWithin20Ms()
     {
-        ScriptedPolicy? policy = null;
-        var run = new PolicyRunSpec("scripted", (_, _) => policy = new ScriptedPolicy(TimeSpan.FromSeconds(0.5), input =>
-            policy!.Inputs.Count switch
-            {
-                1 => [new SpawnInstances(App, 1, input.Now.AddSeconds(2), "later")],
-                2 => [new CancelPendingStart(App, "changed my mind")],
-                3 => [new SpawnInstances(App, 1, null, "now")],
-                _ => [],
-            }));
+        var (run, policy) = HoldCancelThenStart();
         var spec = Spec([new TraceRequest(TimeSpan.Zero, App, TimeSpan.FromMilliseconds(100))], run);
 
         var report = SimulationRunner.Run(spec).Single();
 
-        (policy!.Inputs[2].Now - spec.Start).Should().Be(TimeSpan.FromSeconds(0.52), "as in the PM, the probe after the cancel at 0.5 s finds the request queued with nothing to take it");
+        (policy().Inputs[2].Now - spec.Start).Should().Be(TimeSpan.FromSeconds(0.52), "as in the PM, the probe after the cancel at 0.5 s finds the request queued with nothing to take it");
         report.P50Wait.Should().Be(TimeSpan.FromSeconds(0.72), "spawned at 0.52 s, up 0.2 s later");
     }
 
@@ -185,6 +169,21 @@ public sealed class SimulationRunnerTests
         var act = () => SimulationRunner.Run(spec);
 
         act.Should().Throw<InvalidOperationException>().WithMessage("*another app '/other'*");
+    }
+
+    /// <summary>A policy that holds a start for 2 s, cancels it at its next evaluation, and starts one at the one after.</summary>
+    private static (PolicyRunSpec Run, Func<ScriptedPolicy> Policy) HoldCancelThenStart()
+    {
+        ScriptedPolicy? policy = null;
+        var run = new PolicyRunSpec("scripted", (_, _) => policy = new ScriptedPolicy(TimeSpan.FromSeconds(0.5), input =>
+            policy!.Inputs.Count switch
+            {
+                1 => [new SpawnInstances(App, 1, input.Now.AddSeconds(2), "later")],
+                2 => [new CancelPendingStart(App, "changed my mind")],
+                3 => [new SpawnInstances(App, 1, null, "now")],
+                _ => [],
+            }));
+        return (run, () => policy!);
     }
 
     private static SimulationSpec Spec(IReadOnlyList<TraceRequest> requests, params PolicyRunSpec[] policies) =>

@@ -6,4 +6,5 @@ namespace Pm.Status;
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(Dictionary<string, string>), TypeInfoPropertyName = "ErrorReply")]
 public sealed partial class StatusJsonContext : JsonSerializerContext;

@@ -78,7 +78,7 @@ public sealed class ControlServer : IAsyncDisposable
                 {
                     "status" => JsonSerializer.Serialize(await _queryStatus().WaitAsync(timeout.Token).ConfigureAwait(false), StatusJsonContext.Default.StatusReport),
                     null => """{"error":"no command"}""",
-                    _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"unknown command '{command}' (known: status)" }),
+                    _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"unknown command '{command}' (known: status)" }, StatusJsonContext.Default.ErrorReply),
                 };
                 await client.SendAsync(Encoding.UTF8.GetBytes(reply + "\n"), timeout.Token).ConfigureAwait(false);
             }

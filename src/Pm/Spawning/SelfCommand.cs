@@ -1,8 +1,8 @@
 namespace Pm.Spawning;
 
 /// <summary>
-/// How to start this same pm program with other arguments (for the web processes): its apphost directly, or
-/// `dotnet pm.dll` when it was started that way.
+/// How to start this same pm program with other arguments (for the web processes): its native or apphost
+/// executable directly, or `dotnet pm.dll` when it was started that way.
 /// </summary>
 public static class SelfCommand
 {
@@ -11,7 +11,8 @@ public static class SelfCommand
         var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program this is");
         if (string.Equals(Path.GetFileNameWithoutExtension(process), "dotnet", StringComparison.Ordinal))
         {
-            var assembly = typeof(SelfCommand).Assembly.Location;
+            // Only a JIT build runs under the dotnet host; its pm.dll lies in the app's base directory.
+            var assembly = Path.Combine(AppContext.BaseDirectory, typeof(SelfCommand).Assembly.GetName().Name + ".dll");
             return (process, [assembly, .. arguments]);
         }
 

@@ -3,7 +3,8 @@
 # Usage: scripts/setup.sh [--bench]   (run as root, or with sudo available)
 set -euo pipefail
 
-packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl)
+# clang and zlib1g-dev: the native (AOT) build of pm links with them (scripts/native.sh).
+packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk)
 fi

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job: builds Pm and the example apps, then runs the PM and its web processes with examples/conf/demo.conf
+# The main job: builds Pm native (scripts/native.sh) and the example apps, then runs the PM and its web processes with examples/conf/demo.conf
 # (http://127.0.0.1:8080/ lists the apps, /hello is the C# app, /fcgi-bin/hello.fcgi the same app started on demand).
 # Usage: scripts/demo.sh   (Ctrl+C stops the PM and every app it started)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dotnet build src/Pm -c Release -nologo -clp:ErrorsOnly
+scripts/setup.sh
+scripts/native.sh
 dotnet publish examples/apps/Hello -c Release -nologo -clp:ErrorsOnly -o examples/bin/hello
-exec src/Pm/bin/Release/net10.0/pm serve examples/conf/demo.conf
+exec artifacts/native/pm serve examples/conf/demo.conf

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 dotnet build Pm.sln -c Release -nologo -clp:ErrorsOnly
+# The real-process tests run the native pm, the one the README's main command runs (PM_TEST_PM picks another).
+scripts/native.sh
+export PM_TEST_PM="${PM_TEST_PM:-$PWD/artifacts/native/pm}"
 
 log=$(mktemp)
 status=0

@@ -7,11 +7,27 @@ public static class BenchEnvironment
 {
     public static string RepoRoot { get; } = FindRoot();
 
-    /// <summary>The pm under test: PM_BENCH_PM (e.g. a ReadyToRun publish) or this build's.</summary>
-    public static string Pm => Environment.GetEnvironmentVariable("PM_BENCH_PM") ??
-        Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
+    /// <summary>
+    /// The pm under test: $PM_BENCH_PM, else the native build (scripts/native.sh, what users run) when there is one,
+    /// else this build's JIT pm. <see cref="PmKind"/> says which, for the figures' header.
+    /// </summary>
+    public static string Pm { get; } = FindPm();
 
-    /// <summary>A local TCP port nothing listens on now.</summary>
+    public static string PmKind => Environment.GetEnvironmentVariable("PM_BENCH_PM") is { Length: > 0 } ? "PM_BENCH_PM"
+        : Pm.Contains("/artifacts/native/", StringComparison.Ordinal) ? "native" : "JIT";
+
+    private static string FindPm()
+    {
+        if (Environment.GetEnvironmentVariable("PM_BENCH_PM") is { Length: > 0 } chosen)
+        {
+            return chosen;
+        }
+
+        var native = Path.Combine(RepoRoot, "artifacts/native/pm");
+        return File.Exists(native) ? native
+            : Path.Combine(RepoRoot, "src/Pm/bin", AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0/pm");
+    }
+
     /// <summary>Waits until the client's base address answers HTTP at all (any status): a server that has started listening.</summary>
     public static async Task WaitForHttpAsync(HttpClient http)
     {
@@ -30,6 +46,7 @@ public static class BenchEnvironment
         }
     }
 
+    /// <summary>A local TCP port nothing listens on now.</summary>
     public static int FreePort()
     {
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -6,6 +6,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         var which = args.Length > 0 ? args[0] : "";
+        Console.Error.WriteLine($"pm-bench: pm under test is {BenchEnvironment.Pm} ({BenchEnvironment.PmKind})");
         switch (which)
         {
             case "restart":

@@ -9,7 +9,10 @@ public static class Paths
     public static string Configuration { get; } =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    public static string Pm => Built("src/Pm", "pm");
+    /// <summary>The pm the real-process tests run: $PM_TEST_PM (scripts/test.sh sets the native build), else the JIT build.</summary>
+    public static string Pm => Environment.GetEnvironmentVariable("PM_TEST_PM") is { Length: > 0 } chosen
+        ? File.Exists(chosen) ? chosen : throw new FileNotFoundException($"PM_TEST_PM names {chosen}, which does not exist")
+        : Built("src/Pm", "pm");
 
     public static string TestApp => Built("tests/Pm.TestApp", "pm-testapp");
 

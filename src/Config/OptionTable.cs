@@ -24,7 +24,7 @@ public static class OptionTable
         new("nph", OptionKind.Flag, S | E, "off", "the app writes a complete HTTP response (non-parsed headers)"),
         new("initial-env", OptionKind.Text, S | D, "", "NAME=value, or NAME to copy from the PM's environment: the app's ENTIRE environment (at most 64)", Repeatable: true),
         new("init-start-delay", OptionKind.Integer, S | D, "1", "seconds between starts of instances that never ran", Min: 0),
-        new("restart-delay", OptionKind.Integer, S | D, "5", "seconds before an instance that ran is restarted (the floor of crash backoff)", Min: 0),
+        new("restart-delay", OptionKind.Integer, S | D, "5", "seconds: the step and floor of a crash loop's backoff (static apps: from the 2nd failure in a row, a first one restarts at once; dynamic `-restart`: every restart)", Min: 0),
         new("min-server-life", OptionKind.Integer, S | D, "30", "seconds an instance must live to count as a success; shorter lives are failures and back off", Min: 0),
         new("listen-queue-depth", OptionKind.Integer, S | D, "100", "listen() backlog of the app's socket shared by all its instances", Min: 1, Max: 65535),
         new("processes", OptionKind.Integer, S, "1", "instances of the app", Min: 1, Max: 10000),

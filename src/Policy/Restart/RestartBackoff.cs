@@ -5,52 +5,57 @@ namespace Pm.Policy.Restart;
 /// <summary>
 /// Decides when a static app's slot starts again after its instance ended. Pure: time and randomness come in.
 /// <list type="bullet">
-/// <item>An instance that lived at least -min-server-life, or exited with status 0 (php-cgi does after
-/// PHP_FCGI_MAX_REQUESTS), is not a failure: the failure count resets and the slot restarts as soon as
-/// -restart-delay since its last start allows: at once for anything that lived that long.</item>
-/// <item>An instance that died sooner, not cleanly, is a failure. One failure is not a crash loop: the first is
-/// restarted like a success (an instance killed by accident is replaced at once). The n-th failure in a row, n ≥ 2,
-/// waits min(cap, step × 2^(n−2)), drawn uniformly from its upper half (jitter, so many apps crashing together do
-/// not restart in lock-step), where step is -restart-delay (at least 250 ms); never less than the spacing floor.</item>
+/// <item>An instance that lived at least -min-server-life is healthy: the failure count resets and the slot
+/// restarts at once, however the instance ended (a SIGKILLed or OOM-killed worker is replaced in milliseconds).</item>
+/// <item>An instance that exited with status 0 sooner (php-cgi does after PHP_FCGI_MAX_REQUESTS) is not a failure
+/// either: it restarts at once, but no sooner than <see cref="CleanExitSpacing"/> after its own start, so an app
+/// that exits 0 at once cannot spin a core.</item>
+/// <item>Any other end sooner than -min-server-life is a failure. One failure is not a crash loop: the first is
+/// restarted at once too. The n-th failure in a row, n ≥ 2, waits min(cap, step × 2^(n−2)), drawn uniformly from
+/// its upper half (jitter, so many apps crashing together do not restart in lock-step), where step is
+/// -restart-delay (at least 250 ms), and never less than -restart-delay after the failed instance's start.</item>
 /// </list>
+/// mod_fastcgi spaces every restart -restart-delay (5 s) after the slot's last start, even a first failure's;
+/// Pm keeps that spacing only for a crash loop, where it is a brake and not a penalty.
 /// </summary>
 public static class RestartBackoff
 {
+    /// <summary>The least time between two starts of a slot whose instances exit cleanly at once.</summary>
+    public static readonly TimeSpan CleanExitSpacing = TimeSpan.FromSeconds(1);
+
     public static RestartDecision Decide(RestartOptions options, InstanceEnd end, int failuresBefore, Random random)
     {
         var lifetime = end.EndedAt - end.StartedAt;
-        var floorAt = end.StartedAt + options.RestartDelay;
-        var healthy = lifetime >= options.MinServerLife;
-        if (healthy || end.ExitedCleanly)
+        if (lifetime >= options.MinServerLife)
         {
-            var at = Max(end.EndedAt, floorAt);
-            var why = healthy
-                ? $"it ran {Seconds(lifetime)} (>= min-server-life {Seconds(options.MinServerLife)})"
-                : $"it exited cleanly after {Seconds(lifetime)}";
-            var when = at > end.EndedAt
-                ? $"restarting in {Seconds(at - end.EndedAt)} (restart-delay {Seconds(options.RestartDelay)} since its start)"
-                : "restarting now";
-            return new RestartDecision(at, healthy ? 0 : failuresBefore, IsFailure: false, BackingOff: false,
-                $"{end.HowItEnded}; not a failure: {why}; {when}");
+            return new RestartDecision(end.EndedAt, 0, IsFailure: false, BackingOff: false,
+                $"{end.HowItEnded}; not a failure: it ran {Seconds(lifetime)} (>= min-server-life {Seconds(options.MinServerLife)}); restarting now");
+        }
+
+        if (end.ExitedCleanly)
+        {
+            var spacing = options.RestartDelay < CleanExitSpacing ? options.RestartDelay : CleanExitSpacing;
+            var at = Max(end.EndedAt, end.StartedAt + spacing);
+            return new RestartDecision(at, failuresBefore, IsFailure: false, BackingOff: false,
+                $"{end.HowItEnded}; not a failure: it exited cleanly after {Seconds(lifetime)}; " +
+                (at > end.EndedAt ? $"restarting in {Seconds(at - end.EndedAt)} ({Seconds(spacing)} since its start at least)" : "restarting now"));
         }
 
         var failures = failuresBefore + 1;
         if (failures == 1)
         {
-            var at = Max(end.EndedAt, floorAt);
-            return new RestartDecision(at, failures, IsFailure: true, BackingOff: false,
-                $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)}); first failure: " +
-                (at > end.EndedAt ? $"restarting in {Seconds(at - end.EndedAt)} (restart-delay since its start)" : "restarting now"));
+            return new RestartDecision(end.EndedAt, failures, IsFailure: true, BackingOff: false,
+                $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)}); first failure: restarting now");
         }
 
         var step = options.RestartDelay > RestartOptions.MinimumBackoffStep ? options.RestartDelay : RestartOptions.MinimumBackoffStep;
         var ceiling = ExponentialBackoff.Delay(step, failures - 2, options.BackoffMax);
         var delay = ceiling / 2 + (ceiling / 2) * random.NextDouble();
-        var start = Max(end.EndedAt + delay, floorAt);
+        var start = Max(end.EndedAt + delay, end.StartedAt + options.RestartDelay);
         return new RestartDecision(start, failures, IsFailure: true, BackingOff: true,
             $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)}); " +
-            $"{failures} failure{(failures == 1 ? "" : "s")} in a row: backing off {Seconds(start - end.EndedAt)} " +
-            $"(exponential with jitter, cap backoff-max {Seconds(options.BackoffMax)})");
+            $"{failures} failures in a row: backing off {Seconds(start - end.EndedAt)} " +
+            $"(exponential with jitter from restart-delay {Seconds(options.RestartDelay)}, cap backoff-max {Seconds(options.BackoffMax)})");
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;

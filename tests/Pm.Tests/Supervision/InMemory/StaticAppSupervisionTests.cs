@@ -175,8 +175,8 @@ public sealed class StaticAppSupervisionTests : IDisposable
             _loop.Advance(Slot.StartAt!.Value - _loop.Now);
         }
 
-        _instances.Attempts.Select(a => a.At - FakeLoop.Start).Should().Equal(new[] { 0, 2, 4, 8 }.Select(s => TimeSpan.FromSeconds(s)),
-            "a failed start is an instance that died at once: restart-delay after it, then backing off");
+        _instances.Attempts.Select(a => a.At - FakeLoop.Start).Should().Equal(new[] { 0, 0, 2, 6 }.Select(s => TimeSpan.FromSeconds(s)),
+            "a failed start is an instance that died at once: retried at once, then backing off from restart-delay");
         _instances.Attempts.Select(a => a.Instance is null).Should().Equal(true, true, true, false);
         _app.ConsecutiveFailures.Should().Be(3);
         _app.LastDecision.Should().Contain("start failed");

@@ -42,4 +42,10 @@ public interface IInstancePool
 
     /// <summary>Live instances across every dynamic app (starting, idle, busy and retiring).</summary>
     int TotalInstances { get; }
+
+    /// <summary>The machine's idle CPU share over about the last second (see <see cref="GlobalView.CpuIdleShare"/>), as of the last <see cref="Refresh"/>; null when not known.</summary>
+    double? CpuIdleShare { get; }
+
+    /// <summary>The machine's cores (see <see cref="GlobalView.Cores"/>); null when not known.</summary>
+    int? Cores { get; }
 }

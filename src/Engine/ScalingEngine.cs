@@ -278,7 +278,7 @@ public sealed class ScalingEngine
         var ids = group.Apps.Select(a => a.Id).ToList();
         _pool.Refresh(ids, now);
         var views = group.Apps.Select(a => _pool.View(a.Id, a.PendingStarts.Count, now)).ToList();
-        var input = new PolicyInput(now, views, group.Events.ToList(), new GlobalView(_pool.TotalInstances));
+        var input = new PolicyInput(now, views, group.Events.ToList(), new GlobalView(_pool.TotalInstances, _pool.CpuIdleShare, _pool.Cores));
         group.Events.Clear();
         group.LastEvaluation = now;
         group.Evaluations++;

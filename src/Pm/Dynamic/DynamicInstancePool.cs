@@ -19,6 +19,7 @@ namespace Pm.Dynamic;
 public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifecycle, TimeProvider time, ILogger log) : IInstancePool
 {
     private readonly Dictionary<string, OnDemandApp> _apps = new(StringComparer.Ordinal);
+    private readonly Posix.CpuMeter _cpu = new();
 
     /// <summary>The policy group of a dynamic root: one per root, named by where it is mounted and what it serves.</summary>
     public static string GroupName(DynamicRootConfig root) => $"{root.UrlPrefix} {root.Directory}";
@@ -40,6 +41,10 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
             return n;
         }
     }
+
+    public double? CpuIdleShare { get; private set; }
+
+    public int? Cores { get; } = Environment.ProcessorCount;
 
     public string? Open(string appId)
     {
@@ -108,6 +113,7 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
         }
 
         ConnectionProbe.Refresh(apps, now);
+        CpuIdleShare = _cpu.IdleShare(now);
     }
 
     public AppView View(string appId, int pendingStarts, DateTimeOffset now)

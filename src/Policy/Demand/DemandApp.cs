@@ -41,6 +41,9 @@ internal sealed class DemandApp
     /// <summary>Peak per-second average of busy instances over idleTimeout: the scale-down floor.</summary>
     public PeakAverage PeakDemand { get; } = new();
 
+    /// <summary>When the first of its instances now up came up, while no request has completed yet (<see cref="ColdStartHold"/>).</summary>
+    public DateTimeOffset? FirstUpAt { get; set; }
+
     /// <summary>Smoothed time from spawn to the first state after Starting, in seconds; null until one was seen.</summary>
     public double? StartSeconds { get; set; }
 

@@ -40,6 +40,7 @@ internal sealed class DemandCensus
         var census = new DemandCensus();
         var starting = new HashSet<long>();
         var dispatched = 0;
+        DateTimeOffset? firstUp = null;
         app.Served.Clear();
         foreach (var instance in view.Instances)
         {
@@ -49,6 +50,12 @@ internal sealed class DemandCensus
             {
                 // Left Starting since the last evaluation; StateSince bounds the moment it became ready.
                 app.StartSeconds = Smoothing.Next(app.StartSeconds, Math.Max(0, (instance.StateSince - instance.StartedAt).TotalSeconds));
+            }
+
+            if (instance.State is InstanceState.Idle or InstanceState.Busy)
+            {
+                var since = instance.StateSince < now ? instance.StateSince : now;
+                firstUp = firstUp is { } f && f < since ? f : since;
             }
 
             if (instance.State == InstanceState.Starting)
@@ -75,6 +82,8 @@ internal sealed class DemandCensus
             app.Signals.Clear();
         }
 
+        // The first instance up since the app had none: kept while one is up, forgotten when none is.
+        app.FirstUpAt = firstUp is null ? null : app.FirstUpAt ?? firstUp;
         app.Starting = starting;
         app.LastEvaluated = now;
         return census;

@@ -30,6 +30,15 @@ internal sealed record DemandFigures
     /// <summary>The accept queue, not T records, shows the waiting requests.</summary>
     public required bool WaitingQueued { get; init; }
 
+    /// <summary>Instances the waiting requests called for beyond shortPerCore per core, not started: the requests are short.</summary>
+    public required int BeyondShortCap { get; init; }
+
+    /// <summary>What a request occupies an instance for, as far as measured (<see cref="DrainCredit.Occupancy"/>).</summary>
+    public required double? Occupancy { get; init; }
+
+    /// <summary>Waiting requests held back because no request has completed yet (see <see cref="ColdStartHold"/>).</summary>
+    public required int ColdHeld { get; init; }
+
     /// <summary>An S record arrived since the last evaluation.</summary>
     public required bool Requested { get; init; }
 
@@ -78,8 +87,14 @@ internal sealed record DemandFigures
         // Waiting requests are a backlog, not a level of use: the floor follows busy instances only.
         app.PeakDemand.Add(round.Now, census.Busy);
         var peak = app.PeakDemand.Peak(round.Now, o.IdleTimeout);
-        var credit = DrainCredit.Compute(app, census.Busy, census.StartingSeconds, waiting);
-        var immediate = census.Busy + waiting - credit;
+        var coldHeld = ColdStartHold.Held(app, waiting, census.FreshStarting + view.PendingStarts > 0 || app.StartRequested, round);
+        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, census.Busy, census.Idle, census.StartingSeconds, waiting, round.Now);
+        var uncapped = census.Busy + waiting - credit;
+        // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
+        // instances per core; requests wait there for a core, and another instance would wait with them.
+        var occupancy = DrainCredit.Occupancy(app, census.Busy, round.Now);
+        var isShort = occupancy is not { } o2 || o2 < o.StartDelay.TotalSeconds;
+        var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, census.Busy)) : uncapped;
         var requested = app.StartRequested;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, requested ? 1 : 0);
         app.StartRequested = false;
@@ -100,6 +115,9 @@ internal sealed record DemandFigures
             Queued = queued,
             Waiting = waiting,
             WaitingQueued = queued >= app.Signals.Count,
+            BeyondShortCap = uncapped - immediate,
+            Occupancy = occupancy,
+            ColdHeld = coldHeld,
             Requested = requested,
             Peak = peak,
             Supply = census.FreshIdle.Count + census.FreshBusy + census.FreshStarting + view.PendingStarts,

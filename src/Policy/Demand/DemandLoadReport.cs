@@ -26,10 +26,20 @@ internal static class DemandLoadReport
             ["spawnTokens"] = Math.Floor(app.Tokens.Available(round.Now) * 100) / 100,
             ["failures"] = app.ConsecutiveFailures,
             ["backoff"] = backoffLeft.TotalSeconds,
+            ["cpuIdle"] = round.CpuIdleShare is { } idle ? Math.Round(idle, 3) : -1,
+            ["coldHeld"] = f.ColdHeld,
+            ["occupancy"] = f.Occupancy ?? 0,
         };
         var summary = $"{f.Busy} busy, {f.Idle} idle, {f.FreshStarting + f.Pending} starting,"
             + $" {f.Waiting} waiting; {ReasonFormat.Number(figures["arrivalRate"])} req/s over {DurationFormat.Seconds(o.IdleTimeout)},"
             + $" service {ReasonFormat.Number((app.ServiceSeconds ?? 0) * 1000)} ms; keeping {outcome.Keep} (peak {ReasonFormat.Number(f.Peak)}); {outcome.Note}"
+            + (f.BeyondShortCap > 0
+                ? $"; {f.BeyondShortCap} more not started: requests take {ReasonFormat.Number(Math.Round((f.Occupancy ?? 0) * 1000, 2))} ms"
+                    + $" (< startDelay {DurationFormat.Seconds(o.StartDelay)}), so beyond shortPerCore {o.ShortPerCore} × {round.ShortCap / o.ShortPerCore} cores they would wait for a core"
+                : string.Empty)
+            + (f.ColdHeld > 0
+                ? $"; {f.ColdHeld} waiting held until the first instance shows how long a request takes"
+                : string.Empty)
             + (backoffLeft > TimeSpan.Zero
                 ? $"; starts backed off for {DurationFormat.Seconds(backoffLeft, decimals: 2)} after {app.ConsecutiveFailures} failures"
                 : string.Empty);

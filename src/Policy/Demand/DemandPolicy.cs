@@ -17,12 +17,21 @@ namespace Pm.Policy;
 /// is 0. The PM also counts the connections in the app's accept queue (from the kernel): W is at least those not
 /// about to be taken by idle instances, which shows a queue before any request has waited startDelay.
 ///
+/// Short requests: while an app's requests occupy an instance for less than startDelay (or are not measured yet),
+/// waiting requests start instances up to shortPerCore per core of the machine only: such a request waits for a core,
+/// not for an instance (hello-world requests at c=64 on 2 cores ran 32 instances where 8 serve as many). Occupancy is
+/// busy / completions per second under load (the front end's service time misses an app that answers at the end).
+///
 /// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
-/// mean service time s, within L a busy instance takes about L / s of them and a starting instance of age a about
+/// mean service time s, within L a busy or idle instance takes about L / s of them and a starting instance of age a about
 /// min(a, L) / s once it is up, less the requests that arrive meanwhile (the last second's completion rate times L:
 /// a saturated app's queue does not drain, and an app completing 0.8 of what its busy instances can is saturated);
-/// only the rest of W needs instances started now. (Before L and s are
-/// measured there is no credit, so a cold start gets everything at once.)
+/// only the rest of W needs instances started now.
+///
+/// Cold start: before any request has completed, s is unknown. Then W waits for the first instance to be up, and
+/// for min(L, startDelay) after that: if a request completes meanwhile, s is measured and the drain credit decides;
+/// if none does, requests take at least that long and everything needed starts at once. A burst of fast requests so
+/// starts what they need instead of an instance per queued connection, and a burst of slow ones waits one L more.
 ///
 /// Scale up: wanted = max(busy + (W - credit) + spareProcesses when there is load, minClassProcesses once requested,
 /// instances being replaced after R); the shortfall against fresh instances (idle + busy + starting) and pending

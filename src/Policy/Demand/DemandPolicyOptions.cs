@@ -35,6 +35,13 @@ public sealed record DemandPolicyOptions : PolicySettings
     /// <summary>Scale-down window: instances beyond the peak demand seen over this long are retired.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// While an app's requests are short (they occupy an instance for less than startDelay, or are not measured yet),
+    /// waiting requests start instances up to this many per core of the machine: beyond, they wait for a core, not for
+    /// an instance. 0: no limit.
+    /// </summary>
+    public int ShortPerCore { get; init; } = 4;
+
     /// <summary>Instances kept above that peak, so a small rise does not wait for a start.</summary>
     public int SpareProcesses { get; init; } = 1;
 
@@ -92,6 +99,11 @@ public sealed record DemandPolicyOptions : PolicySettings
             errors.Add(new("idleTimeout", $"idleTimeout {DurationFormat.Seconds(IdleTimeout)} must be positive"));
         }
 
+        if (ShortPerCore < 0)
+        {
+            errors.Add(new("shortPerCore", $"shortPerCore {ShortPerCore} must not be negative"));
+        }
+
         if (SpareProcesses < 0)
         {
             errors.Add(new("spareProcesses", $"spareProcesses {SpareProcesses} must not be negative"));
@@ -137,6 +149,7 @@ public sealed record DemandPolicyOptions : PolicySettings
             SpawnBurst = reader.Int("spawnBurst", d.SpawnBurst),
             SpawnRate = reader.Number("spawnRate", d.SpawnRate),
             IdleTimeout = reader.Seconds("idleTimeout", d.IdleTimeout),
+            ShortPerCore = reader.Int("shortPerCore", d.ShortPerCore),
             SpareProcesses = reader.Int("spareProcesses", d.SpareProcesses),
             RestartDelay = reader.Seconds("restartDelay", d.RestartDelay),
             MinServerLife = reader.Seconds("minServerLife", d.MinServerLife),

@@ -20,7 +20,18 @@ internal sealed class DemandRound
         }
 
         Instances = instances;
+        CpuIdleShare = input.Global.CpuIdleShare;
+        ShortCap = input.Global.Cores is { } cores && options.ShortPerCore > 0 ? options.ShortPerCore * cores : int.MaxValue;
     }
+
+    /// <summary>The machine's idle CPU share over about the last second, for the load report; null when not known.</summary>
+    public double? CpuIdleShare { get; }
+
+    /// <summary>
+    /// The most instances waiting requests may call for while an app's requests are short: shortPerCore per core,
+    /// or no limit where the cores are not known or shortPerCore is 0.
+    /// </summary>
+    public int ShortCap { get; }
 
     public DemandPolicyOptions Options { get; }
 

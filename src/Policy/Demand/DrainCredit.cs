@@ -3,14 +3,42 @@ namespace Pm.Policy;
 /// <summary>
 /// Waiting requests the live instances will take before an instance started now could be up. New requests keep
 /// arriving meanwhile (at the rate of the last second's completions): they take their share first, so a queue that
-/// is not draining gets no credit. An app already completing at least <see cref="SaturatedShare"/> of what its busy
-/// instances can is saturated: the rest of the difference is measurement noise (the busy count is a snapshot,
+/// is not draining gets no credit. The service time is the longer of the front end's and, under load, the instances'
+/// occupancy per request (busy / completions per second). An app already completing at least
+/// <see cref="SaturatedShare"/> of what its busy instances can is saturated: the rest of the difference is measurement noise (the busy count is a snapshot,
 /// service times are smoothed), and crediting it would leave a steady queue unserved.
 /// </summary>
 internal static class DrainCredit
 {
     /// <summary>Completions per second, as a share of busy / service time, from which an app counts as saturated.</summary>
     public const double SaturatedShare = 0.8;
+
+    /// <summary>Completions in the last second from which busy / completion rate is taken as a service time too.</summary>
+    public const int OccupancySamples = 20;
+
+    /// <summary>
+    /// What a request occupies an instance for, in seconds. The front end splits a request's time at the response's
+    /// first byte, and an app that answers at the end shows it almost no service time (it is all "queue" time),
+    /// though its instance is busy for the whole exchange. So: under load (<see cref="OccupancySamples"/> completions
+    /// in the last second or more), busy / completions per second (Little's law), and at least the front end's
+    /// service time; with fewer, the front end's whole time (queue and service: an upper bound); before any request
+    /// completed, how long the first instance has been up (a lower bound: it took a request at once and has not
+    /// answered yet); null before an instance is up.
+    /// </summary>
+    public static double? Occupancy(DemandApp app, int busy, DateTimeOffset now)
+    {
+        if (app.ServiceSeconds is not { } service)
+        {
+            return app.FirstUpAt is { } up ? Math.Max(0, (now - up).TotalSeconds) : null;
+        }
+
+        if (busy > 0 && app.RecentCompletions.Count >= OccupancySamples)
+        {
+            return Math.Max(service, busy / (app.RecentCompletions.Count / RecentWindow.TotalSeconds));
+        }
+
+        return service + (app.QueueSeconds ?? 0);
+    }
 
     /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>
     public static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(1);
@@ -19,10 +47,12 @@ internal static class DrainCredit
     /// The credit, 0 to <paramref name="waiting"/>: none before the spawn latency and the service time are measured,
     /// so a cold start gets everything at once.
     /// </summary>
+    /// <param name="idle">Idle instances: the queued connections are theirs first, and each drains as a busy one does.</param>
     /// <param name="startingSeconds">The summed age of starting instances, each capped at the spawn latency.</param>
-    public static int Compute(DemandApp app, int busy, double startingSeconds, int waiting)
+    public static int Compute(DemandApp app, int busy, int idle, double startingSeconds, int waiting, DateTimeOffset now)
     {
-        if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is not { } service || service <= 0)
+        if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is null
+            || Occupancy(app, busy, now) is not { } service || service <= 0)
         {
             return 0;
         }
@@ -33,7 +63,7 @@ internal static class DrainCredit
             return 0;
         }
 
-        var drained = (((busy * start) + startingSeconds) / service) - (recent * start);
+        var drained = ((((busy + idle) * start) + startingSeconds) / service) - (recent * start);
         return (int)Math.Clamp(Math.Floor(drained), 0, waiting);
     }
 }

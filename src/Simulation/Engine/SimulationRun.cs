@@ -348,6 +348,11 @@ internal sealed class SimulationRun : IInstancePool
 
     int IInstancePool.TotalInstances => _live;
 
+    // The simulator models no CPU: a policy sees the machine's load and cores as unknown (no shortPerCore limit).
+    double? IInstancePool.CpuIdleShare => null;
+
+    int? IInstancePool.Cores => null;
+
     private void OnApplied(AppliedDecision applied)
     {
         if (applied.Decision is CancelPendingStart)

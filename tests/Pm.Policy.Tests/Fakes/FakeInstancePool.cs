@@ -93,6 +93,10 @@ internal sealed class FakeInstancePool(string group = FakeInstancePool.Group) : 
 
     public int TotalInstances => _open.Values.Sum(l => l.Count);
 
+    public double? CpuIdleShare { get; set; }
+
+    public int? Cores { get; set; }
+
     public void SetState(string appId, long id, InstanceState state)
     {
         var list = _open[appId];

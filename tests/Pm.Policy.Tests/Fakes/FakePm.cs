@@ -114,13 +114,19 @@ internal sealed class FakePm
     public IReadOnlyList<(long Id, InstanceState State)> Instances(string app) =>
         _apps[app].Select(i => (i.Id, i.State)).ToList();
 
+    /// <summary>The machine's idle CPU share the policy sees; null (unknown) unless a test sets it.</summary>
+    public double? CpuIdleShare { get; set; }
+
+    /// <summary>The machine's cores the policy sees; null (unknown: no shortPerCore limit) unless a test sets it.</summary>
+    public int? Cores { get; set; }
+
     public PolicyResult Evaluate()
     {
         var views = _apps.Select(pair => new AppView(pair.Key,
             pair.Value.Select(i => new InstanceView(i.Id, i.State, i.StartedAt, i.StateSince, i.HoldsRequest, i.Served)).ToList(),
             _pending[pair.Key].Count, Queued.GetValueOrDefault(pair.Key))).ToList();
         var total = _apps.Values.Sum(list => list.Count) + OtherInstances;
-        var input = new PolicyInput(Now, views, _events.ToList(), new GlobalView(total));
+        var input = new PolicyInput(Now, views, _events.ToList(), new GlobalView(total, CpuIdleShare, Cores));
         _events.Clear();
         Last = Policy.Evaluate(input);
         foreach (var decision in Last.Decisions)

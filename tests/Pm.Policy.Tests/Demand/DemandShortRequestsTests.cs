@@ -1,0 +1,143 @@
+using Pm.Policy.Tests.Fakes;
+
+namespace Pm.Policy.Tests.Demand;
+
+/// <summary>
+/// The demand policy where the cores, not the instances, are the limit: short requests start at most shortPerCore
+/// instances per core, and a cold burst waits for its first instance to show how long a request takes.
+/// </summary>
+public sealed class DemandShortRequestsTests
+{
+    private const string App = "/srv/fcgi/hello.fcgi";
+
+    [Fact]
+    public void ShortRequests_QueueBeyondFourPerCore_StartsNothingMore()
+    {
+        var pm = Loaded(cores: 2, instances: 8, completionsPerSecond: 7000, serviceSeconds: 0.00005);
+        pm.Queued[App] = 56;                      // c=64 in front of 8 instances
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("8 instances of 1 ms requests already use 2 cores");
+        pm.Last!.Loads.Single().Summary.Should().Contain("beyond shortPerCore 4 × 2 cores they would wait for a core");
+        pm.Last.Loads.Single().Figures["occupancy"].Should().BeApproximately(8.0 / 7000, 1e-4,
+            "busy / completions per second, not the front end's 0.05 ms from the response's first byte");
+    }
+
+    [Fact]
+    public void ShortRequests_TRecordsBeyondFourPerCore_StartNothingMore()
+    {
+        var pm = Loaded(cores: 2, instances: 8, completionsPerSecond: 7000, serviceSeconds: 0.00005);
+        pm.T(App, 40);                            // a stall of the whole machine: every request waited startDelay
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ShortRequests_BelowTheCap_StartWhatTheQueueNeeds()
+    {
+        var pm = Loaded(cores: 4, instances: 8, completionsPerSecond: 7000, serviceSeconds: 0.00005);
+        pm.Queued[App] = 56;
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(8, "16 instances on 4 cores");
+    }
+
+    [Fact]
+    public void LongRequests_AreNotCappedByTheCores()
+    {
+        // 8 busy instances completing 160 requests/s: each request holds its instance 50 ms (sleeping, say).
+        var pm = Loaded(cores: 2, instances: 8, completionsPerSecond: 160, serviceSeconds: 0.00005);
+        pm.Queued[App] = 24;
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(24);
+    }
+
+    [Fact]
+    public void UnknownCores_NoCap()
+    {
+        var pm = Loaded(cores: null, instances: 8, completionsPerSecond: 7000, serviceSeconds: 0.00005);
+        pm.Queued[App] = 56;
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().ContainSingle("the simulator knows no cores: nothing is capped");
+    }
+
+    [Fact]
+    public void ColdBurst_QueueWaitsForTheFirstInstanceThenForItsFirstAnswer()
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions(), new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        pm.Evaluate();
+        var first = pm.StartDue(InstanceState.Starting).Single();
+        pm.Queued[App] = 63;
+        pm.Advance(0.003);
+
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("nothing is known of the app yet; its first instance is coming");
+
+        pm.Advance(0.002);
+        pm.SetState(first, InstanceState.Busy);   // up after 5 ms, and taking a request
+        var held = pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty();
+        held.Loads.Single().Figures["coldHeld"].Should().Be(63);
+        held.NextEvaluation.Should().Be(pm.Now + TimeSpan.FromSeconds(0.005), "min(spawn latency, startDelay) after it came up");
+
+        pm.Advance(0.005);                        // no answer within 5 ms: requests are not hello-world ones
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(7, "up to 4 per core while nothing is measured");
+    }
+
+    [Fact]
+    public void ColdBurst_FirstAnswerComesQuickly_TheDrainCreditDecides()
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        pm.Evaluate();
+        var first = pm.StartDue(InstanceState.Starting).Single();
+        pm.Advance(0.005);
+        pm.SetState(first, InstanceState.Busy);
+        pm.Queued[App] = 10;
+        pm.Evaluate();
+        pm.Advance(0.001);
+        pm.C(App, 0.0009, 0.0001);                 // answered in 1 ms: one instance drains 5 of them per spawn latency
+
+        pm.Evaluate();
+
+        var spawn = pm.Decisions.OfType<SpawnInstances>().Single();
+        spawn.Count.Should().BeLessThan(10);
+        spawn.Reason.Should().Contain("for the 1 busy and 0 starting instances to take before a new one is up");
+    }
+
+    // An app of `instances` busy instances that completed `completionsPerSecond` requests over the last second.
+    private static FakePm Loaded(int? cores, int instances, int completionsPerSecond, double serviceSeconds)
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0, MaxClassProcesses = 64 }, new Random(1)), App) { Cores = cores };
+        pm.S(App);
+        for (var i = 0; i < instances; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        pm.Evaluate();
+        pm.Advance(0.02);
+        pm.Evaluate();
+        var count = completionsPerSecond;
+        for (var i = 0; i < count; i++)
+        {
+            pm.Advance(0.9 / count);
+            pm.C(App, 0.0005, serviceSeconds);
+        }
+
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("the set-up itself starts nothing");
+        pm.Advance(0.01);
+        return pm;
+    }
+}

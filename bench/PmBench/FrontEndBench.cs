@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Text.RegularExpressions;
 
 namespace Pm.Bench;
 
@@ -14,7 +12,7 @@ namespace Pm.Bench;
 /// (from /proc), then the ratios. Prints numbers; asserts nothing.
 /// <code>pm-bench frontend [--seconds 10] [--warmup 5] [--web N] [--rounds 1]   (Release build; scripts/setup.sh --bench installs wrk and nginx)</code>
 /// </summary>
-public static partial class FrontEndBench
+public static class FrontEndBench
 {
     private const int Instances = 8;
     private static readonly int[] Concurrency = [1, 16, 64];
@@ -25,7 +23,7 @@ public static partial class FrontEndBench
         var warmUp = Option(args, "--warmup", 5);
         var web = Option(args, "--web", Environment.ProcessorCount);
         var rounds = Option(args, "--rounds", 1);
-        if (!File.Exists("/usr/bin/wrk") || !File.Exists("/usr/sbin/nginx"))
+        if (!File.Exists(Wrk.Path) || !File.Exists(Nginx.Path))
         {
             Console.Error.WriteLine("pm-bench frontend needs wrk and nginx: scripts/setup.sh --bench installs them");
             return 2;
@@ -58,8 +56,8 @@ public static partial class FrontEndBench
 
             var ours = $"http://127.0.0.1:{ourPort}/hello";
             var theirs = $"http://127.0.0.1:{nginxPort}/hello";
-            await Wrk(ours, 64, warmUp);
-            await Wrk(theirs, 64, warmUp);
+            await Wrk.RunAsync(ours, 64, warmUp);
+            await Wrk.RunAsync(theirs, 64, warmUp);
 
             Console.WriteLine();
             Console.WriteLine("  c |     pm req/s    p50 ms    p99 ms  µs CPU/req |  nginx req/s    p50 ms    p99 ms  µs CPU/req | req/s ratio  p99 ratio");
@@ -98,45 +96,15 @@ public static partial class FrontEndBench
     private static async Task<Figures> MeasureAsync(string url, int connections, int seconds, int parent, string processPattern)
     {
         var before = CpuTicks(parent, processPattern);
-        var output = await Wrk(url, connections, seconds);
+        var run = await Wrk.RunAsync(url, connections, seconds);
         var after = CpuTicks(parent, processPattern);
-        var requests = long.Parse(Requests().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
-        if (NonSuccess().Match(output) is { Success: true } errors)
+        if (run.Errors is not null)
         {
-            Console.WriteLine($"    wrk against {url}: {errors.Value.Trim()}");
+            Console.WriteLine($"    wrk against {url}: {run.Errors}");
         }
 
-        return new Figures(
-            double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture),
-            Latency(output, "50%"),
-            Latency(output, "99%"),
-            requests == 0 ? 0 : (after - before) * (1_000_000.0 / TicksPerSecond) / requests);
-    }
-
-    private static async Task<string> Wrk(string url, int connections, int seconds)
-    {
-        using var wrk = Process.Start(new ProcessStartInfo("/usr/bin/wrk",
-            [$"-t{Math.Min(2, connections)}", $"-c{connections}", $"-d{seconds}s", "--latency", url])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        })!;
-        var output = await wrk.StandardOutput.ReadToEndAsync();
-        await wrk.WaitForExitAsync();
-        return output;
-    }
-
-    /// <summary>wrk prints "50%  123.00us" (or ms, s) in its latency distribution; in milliseconds.</summary>
-    private static double Latency(string wrkOutput, string percentile)
-    {
-        var m = Regex.Match(wrkOutput, $@"^\s*{Regex.Escape(percentile)}\s+([0-9.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
-        if (!m.Success)
-        {
-            return double.NaN;
-        }
-
-        var value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        return m.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+        return new Figures(run.Rps, run.P50, run.P99,
+            run.Requests == 0 ? 0 : (after - before) * (1_000_000.0 / TicksPerSecond) / run.Requests);
     }
 
     private const double TicksPerSecond = 100; // USER_HZ: /proc/PID/stat times are in 1/100 s on Linux
@@ -195,56 +163,8 @@ public static partial class FrontEndBench
         return process;
     }
 
-    private static Process StartNginx(string dir, string appSocket, int port, int workers)
-    {
-        var root = Path.Combine(dir, "nginx");
-        Directory.CreateDirectory(root);
-        var config = Path.Combine(root, "nginx.conf");
-
-        // Run as root, nginx's workers would switch to nobody and lose access to the pool's socket in the IPC dir.
-        var user = Environment.UserName == "root" ? "user root;" : string.Empty;
-        File.WriteAllText(config, $$"""
-            {{user}}
-            daemon off;
-            worker_processes {{workers}};
-            pid {{root}}/nginx.pid;
-            error_log {{root}}/error.log warn;
-            events { worker_connections 4096; }
-            http {
-                access_log off;
-                client_body_temp_path {{root}}/client_body;
-                fastcgi_temp_path {{root}}/fastcgi_temp;
-                proxy_temp_path {{root}}/proxy_temp;
-                uwsgi_temp_path {{root}}/uwsgi_temp;
-                scgi_temp_path {{root}}/scgi_temp;
-                server {
-                    listen 127.0.0.1:{{port}};
-                    location /hello {
-                        fastcgi_pass unix:{{appSocket}};
-                        fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-                        fastcgi_param SERVER_SOFTWARE nginx;
-                        fastcgi_param QUERY_STRING $query_string;
-                        fastcgi_param REQUEST_METHOD $request_method;
-                        fastcgi_param CONTENT_TYPE $content_type;
-                        fastcgi_param CONTENT_LENGTH $content_length;
-                        fastcgi_param SCRIPT_NAME /hello;
-                        fastcgi_param PATH_INFO $fastcgi_path_info;
-                        fastcgi_param REQUEST_URI $request_uri;
-                        fastcgi_param DOCUMENT_URI $document_uri;
-                        fastcgi_param SERVER_PROTOCOL $server_protocol;
-                        fastcgi_param REQUEST_SCHEME $scheme;
-                        fastcgi_param REMOTE_ADDR $remote_addr;
-                        fastcgi_param REMOTE_PORT $remote_port;
-                        fastcgi_param SERVER_ADDR $server_addr;
-                        fastcgi_param SERVER_PORT $server_port;
-                        fastcgi_param SERVER_NAME $server_name;
-                        fastcgi_param REDIRECT_STATUS 200;
-                    }
-                }
-            }
-            """);
-        return Process.Start(new ProcessStartInfo("/usr/sbin/nginx", ["-p", root, "-c", config]) { UseShellExecute = false })!;
-    }
+    private static Process StartNginx(string dir, string appSocket, int port, int workers) =>
+        Nginx.Start(Nginx.WriteConfig(Path.Combine(dir, "nginx"), port, workers, Nginx.FastCgiLocation("/hello", appSocket)));
 
     private static async Task WaitForHttpAsync(int port, string path)
     {
@@ -278,13 +198,4 @@ public static partial class FrontEndBench
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
-
-    [GeneratedRegex(@"Requests/sec:\s+([0-9.]+)")]
-    private static partial Regex RequestsPerSecond();
-
-    [GeneratedRegex(@"(\d+) requests in")]
-    private static partial Regex Requests();
-
-    [GeneratedRegex(@"Non-2xx or 3xx responses: \d+|Socket errors:.*")]
-    private static partial Regex NonSuccess();
 }

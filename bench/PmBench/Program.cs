@@ -17,10 +17,12 @@ public static class Program
                 return await IdleFootprintBench.RunAsync(args.Skip(1).ToArray());
             case "dynamic":
                 return await DynamicBench.RunAsync(args.Skip(1).ToArray());
+            case "peers":
+                return await Peers.PeersBench.RunAsync(args.Skip(1).ToArray());
             case "fidelity":
                 return await FidelityBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S]");
                 return 2;
         }
     }

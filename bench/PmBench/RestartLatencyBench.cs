@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace Pm.Bench;
 
@@ -27,11 +26,11 @@ public static class RestartLatencyBench
         try
         {
             await BenchEnvironment.WaitForFileAsync(socket, TimeSpan.FromSeconds(20));
-            await AskAsync(socket); // warm up: the first instance is running
+            await FastCgiProbe.AskAsync(socket); // warm up: the first instance is running
             var samples = new List<double>();
             for (var i = 0; i < rounds; i++)
             {
-                var pid = PidOf(await AskAsync(socket));
+                var pid = FastCgiProbe.PidOf(await FastCgiProbe.AskAsync(socket));
                 using var death = new Posix.Epoll();
                 var pidfd = Posix.PidFd.Open(pid);
                 death.Add(pidfd, 1);
@@ -44,9 +43,9 @@ public static class RestartLatencyBench
                 death.Wait(ready, 1000);
                 Posix.FileDescriptor.Close(pidfd);
 
-                var answer = await AskAsync(socket);
+                var answer = await FastCgiProbe.AskAsync(socket);
                 watch.Stop();
-                if (PidOf(answer) == pid)
+                if (FastCgiProbe.PidOf(answer) == pid)
                 {
                     throw new InvalidOperationException("the killed instance answered");
                 }
@@ -79,28 +78,5 @@ public static class RestartLatencyBench
         {
             BenchEnvironment.Stop(pm);
         }
-    }
-
-    private static async Task<string> AskAsync(string path)
-    {
-        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await s.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        await s.SendAsync(AppAlone.MinimalRequest);
-        var received = new List<byte>();
-        var buffer = new byte[4096];
-        int n;
-        while ((n = await s.ReceiveAsync(buffer)) > 0)
-        {
-            received.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return System.Text.Encoding.ASCII.GetString(received.ToArray());
-    }
-
-    private static int PidOf(string answer)
-    {
-        var at = answer.IndexOf("pid ", StringComparison.Ordinal) + 4;
-        var end = answer.IndexOf(',', at);
-        return int.Parse(answer[at..end]);
     }
 }

@@ -7,10 +7,9 @@ namespace Pm.Bench.Peers;
 /// Row 7: SIGKILL of a healthy instance → its replacement answered a FastCGI request on the app's socket (the socket
 /// belongs to the PM, or to php-fpm's master, so our connect waits in its backlog while the replacement starts). The
 /// clock runs from kill(); the old process is awaited dead (pidfd) first, so it cannot be the one answering.
-/// pm: `pm run` with 5 static hello-c apps of one instance each, every option at its default, each killed once after
-/// the instances have run 6.5 s: past -restart-delay (5 s since the instance's start), and a first failure restarts
-/// at once, so the default config restarts each at once (a second kill of the same young instance would wait for
-/// the backoff instead). php-fpm: pm = static with 1 child, killed 5 times; its master respawns it.
+/// pm: `pm run` with 5 static hello-c apps of one instance each, every option at its default, each killed once as
+/// soon as it has answered: a first failure restarts at once, however young the instance (a second kill in a row of
+/// the same slot would wait for the crash-loop backoff instead). php-fpm: pm = static with 1 child, killed 5 times; its master respawns it.
 /// </summary>
 public static class RestartRow
 {
@@ -26,7 +25,6 @@ public static class RestartRow
                 await FastCgiProbe.AskAsync(socket, cancel); // every instance has answered: it runs
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(0, 6500 - stack.MillisecondsSinceExec)), cancel);
             foreach (var socket in sockets)
             {
                 pm.Add(await KillAndTimeReplacementAsync(() => FastCgiProbe.AskAsync(socket, cancel)));
@@ -60,7 +58,7 @@ public static class RestartRow
                 fpm is null ? peers.Missing(PeerTable.PhpFpm) : PeerTable.Spread(php) + " (pm = static, 1 child)"],
             fpm is null ? "" : $"/php-fpm {PeerTable.Ratio(PeerTable.Median(pm), PeerTable.Median(php))}",
             $"kill -9 → the replacement answered a FastCGI request on the app's socket (connect waits in the PM's / master's backlog); median [min–max] of {PeerSetup.RestartApps} kills. " +
-            $"pm: {pmRecipe.Files}, 5 apps × 1 instance at default options, each killed once after running 6.5 s (a young instance restarts only after -restart-delay 5 s since its start). " +
+            $"pm: {pmRecipe.Files}, 5 apps × 1 instance at default options, each killed once right after its first answer (a first failure restarts at once). " +
             $"php-fpm: {fpm?.Recipe.Files}, its one child killed {PeerSetup.RestartApps} times, 300 ms apart.");
     }
 

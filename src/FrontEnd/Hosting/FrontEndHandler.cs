@@ -19,6 +19,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
     private readonly RouteTable _routes;
     private readonly FastCgiProxy _proxy;
     private readonly DynamicApps? _dynamic;
+    private readonly ResolvedScripts? _scripts;
     private readonly IStatusPage? _status;
     private readonly WebLog _log;
     private readonly List<AppBackend> _apps = [];
@@ -60,6 +61,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
         if (config.DynamicRoots.Count > 0)
         {
             _dynamic = new DynamicApps(config, time, log);
+            _scripts = new ResolvedScripts(time);
         }
     }
 
@@ -105,7 +107,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
 
     private async Task ForwardDynamicAsync(HttpContext context, DynamicRootConfig root, string path)
     {
-        var resolved = DynamicScriptResolver.Resolve(root, path);
+        var resolved = _scripts!.Resolve(root, path);
         if (resolved.Script is not { } script)
         {
             await RefuseAsync(context, $"dynamic root {root.UrlPrefix}", resolved.Status, resolved.Problem!).ConfigureAwait(false);

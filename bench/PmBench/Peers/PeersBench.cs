@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace Pm.Bench.Peers;
 
@@ -12,7 +13,7 @@ namespace Pm.Bench.Peers;
 /// A peer whose Debian package is missing is skipped with a note. Prints numbers; asserts nothing.
 /// <code>pm-bench peers [--quick] [--rounds N] [--seconds S]   (scripts/setup.sh --bench installs the peers and wrk)</code>
 /// </summary>
-public static class PeersBench
+public static partial class PeersBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
@@ -81,16 +82,16 @@ public static class PeersBench
     }
 
     /// <summary>
-    /// What the PMs logged that is worth a look: lines with error, fail, warn, refused or timed out, less the
-    /// restart row's own kills (an instance "killed by SIGKILL" and the restart that follows, which it expects).
+    /// What the PMs logged that is worth a look: warn/fail/crit lines, errors, exceptions, refusals, time-outs and
+    /// 502/503/504 answers, less the restart row's own kills (an instance "killed by SIGKILL", which it expects).
+    /// Whole words only: "idleTimeout" in a policy's reason, or ".503" in a timestamp, is no finding.
     /// </summary>
     private static void PrintLogFindings(string logs)
     {
-        string[] words = ["error", "fail", "warn", "refus", "timed out", "timeout", "503", "502"];
         foreach (var log in Directory.EnumerateFiles(logs, "*.pm.log").Order(StringComparer.Ordinal))
         {
             var hits = File.ReadLines(log)
-                .Where(l => words.Any(w => l.Contains(w, StringComparison.OrdinalIgnoreCase)) && !l.Contains("killed by SIGKILL", StringComparison.Ordinal))
+                .Where(l => LogFinding().IsMatch(l) && !l.Contains("killed by SIGKILL", StringComparison.Ordinal))
                 .ToList();
             Console.WriteLine($"{log}: {(hits.Count == 0 ? "nothing that looks like an error" : $"{hits.Count} line(s) to look at, e.g.:")}");
             foreach (var line in hits.Take(5))
@@ -99,6 +100,9 @@ public static class PeersBench
             }
         }
     }
+
+    [GeneratedRegex(@"\b(warn|fail|crit|error|exception|refused|timed out)\b|Exception\b|(?<![\d.])50[234](?![\d.])", RegexOptions.IgnoreCase)]
+    private static partial Regex LogFinding();
 
     private static int Option(string[] args, string name, int fallback)
     {

@@ -87,7 +87,17 @@ public static class WebServer
         await using var handler = new FrontEndHandler(options.Config, options.StatusPage, options.Time, log);
         await using var app = builder.Build();
         app.Run(handler.HandleAsync);
-        await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM while Kestrel was still starting (the PM stopped right after it started): nothing was served,
+            // nothing is left to finish; a stop, not a failure.
+            log.Write($"pm web {Environment.ProcessId}: stopped while starting");
+            return 0;
+        }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = options.Listen is null ? "the PM's listening socket (fd 0)" : string.Join(" ", addresses ?? []);

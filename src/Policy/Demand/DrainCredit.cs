@@ -21,9 +21,10 @@ internal static class DrainCredit
     /// first byte, and an app that answers at the end shows it almost no service time (it is all "queue" time),
     /// though its instance is busy for the whole exchange. So: under load (<see cref="OccupancySamples"/> completions
     /// in the last second or more), busy / completions per second (Little's law), and at least the front end's
-    /// service time; with fewer, the front end's whole time (queue and service: an upper bound); before any request
-    /// completed, how long the first instance has been up (a lower bound: it took a request at once and has not
-    /// answered yet); null before an instance is up.
+    /// service time; with fewer, the front end's service time or what the app's first request took after its first
+    /// instance came up, the longer (not the front end's queue time: at a cold start that is the wait for the start);
+    /// before any request completed, how long the first instance has been up (a lower bound: it took a request at
+    /// once and has not answered yet); null before an instance is up.
     /// </summary>
     public static double? Occupancy(DemandApp app, int busy, DateTimeOffset now)
     {
@@ -37,7 +38,7 @@ internal static class DrainCredit
             return Math.Max(service, busy / (app.RecentCompletions.Count / RecentWindow.TotalSeconds));
         }
 
-        return service + (app.QueueSeconds ?? 0);
+        return Math.Max(service, app.FirstAnswerSeconds ?? 0);
     }
 
     /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>

@@ -115,6 +115,39 @@ public sealed class DemandShortRequestsTests
         spawn.Reason.Should().Contain("for the 1 busy and 0 starting instances to take before a new one is up");
     }
 
+    [Theory]
+    [InlineData(0.001, false)]                    // hello-world: answered 1 ms after its instance came up
+    [InlineData(0.06, true)]                      // 50 ms requests: not short, the waiting ones get instances
+    public void ColdBurst_FirstAnswersTimeSinceTheFirstInstanceUp_DecidesWhetherRequestsAreShort(double firstAnswer, bool beyondTheCap)
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0, MaxClassProcesses = 64 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        pm.Evaluate();
+        var first = pm.StartDue(InstanceState.Starting).Single();
+        pm.Advance(0.005);
+        pm.SetState(first, InstanceState.Busy);
+        pm.Evaluate();
+        pm.Advance(firstAnswer);
+        pm.C(App, 0.04, 0.00005);                 // waited 40 ms for the start; the front end saw 50 µs of service
+        for (var i = 0; i < 7; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        pm.Queued[App] = 49;
+        pm.Evaluate();
+
+        var started = pm.Decisions.OfType<SpawnInstances>().Sum(s => s.Count);
+        if (beyondTheCap)
+        {
+            started.Should().Be(32, "all the spawn budget (spawnBurst 32) holds, for 49 waiting");
+        }
+        else
+        {
+            started.Should().Be(0, "8 instances on 2 cores are the cap for short requests");
+        }
+    }
+
     // An app of `instances` busy instances that completed `completionsPerSecond` requests over the last second.
     private static FakePm Loaded(int? cores, int instances, int completionsPerSecond, double serviceSeconds)
     {

@@ -93,7 +93,7 @@ internal sealed record DemandFigures
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
         // instances per core; requests wait there for a core, and another instance would wait with them.
         var occupancy = DrainCredit.Occupancy(app, census.Busy, round.Now);
-        var isShort = occupancy is not { } o2 || o2 < o.StartDelay.TotalSeconds;
+        var isShort = occupancy is not { } o2 || o2 < DemandPolicy.ShortRequest.TotalSeconds;
         var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, census.Busy)) : uncapped;
         var requested = app.StartRequested;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, requested ? 1 : 0);

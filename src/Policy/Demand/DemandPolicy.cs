@@ -17,7 +17,7 @@ namespace Pm.Policy;
 /// is 0. The PM also counts the connections in the app's accept queue (from the kernel): W is at least those not
 /// about to be taken by idle instances, which shows a queue before any request has waited startDelay.
 ///
-/// Short requests: while an app's requests occupy an instance for less than startDelay (or are not measured yet),
+/// Short requests: while an app's requests occupy an instance for less than 10 ms (or are not measured yet),
 /// waiting requests start instances up to shortPerCore per core of the machine only: such a request waits for a core,
 /// not for an instance (hello-world requests at c=64 on 2 cores ran 32 instances where 8 serve as many). Occupancy is
 /// busy / completions per second under load (the front end's service time misses an app that answers at the end).
@@ -81,6 +81,13 @@ public sealed class DemandPolicy : IScalingPolicy
     public const double SignalWindowShare = 0.8;
 
     public DemandPolicyOptions Options => _options;
+
+    /// <summary>
+    /// Requests that hold an instance for less than this are short: the cores, not the instances, limit them, and
+    /// waiting ones start at most shortPerCore instances per core. Well below any startDelay, so that requests which
+    /// wait on something else (a database, a sleep) for tens of milliseconds are never capped.
+    /// </summary>
+    public static readonly TimeSpan ShortRequest = TimeSpan.FromMilliseconds(10);
 
     /// <summary>How long an instance of another app must have been idle before maxProcesses pressure retires it.</summary>
     public static readonly TimeSpan ReclaimAfterIdle = TimeSpan.FromSeconds(1);

@@ -36,7 +36,7 @@ public sealed record DemandPolicyOptions : PolicySettings
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// While an app's requests are short (they occupy an instance for less than startDelay, or are not measured yet),
+    /// While an app's requests are short (they occupy an instance for less than <see cref="DemandPolicy.ShortRequest"/>, or are not measured yet),
     /// waiting requests start instances up to this many per core of the machine: beyond, they wait for a core, not for
     /// an instance. 0: no limit.
     /// </summary>

@@ -88,11 +88,11 @@ internal sealed record DemandFigures
         app.PeakDemand.Add(round.Now, census.Busy);
         var peak = app.PeakDemand.Peak(round.Now, o.IdleTimeout);
         var coldHeld = ColdStartHold.Held(app, waiting, census.FreshStarting + view.PendingStarts > 0 || app.StartRequested, round);
-        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, census.Busy, census.Idle, census.StartingSeconds, waiting, round.Now);
+        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, census.Busy, census.Idle, census.StartingSeconds, waiting);
         var uncapped = census.Busy + waiting - credit;
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
         // instances per core; requests wait there for a core, and another instance would wait with them.
-        var occupancy = DrainCredit.Occupancy(app, census.Busy, round.Now);
+        var occupancy = DrainCredit.Occupancy(app, census.Busy);
         var isShort = occupancy is not { } o2 || o2 < DemandPolicy.ShortRequest.TotalSeconds;
         var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, census.Busy)) : uncapped;
         var requested = app.StartRequested;

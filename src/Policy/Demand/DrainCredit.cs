@@ -23,14 +23,15 @@ internal static class DrainCredit
     /// in the last second or more), busy / completions per second (Little's law), and at least the front end's
     /// service time; with fewer, the front end's service time or what the app's first request took after its first
     /// instance came up, the longer (not the front end's queue time: at a cold start that is the wait for the start);
-    /// before any request completed, how long the first instance has been up (a lower bound: it took a request at
-    /// once and has not answered yet); null before an instance is up.
+    /// null before any request completed. (Not how long the first instance has been up without answering: on a
+    /// starved machine a new instance may wait tens of milliseconds for a core before its first answer, which made
+    /// a hello-world burst look like slow requests.)
     /// </summary>
-    public static double? Occupancy(DemandApp app, int busy, DateTimeOffset now)
+    public static double? Occupancy(DemandApp app, int busy)
     {
         if (app.ServiceSeconds is not { } service)
         {
-            return app.FirstUpAt is { } up ? Math.Max(0, (now - up).TotalSeconds) : null;
+            return null;
         }
 
         if (busy > 0 && app.RecentCompletions.Count >= OccupancySamples)
@@ -50,10 +51,10 @@ internal static class DrainCredit
     /// </summary>
     /// <param name="idle">Idle instances: the queued connections are theirs first, and each drains as a busy one does.</param>
     /// <param name="startingSeconds">The summed age of starting instances, each capped at the spawn latency.</param>
-    public static int Compute(DemandApp app, int busy, int idle, double startingSeconds, int waiting, DateTimeOffset now)
+    public static int Compute(DemandApp app, int busy, int idle, double startingSeconds, int waiting)
     {
         if (waiting == 0 || app.StartSeconds is not { } start || app.ServiceSeconds is null
-            || Occupancy(app, busy, now) is not { } service || service <= 0)
+            || Occupancy(app, busy) is not { } service || service <= 0)
         {
             return 0;
         }

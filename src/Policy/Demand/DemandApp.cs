@@ -44,12 +44,6 @@ internal sealed class DemandApp
     /// <summary>When the first of its instances now up came up, while no request has completed yet (<see cref="ColdStartHold"/>).</summary>
     public DateTimeOffset? FirstUpAt { get; set; }
 
-    /// <summary>
-    /// Seconds from <see cref="FirstUpAt"/> to the app's first completion: what its first request took, which the
-    /// front end's service time misses for an app that answers at the end. Null where not seen.
-    /// </summary>
-    public double? FirstAnswerSeconds { get; set; }
-
     /// <summary>Smoothed time from spawn to the first state after Starting, in seconds; null until one was seen.</summary>
     public double? StartSeconds { get; set; }
 

@@ -53,11 +53,6 @@ internal static class DemandEvents
 
     private static void OnCompleted(DemandApp app, RequestCompleted completed)
     {
-        if (app.ServiceSeconds is null && app.FirstUpAt is { } up)
-        {
-            // The app's first answer: how long after its first instance came up (and took a waiting request).
-            app.FirstAnswerSeconds = Math.Max(0, (completed.At - up).TotalSeconds);
-        }
 
         app.Completions.Enqueue(completed.At);
         app.RecentCompletions.Enqueue(completed.At);

@@ -20,12 +20,11 @@ internal static class DrainCredit
     /// What a request occupies an instance for, in seconds. The front end splits a request's time at the response's
     /// first byte, and an app that answers at the end shows it almost no service time (it is all "queue" time),
     /// though its instance is busy for the whole exchange. So: under load (<see cref="OccupancySamples"/> completions
-    /// in the last second or more), busy / completions per second (Little's law), and at least the front end's
-    /// service time; with fewer, the front end's service time or what the app's first request took after its first
-    /// instance came up, the longer (not the front end's queue time: at a cold start that is the wait for the start);
-    /// null before any request completed. (Not how long the first instance has been up without answering: on a
-    /// starved machine a new instance may wait tens of milliseconds for a core before its first answer, which made
-    /// a hello-world burst look like slow requests.)
+    /// in the last second or more), busy / completions per second (Little's law; the rate over the span those
+    /// completions cover, so a load that began a moment ago is not taken for a slow one), and at least the front
+    /// end's service time; with fewer, the front end's service time; null before any request completed. (Neither the
+    /// front end's queue time, which at a cold start is the wait for the start, nor how long a new instance took to
+    /// answer, which on a starved machine is the wait for a core: both made hello-world bursts look slow.)
     /// </summary>
     public static double? Occupancy(DemandApp app, int busy)
     {
@@ -34,12 +33,15 @@ internal static class DrainCredit
             return null;
         }
 
-        if (busy > 0 && app.RecentCompletions.Count >= OccupancySamples)
+        var count = app.RecentCompletions.Count;
+        if (busy == 0 || count < OccupancySamples)
         {
-            return Math.Max(service, busy / (app.RecentCompletions.Count / RecentWindow.TotalSeconds));
+            return service;
         }
 
-        return Math.Max(service, app.FirstAnswerSeconds ?? 0);
+        var newest = app.LastEvaluated is { } now ? now : app.RecentCompletions.Last();
+        var span = Math.Clamp((newest - app.RecentCompletions.Peek()).TotalSeconds, 0.01, RecentWindow.TotalSeconds);
+        return Math.Max(service, busy / (count / span));
     }
 
     /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>

@@ -14,7 +14,8 @@ public sealed class CpuMeter(Func<CpuTimes?> read)
 
     public static readonly TimeSpan ShortestSpan = TimeSpan.FromMilliseconds(300);
 
-    private readonly Queue<(DateTimeOffset At, CpuTimes Times)> _samples = new();
+    // Oldest first; at most about Window / SampleEvery + 2 entries, so removing from the front is cheap.
+    private readonly List<(DateTimeOffset At, CpuTimes Times)> _samples = [];
 
     public CpuMeter()
         : this(CpuTimes.Read)
@@ -24,27 +25,30 @@ public sealed class CpuMeter(Func<CpuTimes?> read)
     /// <summary>Samples if due, then gives the idle share between the oldest sample within the window and the newest.</summary>
     public double? IdleShare(DateTimeOffset now)
     {
-        if (_samples.Count == 0 || now - _samples.Last().At >= SampleEvery)
+        if (_samples.Count == 0 || now - _samples[^1].At >= SampleEvery)
         {
             if (read() is { } times)
             {
-                _samples.Enqueue((now, times));
+                _samples.Add((now, times));
             }
         }
 
         // Keep one sample older than the window, so the span reaches back a whole window.
-        while (_samples.Count > 2 && now - _samples.ElementAt(1).At >= Window)
+        var stale = 0;
+        while (_samples.Count - stale > 2 && now - _samples[stale + 1].At >= Window)
         {
-            _samples.Dequeue();
+            stale++;
         }
+
+        _samples.RemoveRange(0, stale);
 
         if (_samples.Count < 2)
         {
             return null;
         }
 
-        var (oldAt, old) = _samples.Peek();
-        var (newAt, @new) = _samples.Last();
+        var (oldAt, old) = _samples[0];
+        var (newAt, @new) = _samples[^1];
         var span = newAt - oldAt;
         if (span < ShortestSpan || now - newAt > Window || span > Window * 2 || @new.Total <= old.Total)
         {

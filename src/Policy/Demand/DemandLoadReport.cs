@@ -35,7 +35,7 @@ internal static class DemandLoadReport
             + $" service {ReasonFormat.Number((app.ServiceSeconds ?? 0) * 1000)} ms; keeping {outcome.Keep} (peak {ReasonFormat.Number(f.Peak)}); {outcome.Note}"
             + (f.BeyondShortCap > 0
                 ? $"; {f.BeyondShortCap} more not started: requests take {ReasonFormat.Number(Math.Round((f.Occupancy ?? 0) * 1000, 2))} ms"
-                    + $" (< {DurationFormat.Seconds(DemandPolicy.ShortRequest)}), so beyond shortPerCore {o.ShortPerCore} × {round.ShortCap / o.ShortPerCore} cores they would wait for a core"
+                    + $" (< {DurationFormat.Seconds(DemandPolicy.ShortRequest)}), so beyond shortPerCore {o.ShortPerCore} × {round.Cores} cores they would wait for a core"
                 : string.Empty)
             + (f.ColdHeld > 0
                 ? $"; {f.ColdHeld} waiting held until the first instance shows how long a request takes"

@@ -21,7 +21,8 @@ internal sealed class DemandRound
 
         Instances = instances;
         CpuIdleShare = input.Global.CpuIdleShare;
-        ShortCap = input.Global.Cores is { } cores && options.ShortPerCore > 0 ? options.ShortPerCore * cores : int.MaxValue;
+        Cores = input.Global.Cores;
+        ShortCap = Cores is { } cores && options.ShortPerCore > 0 ? options.ShortPerCore * cores : int.MaxValue;
     }
 
     /// <summary>The machine's idle CPU share over about the last second, for the load report; null when not known.</summary>
@@ -32,6 +33,9 @@ internal sealed class DemandRound
     /// or no limit where the cores are not known or shortPerCore is 0.
     /// </summary>
     public int ShortCap { get; }
+
+    /// <summary>The machine's cores; null when not known.</summary>
+    public int? Cores { get; }
 
     public DemandPolicyOptions Options { get; }
 

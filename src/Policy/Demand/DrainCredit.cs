@@ -39,8 +39,9 @@ internal static class DrainCredit
             return service;
         }
 
-        var newest = app.LastEvaluated is { } now ? now : app.RecentCompletions.Last();
-        var span = Math.Clamp((newest - app.RecentCompletions.Peek()).TotalSeconds, 0.01, RecentWindow.TotalSeconds);
+        // The census has just set LastEvaluated to this evaluation's time.
+        var oldest = app.RecentCompletions.Peek();
+        var span = Math.Clamp(((app.LastEvaluated ?? oldest) - oldest).TotalSeconds, 0.01, RecentWindow.TotalSeconds);
         return Math.Max(service, busy / (count / span));
     }
 

@@ -86,6 +86,7 @@ public sealed partial class ConfigParser
             : SocketAddress(d, path, ipcDir, o.Text("socket") ?? IpcLayout.HashedName(path, o.Text("user"), o.Text("group")));
         var env = Environment(d, path, o);
         var (url, docRoot) = Routing(d, path, o);
+        var limits = InstanceLimits.From(o, m => Error(d, $"{path}: {m}"));
         if (_errors.Count > errorsBefore)
         {
             return null;
@@ -93,7 +94,7 @@ public sealed partial class ConfigParser
 
         return new StaticAppConfig(path, address!, o.Integer("processes"), o.Integer("priority"), o.Integer("listen-queue-depth"),
             env, o.All("arg"), o.Seconds("init-start-delay"), o.Seconds("restart-delay"), o.Seconds("min-server-life"),
-            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line));
+            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), limits);
     }
 
     private ExternalAppConfig? BuildExternal(Directive d, string ipcDir)

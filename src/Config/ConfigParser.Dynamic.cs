@@ -70,7 +70,8 @@ public sealed partial class ConfigParser
         return new DynamicDefaults(o, RequestSettings.From(o), d is null ? [] : Environment(d, "FastCgiConfig", o),
             TimeSpan.FromSeconds(o.Decimal("startDelay")), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
             o.Integer("maxClassProcesses"), resolved.Settings ?? new DemandPolicyOptions(), resolved.Ignored,
-            d is null ? null : new ConfigSource(d.File, d.Line));
+            d is null ? null : new ConfigSource(d.File, d.Line),
+            InstanceLimits.From(o, m => { if (d is not null) { Error(d, m); } }));
     }
 
     private DynamicRootConfig? BuildDynamicRoot(Directive d)
@@ -112,7 +113,8 @@ public sealed partial class ConfigParser
             return null;
         }
 
-        return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line));
+        return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line),
+            _dynamic.Request.OverriddenBy(o));
     }
 
     private static bool IsClassic(string policy) =>

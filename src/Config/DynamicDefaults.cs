@@ -17,4 +17,5 @@ public sealed record DynamicDefaults(
     int MaxClassProcesses,
     PolicySettings Policy,
     IReadOnlyList<string> IgnoredPolicyParameters,
-    ConfigSource? Source);
+    ConfigSource? Source,
+    InstanceLimits Limits);

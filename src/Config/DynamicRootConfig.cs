@@ -7,6 +7,7 @@ namespace Pm.Config;
 /// dynamic apps, started on their first request. The policy and its parameters may be set per root.
 /// </summary>
 /// <param name="Policy">The root's scaling policy, resolved when the config was read (FastCgiConfig's, overridden by the root's options).</param>
+/// <param name="Request">How the web processes talk to the root's apps: FastCgiConfig's settings with the root's own -request-timeout and -slow-log; null in tests that build a root by hand (then FastCgiConfig's apply).</param>
 /// <param name="IgnoredPolicyParameters">mod_fastcgi options given that <paramref name="Policy"/> does not take: ignored, not refused, and said so at startup.</param>
 public sealed record DynamicRootConfig(
     string UrlPrefix,
@@ -14,4 +15,5 @@ public sealed record DynamicRootConfig(
     IReadOnlyList<string> HandlerExtensions,
     PolicySettings Policy,
     IReadOnlyList<string> IgnoredPolicyParameters,
-    ConfigSource Source);
+    ConfigSource Source,
+    RequestSettings? Request = null);

@@ -55,6 +55,12 @@ public static class OptionTable
         new("arg", OptionKind.Text, S, "", "a command-line argument for the app (repeat for several)", Repeatable: true, Ours: true),
         new("backoff-max", OptionKind.Integer, S | D, "60", "seconds: the cap of the exponential, jittered restart backoff of a crash-looping app", Min: 1, Ours: true),
         new("policy", OptionKind.Text, D | R, "demand", "scaling policy of dynamic apps: demand, classic or spare (see src/Policy/POLICIES.md)", Ours: true),
+        new("spawn-timeout", OptionKind.Decimal, S | D, "60", "seconds an instance may take to wait for work on fd 0; later it is diagnosed, its process group killed, and it counts as a failed start", Min: 0.1, Ours: true),
+        new("request-timeout", OptionKind.Decimal, S | D | R, "0", "seconds a request may run: then 504 to the client, FCGI_ABORT_REQUEST to the app, and the instance holding it is diagnosed and its group killed (0 = off)", Min: 0, Ours: true),
+        new("slow-log", OptionKind.Decimal, S | D | R, "0", "seconds after which a running request's instance is diagnosed into the log and left running (0 = off)", Min: 0, Ours: true),
+        new("kill-grace", OptionKind.Decimal, S | D, "2", "seconds between SIGTERM and SIGKILL when an instance is killed for a limit", Min: 0, Ours: true),
+        new("stuck-timeout", OptionKind.Decimal, S | D, "60", "seconds an instance may neither wait for work nor hold a request before it is diagnosed and replaced, new one first", Min: 0.1, Ours: true),
+        new("diagnose-signal", OptionKind.Text, S | D, "", "signal sent to an instance before it is diagnosed, for apps that print their own backtrace on it (e.g. SIGQUIT, SIGUSR1)", Ours: true),
         new("handler", OptionKind.Text, R, ".fcgi", "file extension of dynamic apps under the root (repeat for several)", Repeatable: true, Ours: true),
     ];
 

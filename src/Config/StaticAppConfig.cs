@@ -17,7 +17,8 @@ public sealed record StaticAppConfig(
     RequestSettings Request,
     string? UrlPrefix,
     string? DocumentRoot,
-    ConfigSource Source)
+    ConfigSource Source,
+    InstanceLimits Limits)
 {
     /// <summary>The app's directory: its instances' working directory.</summary>
     public string WorkingDirectory => System.IO.Path.GetDirectoryName(Path) ?? "/";

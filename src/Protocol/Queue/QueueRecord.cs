@@ -44,6 +44,15 @@ public readonly record struct QueueRecord
     /// <summary>Complete only: from the app's first byte to the end of the request, in microseconds.</summary>
     public long ServiceTimeMicroseconds { get; }
 
+    /// <summary>L and X only: how long the request has run, from its arrival (carried in the queue-time field).</summary>
+    public TimeSpan Elapsed => QueueTime;
+
+    /// <summary>
+    /// L and X only: the inode of the web process's socket connected to the app (carried in the service-time field).
+    /// The PM finds, from the kernel's socket table, the app-side socket whose peer it is, and the instance holding that.
+    /// </summary>
+    public ulong ClientSocketInode => (ulong)ServiceTimeMicroseconds;
+
     public DateTimeOffset Timestamp => DateTimeOffset.UnixEpoch.AddTicks(TimestampMicroseconds * TimeSpan.TicksPerMicrosecond);
 
     public TimeSpan QueueTime => TimeSpan.FromTicks(QueueTimeMicroseconds * TimeSpan.TicksPerMicrosecond);
@@ -68,9 +77,26 @@ public readonly record struct QueueRecord
     public static QueueRecord BinaryChanged(string path, uint uid, uint gid, DateTimeOffset now) =>
         Create(QueueRecordKind.BinaryChanged, path, uid, gid, now, TimeSpan.Zero, TimeSpan.Zero);
 
-    public override string ToString() => Kind == QueueRecordKind.Complete
-        ? $"{Kind} '{Path}' uid {Uid} gid {Gid} at {TimestampMicroseconds} queued {QueueTimeMicroseconds}us served {ServiceTimeMicroseconds}us"
-        : $"{Kind} '{Path}' uid {Uid} gid {Gid} at {TimestampMicroseconds}";
+    /// <summary>'L': a request has run <paramref name="elapsed"/>, past -slow-log, on the connection whose web-process end is <paramref name="clientSocketInode"/>.</summary>
+    public static QueueRecord SlowRequest(string path, uint uid, uint gid, DateTimeOffset now, TimeSpan elapsed, ulong clientSocketInode) =>
+        Create(QueueRecordKind.SlowRequest, path, uid, gid, now, elapsed, InodeField(clientSocketInode));
+
+    /// <summary>'X': a request ran <paramref name="elapsed"/>, past -request-timeout, on the connection whose web-process end is <paramref name="clientSocketInode"/>.</summary>
+    public static QueueRecord RequestTimedOut(string path, uint uid, uint gid, DateTimeOffset now, TimeSpan elapsed, ulong clientSocketInode) =>
+        Create(QueueRecordKind.RequestTimedOut, path, uid, gid, now, elapsed, InodeField(clientSocketInode));
+
+    public override string ToString() => Kind switch
+    {
+        QueueRecordKind.Complete => $"{Kind} '{Path}' uid {Uid} gid {Gid} at {TimestampMicroseconds} queued {QueueTimeMicroseconds}us served {ServiceTimeMicroseconds}us",
+        QueueRecordKind.SlowRequest or QueueRecordKind.RequestTimedOut =>
+            $"{Kind} '{Path}' uid {Uid} gid {Gid} at {TimestampMicroseconds} running {QueueTimeMicroseconds}us socket inode {ClientSocketInode}",
+        _ => $"{Kind} '{Path}' uid {Uid} gid {Gid} at {TimestampMicroseconds}",
+    };
+
+    private static TimeSpan InodeField(ulong inode) =>
+        inode <= long.MaxValue / TimeSpan.TicksPerMicrosecond
+            ? TimeSpan.FromTicks((long)inode * TimeSpan.TicksPerMicrosecond)
+            : throw new ArgumentOutOfRangeException(nameof(inode), inode, "socket inode too large for a queue record");
 
     private static QueueRecord Create(
         QueueRecordKind kind, string path, uint uid, uint gid, DateTimeOffset now, TimeSpan queueTime, TimeSpan serviceTime)

@@ -81,7 +81,7 @@ public static class QueueRecordCodec
         BinaryPrimitives.WriteUInt32LittleEndian(d[8..], record.Uid);
         BinaryPrimitives.WriteUInt32LittleEndian(d[12..], record.Gid);
         BinaryPrimitives.WriteInt64LittleEndian(d[16..], record.TimestampMicroseconds);
-        if (record.Kind == QueueRecordKind.Complete)
+        if (HasDurations(record.Kind))
         {
             BinaryPrimitives.WriteInt64LittleEndian(d[24..], record.QueueTimeMicroseconds);
             BinaryPrimitives.WriteInt64LittleEndian(d[32..], record.ServiceTimeMicroseconds);
@@ -97,10 +97,15 @@ public static class QueueRecordCodec
 
     internal static bool IsKnownKind(byte kind) =>
         kind is (byte)QueueRecordKind.Start or (byte)QueueRecordKind.MoreNeeded
-            or (byte)QueueRecordKind.Complete or (byte)QueueRecordKind.BinaryChanged;
+            or (byte)QueueRecordKind.Complete or (byte)QueueRecordKind.BinaryChanged
+            or (byte)QueueRecordKind.SlowRequest or (byte)QueueRecordKind.RequestTimedOut;
+
+    /// <summary>Whether the kind carries the two 8-byte fields after the timestamp (C, L and X).</summary>
+    internal static bool HasDurations(QueueRecordKind kind) =>
+        kind is QueueRecordKind.Complete or QueueRecordKind.SlowRequest or QueueRecordKind.RequestTimedOut;
 
     internal static int FixedBytes(QueueRecordKind kind) =>
-        kind == QueueRecordKind.Complete ? HeaderBytes + CompleteExtraBytes : HeaderBytes;
+        HasDurations(kind) ? HeaderBytes + CompleteExtraBytes : HeaderBytes;
 
     private static int PathByteCount(string path)
     {

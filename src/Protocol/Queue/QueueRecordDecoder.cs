@@ -159,7 +159,7 @@ public sealed class QueueRecordDecoder
         }
 
         long queued = 0, served = 0;
-        if (kind == QueueRecordKind.Complete)
+        if (QueueRecordCodec.HasDurations(kind))
         {
             queued = BinaryPrimitives.ReadInt64LittleEndian(w[24..]);
             served = BinaryPrimitives.ReadInt64LittleEndian(w[32..]);

@@ -14,4 +14,10 @@ public enum QueueRecordKind : byte
 
     /// <summary>'R': the app's binary changed on disk; restart its instances.</summary>
     BinaryChanged = (byte)'R',
+
+    /// <summary>'L': a request has run past -slow-log; diagnose the instance holding it into the log, leave it running.</summary>
+    SlowRequest = (byte)'L',
+
+    /// <summary>'X': a request ran past -request-timeout and got a 504; diagnose the instance holding it and kill its group.</summary>
+    RequestTimedOut = (byte)'X',
 }

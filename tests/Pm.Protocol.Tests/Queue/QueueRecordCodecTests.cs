@@ -42,6 +42,28 @@ public class QueueRecordCodecTests
     }
 
     [Theory]
+    [InlineData('L')]
+    [InlineData('X')]
+    public void OverdueRequest_RoundTrips_WithItsRunningTimeAndSocketInode(char kind)
+    {
+        var elapsed = TimeSpan.FromMilliseconds(30_250);
+        const ulong inode = 4_123_456_789;
+        var record = kind == 'L'
+            ? QueueRecord.SlowRequest("/srv/app.fcgi", 33, 34, QueueRecordFixtures.Epoch17, elapsed, inode)
+            : QueueRecord.RequestTimedOut("/srv/app.fcgi", 33, 34, QueueRecordFixtures.Epoch17, elapsed, inode);
+        var bytes = QueueRecordFixtures.Encode(record);
+        var buffer = new ReadOnlySequence<byte>(bytes);
+
+        new QueueRecordDecoder(QueueSource.Fifo).TryDecode(ref buffer, true, out var decoded).Should().BeTrue();
+
+        bytes[3].Should().Be((byte)kind);
+        bytes.Length.Should().Be(QueueRecordCodec.HeaderBytes + QueueRecordCodec.CompleteExtraBytes + "/srv/app.fcgi".Length + 4);
+        decoded.Should().Be(record);
+        decoded.Elapsed.Should().Be(elapsed);
+        decoded.ClientSocketInode.Should().Be(inode);
+    }
+
+    [Theory]
     [InlineData("/srv/app with spaces/index.fcgi")]
     [InlineData("/srv/star*dust/*")]
     [InlineData("/srv/new\nline/\r\t")]

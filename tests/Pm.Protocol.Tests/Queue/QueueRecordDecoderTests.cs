@@ -113,7 +113,7 @@ public class QueueRecordDecoderTests
     [Theory]
     [InlineData(2, 'S', QueueSkipReason.UnsupportedVersion)]
     [InlineData(0, 'S', QueueSkipReason.UnsupportedVersion)]
-    [InlineData(1, 'X', QueueSkipReason.UnknownKind)]
+    [InlineData(1, 'Z', QueueSkipReason.UnknownKind)]
     [InlineData(1, 's', QueueSkipReason.UnknownKind)]
     public void TryDecode_UnknownVersionOrKind_IsSkippedWithItsReason(byte version, char kind, QueueSkipReason reason)
     {

@@ -43,6 +43,10 @@ public sealed class DynamicAppManager : IDynamicApps
 
     public IReadOnlyCollection<OnDemandApp> Apps => _pool.Apps;
 
+    IEnumerable<SupervisedApp> IDynamicApps.Apps => _pool.Apps;
+
+    public SupervisedApp? Find(string path) => _pool.Find(path);
+
     public int TotalInstances => _pool.TotalInstances;
 
     public void OnDemand(IReadOnlyList<(string Path, PolicyEvent Event)> batch) => _engine.OnDemand(batch);

@@ -75,7 +75,12 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
         var spec = new SpawnSpec(appId, appId, [], config.Dynamic.Environment, Path.GetDirectoryName(appId) ?? "/",
             socket.Descriptor, 0, null, config.Wrapper);
         var group = GroupName(script.Root);
-        _apps[appId] = new OnDemandApp(script, group, socket, spec);
+        var request = script.Root.Request ?? config.Dynamic.Request;
+        _apps[appId] = new OnDemandApp(script, group, socket, spec)
+        {
+            Limits = config.Dynamic.Limits,
+            RequestsTimed = request.RequestTimeout is not null || request.SlowLog is not null,
+        };
         log.LogInformation("dynamic app {Path}: created under root {Url}, policy {Policy}, socket {Socket}",
             appId, script.Root.UrlPrefix, script.Root.Policy.Name, address);
         return group;

@@ -65,7 +65,11 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             _sockets.Add(socket);
             apps.Add(new StaticApp(app.Path, "static", socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
                     app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper),
-                app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix));
+                app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix)
+            {
+                Limits = app.Limits,
+                RequestsTimed = app.Request.RequestTimeout is not null || app.Request.SlowLog is not null,
+            });
         }
 
         if (_mode.ServeHttp)
@@ -74,7 +78,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers,
-            (lifecycle, loopTime, log) => new DynamicAppManager(_config, lifecycle, loopTime, Random.Shared, log));
+            (lifecycle, loopTime, log) => new DynamicAppManager(_config, lifecycle, loopTime, Random.Shared, log),
+            new Diagnosis.ProcDiagnoser(_time));
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
         var reader = Queue.QueuePump.OpenReader(_config.IpcDir, _config.QueueGroup is { } g ? UserDatabase.FindGroup(g)?.Gid : null, _log);

@@ -48,6 +48,13 @@ public sealed class QueuePump : IAsyncDisposable
             {
                 while (batch.Count < MaxBatch && records.TryRead(out var record))
                 {
+                    if (record.Kind is QueueRecordKind.SlowRequest or QueueRecordKind.RequestTimedOut)
+                    {
+                        // Not demand: which instance holds that request is the supervisor's to find, at once.
+                        _supervisor.PostOverdue(record);
+                        continue;
+                    }
+
                     batch.Add((record.Path, ToEvent(record)));
                     if (_trace is not null && record.Kind == QueueRecordKind.Complete)
                     {
@@ -55,8 +62,12 @@ public sealed class QueuePump : IAsyncDisposable
                     }
                 }
 
-                _supervisor.PostDemand(batch.ToArray());
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    _supervisor.PostDemand(batch.ToArray());
+                    batch.Clear();
+                }
+
                 _trace?.Flush();
             }
         }

@@ -84,7 +84,59 @@ public static class ConnectionProbe
     /// or its main thread in poll/select (an event loop whose watch list /proc does not show). Until then it is still
     /// starting (exec, dynamic linking, the app's own initialisation).
     /// </summary>
-    private static bool IsWaitingForWork(int pid) => WaitsForWork(pid) || Children(pid).Any(WaitsForWork);
+    public static bool IsWaitingForWork(int pid) => WaitsForWork(pid) || Children(pid).Any(WaitsForWork);
+
+    /// <summary>
+    /// Whether who holds a request can be known for the app: a Unix socket with a bound name and a working sock_diag.
+    /// For TCP apps (-port) and the web processes it cannot, so they are never judged stuck.
+    /// </summary>
+    public static bool CanSeeRequests(SupervisedApp app) => app.Socket.BoundName is not null;
+
+    /// <summary>
+    /// The instance holding the app-side end of the connection whose other end (a web process's socket) has inode
+    /// <paramref name="clientInode"/>: from the kernel's socket table, then the socket descriptors of each instance
+    /// and its children. Null when no instance holds it (the app ended the request, or the instance exited).
+    /// </summary>
+    public static (Instance Instance, int HoldingPid)? HolderOf(SupervisedApp app, ulong clientInode)
+    {
+        if (app.Socket.BoundName is not { } path || clientInode is 0 or > uint.MaxValue)
+        {
+            return null;
+        }
+
+        uint serverSide = 0;
+        foreach (var e in UnixSocketTable.Read(new HashSet<string>(StringComparer.Ordinal) { path }))
+        {
+            if (e.Path == path && e.PeerInode == (uint)clientInode && e.State == UnixSocketTable.StateEstablished)
+            {
+                serverSide = e.Inode;
+                break;
+            }
+        }
+
+        if (serverSide == 0)
+        {
+            return null;
+        }
+
+        foreach (var instance in app.Instances)
+        {
+            if (UnixSocketTable.SocketInodesOf(instance.Pid).Contains(serverSide))
+            {
+                return (instance, instance.Pid);
+            }
+
+            foreach (var child in Children(instance.Pid))
+            {
+                if (UnixSocketTable.SocketInodesOf(child).Contains(serverSide))
+                {
+                    return (instance, child);
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static bool WaitsForWork(int pid)
     {

@@ -24,4 +24,10 @@ public interface IDynamicApps
     void ReleaseAll();
 
     IEnumerable<AppStatus> Status();
+
+    /// <summary>The dynamic apps open now (the health round looks at their instances).</summary>
+    IEnumerable<SupervisedApp> Apps { get; }
+
+    /// <summary>The open dynamic app with that path; null if none.</summary>
+    SupervisedApp? Find(string path);
 }

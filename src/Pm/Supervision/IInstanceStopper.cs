@@ -15,8 +15,8 @@ public interface IInstanceStopper
     /// <summary>Whether process groups that outlived their leader are still there.</summary>
     bool HasOrphanGroups { get; }
 
-    /// <summary>SIGTERM to the instance's process group (after draining, if asked), SIGKILL after <paramref name="grace"/>.</summary>
-    void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null);
+    /// <summary>SIGTERM to the instance's process group (after draining, or a diagnosis, if asked), SIGKILL after <paramref name="grace"/>.</summary>
+    void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null);
 
     /// <summary>SIGKILL to every live instance's group, to leftover groups and to stray descendants, now.</summary>
     void KillAll();

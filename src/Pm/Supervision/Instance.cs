@@ -62,6 +62,31 @@ public sealed class Instance
 
     public ITimer? HealthyTimer { get; set; }
 
+    /// <summary>Fires at -spawn-timeout after the start; disposed once the instance is ready.</summary>
+    public ITimer? SpawnTimer { get; set; }
+
+    /// <summary>
+    /// Whether the stop under way is a kill for a limit after which a static app's slot starts again (a replacement),
+    /// rather than a retirement (the policy's, a shutdown's) after which nothing takes its place.
+    /// </summary>
+    public bool ReplaceAfterStop { get; set; }
+
+    /// <summary>Whether it was killed because it never became ready: for the backoff, a failed start however long it took.</summary>
+    public bool FailedStart { get; set; }
+
+    /// <summary>Whether a diagnosis is being taken before its SIGTERM.</summary>
+    public bool Diagnosing { get; set; }
+
+    public ITimer? DiagnosisTimer { get; set; }
+
+    /// <summary>When the health round last saw it neither waiting for work nor holding a request (null: it was doing one).</summary>
+    public DateTimeOffset? NeitherSince { get; set; }
+
+    /// <summary>CPU time of each process of its group when it was last seen waiting for work: what "since the request started" is measured from.</summary>
+    public IReadOnlyDictionary<int, TimeSpan>? CpuWhenIdle { get; set; }
+
+    public DateTimeOffset? CpuWhenIdleAt { get; set; }
+
     public WaitStatus? ExitStatus { get; set; }
 
     public DateTimeOffset? ExitedAt { get; set; }

@@ -13,11 +13,19 @@ namespace Pm.Supervision;
 /// whatever remains in its group is terminated the same way, so no orphan keeps serving from the app's socket.
 /// Descendants re-parented to the PM (a subreaper) are reaped here too.
 /// </para>
+/// <para>
+/// A kill for a limit (spawn, request, stuck) is diagnosed first: the <see cref="IInstanceDiagnoser"/> runs off the
+/// loop, bounded (<see cref="DiagnosisBound"/>), its block goes to the log and its summary to the app's last kill,
+/// and only then the SIGTERM. The slow log takes the same diagnosis and kills nothing.
+/// </para>
 /// </summary>
 public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
 {
     private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The most a diagnosis may hold back a kill: the diagnoser's own 5 s bound on backtraces, the -diagnose-signal wait, and slack.</summary>
+    public static readonly TimeSpan DiagnosisBound = TimeSpan.FromSeconds(7);
 
     private readonly ISpawner _spawner;
     private readonly ChildWatcher _watcher;
@@ -28,14 +36,16 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     private readonly Action<SupervisorEvent> _post;
     private readonly Func<Instance, bool> _holdsRequest;
     private readonly LoopGuard _loop;
+    private readonly IInstanceDiagnoser _diagnoser;
     private readonly Dictionary<int, Instance> _byPid = [];
     private readonly Dictionary<int, string> _orphanGroups = [];
     private long _nextInstanceId;
 
     public InstanceLifecycle(ISpawner spawner, ChildWatcher watcher, EventTimers timers, TimeProvider time,
         ILogger log, ILogger appLog, Action<SupervisorEvent> post, TimeSpan groupGrace, Func<Instance, bool> holdsRequest,
-        LoopGuard loop)
+        LoopGuard loop, IInstanceDiagnoser diagnoser)
     {
+        _diagnoser = diagnoser;
         _spawner = spawner;
         _watcher = watcher;
         _timers = timers;
@@ -124,6 +134,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         var instance = new Instance(++_nextInstanceId, app, slot, spawned.Pid, now) { StateSince = now };
         app.Instances.Add(instance);
         _byPid[instance.Pid] = instance;
+        instance.SpawnTimer = _timers.After(app.Limits.SpawnTimeout, new SupervisorEvent.SpawnTimeoutDue(instance));
         _watcher.Watch(spawned.Pid, spawned.PidFd, spawned.OutputFd,
             line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
             notice => _post(new SupervisorEvent.ChildExited(instance, notice)));
@@ -155,6 +166,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.EscalationTimer?.Dispose();
         instance.HealthyTimer?.Dispose();
         instance.DrainTimer?.Dispose();
+        instance.SpawnTimer?.Dispose();
         _byPid.Remove(instance.Pid);
         instance.App.Instances.Remove(instance);
         var how = status?.ToString() ?? "exit status unknown";
@@ -179,10 +191,11 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
 
     /// <summary>
     /// The one way an instance is stopped. With <paramref name="drainFor"/>, an instance holding a request is
-    /// left to finish it (checked every 50 ms, at most that long) before the SIGTERM. Then SIGTERM to its process
-    /// group, and SIGKILL to the group if it has not exited after <paramref name="grace"/>.
+    /// left to finish it (checked every 50 ms, at most that long) before the SIGTERM. With <paramref name="diagnose"/>
+    /// (a kill for a limit), it is diagnosed first. Then SIGTERM to its process group, and SIGKILL to the group if it
+    /// has not exited after <paramref name="grace"/>.
     /// </summary>
-    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null)
+    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, Diagnose? diagnose = null)
     {
         _loop.AssertOnLoop();
         if (instance.State != InstancePhase.Running)
@@ -202,7 +215,92 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
             return;
         }
 
+        if (diagnose is { } d)
+        {
+            BeginDiagnosis(instance, reason, d.HeldFor, kill: true);
+            return;
+        }
+
         Terminate(instance, grace);
+    }
+
+    /// <summary>What a kill for a limit diagnoses: how long the instance has held the request it is killed for, if any.</summary>
+    public sealed record Diagnose(TimeSpan? HeldFor);
+
+    /// <summary>The slow log: a diagnosis of a running instance into the log; nothing is killed. Skipped while one is under way.</summary>
+    public void DiagnoseOnly(Instance instance, string reason, TimeSpan? heldFor)
+    {
+        _loop.AssertOnLoop();
+        if (instance.State == InstancePhase.Running && !instance.Diagnosing)
+        {
+            BeginDiagnosis(instance, reason, heldFor, kill: false);
+        }
+    }
+
+    private void BeginDiagnosis(Instance instance, string reason, TimeSpan? heldFor, bool kill)
+    {
+        var limits = instance.App.Limits;
+        var input = new DiagnosisInput(instance.App.Name, instance.Pid, instance.ProcessGroup, reason, heldFor,
+            instance.CpuWhenIdle, instance.CpuWhenIdleAt, limits.DiagnoseSignal);
+        instance.Diagnosing = true;
+        if (kill)
+        {
+            _log.LogWarning("app {App}: killing pid {Pid} ({Reason}): diagnosing its process group {Pgid} first",
+                instance.App.Name, instance.Pid, reason, instance.ProcessGroup);
+        }
+
+        var cancel = new CancellationTokenSource(DiagnosisBound);
+        instance.DiagnosisTimer = _timers.After(DiagnosisBound, new SupervisorEvent.DiagnosisDone(instance, reason, kill, null, "it took longer than " + DiagnosisBound.TotalSeconds + " s"));
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var outcome = await _diagnoser.DiagnoseAsync(input, cancel.Token).ConfigureAwait(false);
+                _post(new SupervisorEvent.DiagnosisDone(instance, reason, kill, outcome, null));
+            }
+            catch (Exception ex)
+            {
+                _post(new SupervisorEvent.DiagnosisDone(instance, reason, kill, null, ex.Message));
+            }
+            finally
+            {
+                cancel.Dispose();
+            }
+        });
+    }
+
+    /// <summary>A diagnosis ended (or ran out of time): log it, note the kill, and go on with the SIGTERM.</summary>
+    public void OnDiagnosisDone(SupervisorEvent.DiagnosisDone done)
+    {
+        _loop.AssertOnLoop();
+        var instance = done.Instance;
+        if (!instance.Diagnosing)
+        {
+            return; // The bound already went on without it.
+        }
+
+        instance.Diagnosing = false;
+        instance.DiagnosisTimer?.Dispose();
+        if (done.Outcome is { } outcome)
+        {
+            _log.LogWarning("app {App}: {Diagnosis}", instance.App.Name, outcome.Block);
+        }
+        else
+        {
+            _log.LogWarning("app {App}: pid {Pid}: no diagnosis ({Problem})", instance.App.Name, instance.Pid, done.Problem);
+        }
+
+        if (!done.Kill)
+        {
+            return;
+        }
+
+        instance.App.LastKill = new KillRecord(instance.Pid, _time.GetUtcNow(), done.Reason,
+            done.Outcome?.Summary ?? $"no diagnosis ({done.Problem})");
+        if (instance.State == InstancePhase.Stopping && instance.KillAt is null)
+        {
+            Terminate(instance, instance.StopGrace);
+        }
     }
 
     public void OnDrainCheck(Instance instance)
@@ -237,6 +335,9 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGTERM);
         instance.EscalationTimer = _timers.After(grace, new SupervisorEvent.EscalationDue(instance));
     }
+
+    /// <summary>CPU time of each process of the given groups now (for the baselines the health round keeps).</summary>
+    public IReadOnlyDictionary<int, IReadOnlyDictionary<int, TimeSpan>> CpuOfGroups(IReadOnlySet<int> groups) => _diagnoser.CpuOfGroups(groups);
 
     public void OnEscalationDue(Instance instance)
     {

@@ -87,14 +87,36 @@ public sealed class StaticAppSupervision
             slot.Current = null;
         }
 
-        if (instance.StopReason is not null)
+        // Stopped on purpose: retired, or replaced already (a stuck one's replacement starts first). A kill for a
+        // limit (spawn, request) leaves its slot to restart here, as the backoff says.
+        if (instance.StopReason is not null && (!instance.ReplaceAfterStop || _stopped || slot.Current is not null))
         {
             return false;
         }
 
-        ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, instance.ExitedAt!.Value, status is { Clean: true },
-            status?.ToString() ?? "exit status unknown"), () => _instances.ReportExit(instance));
+        var how = status?.ToString() ?? "exit status unknown";
+        if (instance.StopReason is { } why)
+        {
+            how = $"{how} (killed: {why})";
+        }
+
+        ScheduleRestart(app, slot, new InstanceEnd(instance.StartedAt, instance.ExitedAt!.Value, status is { Clean: true }, how,
+            NeverReady: instance.FailedStart, KilledForLimit: instance.ReplaceAfterStop && !instance.FailedStart), () => _instances.ReportExit(instance));
         return true;
+    }
+
+    /// <summary>A stuck instance's replacement starts in its slot before it is killed ("new one first").</summary>
+    public void StartReplacement(Instance old, string reason)
+    {
+        _loop.AssertOnLoop();
+        if (_stopped || old.App is not StaticApp app || old.Slot < 0)
+        {
+            return;
+        }
+
+        var slot = app.Slots[old.Slot];
+        slot.CancelStart();
+        StartInSlot(app, slot, reason);
     }
 
     /// <summary>An instance's healthy timer fired: if it still runs, its app's failures in a row are forgiven.</summary>

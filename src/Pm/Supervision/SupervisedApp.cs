@@ -30,6 +30,15 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>Connections waiting in the socket's accept queue at the last probe: requests no instance has taken yet.</summary>
     public int QueuedConnections { get; set; }
 
+    /// <summary>-spawn-timeout, -stuck-timeout, -kill-grace and -diagnose-signal of its instances.</summary>
+    public Config.InstanceLimits Limits { get; init; } = Config.InstanceLimits.Default;
+
+    /// <summary>Whether the web processes time its requests (-request-timeout or -slow-log): then the health round keeps CPU baselines of idle instances.</summary>
+    public bool RequestsTimed { get; init; }
+
+    /// <summary>The last instance killed for a limit: why, and its diagnosis in one line.</summary>
+    public KillRecord? LastKill { get; set; }
+
     /// <summary>Requests completed, as the web processes report them; null when nothing reports.</summary>
     public long? RequestsCompleted { get; set; }
 }

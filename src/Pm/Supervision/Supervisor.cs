@@ -39,23 +39,26 @@ public sealed class Supervisor
     private readonly StaticAppSupervision _static;
     private readonly ShutdownSequence _shutdown;
     private readonly StatusBuilder _status;
+    private readonly InstanceHealth _health;
     private int _orphanScanPending;
     private Task? _loop;
 
     /// <param name="dynamicApps">Makes the dynamic apps' part, given the lifecycle, the loop's clock (timers that call back on the loop) and the log.</param>
     public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
-        TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps)
+        TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps,
+        IInstanceDiagnoser diagnoser)
     {
         _apps = apps;
         _time = time;
         _log = loggers.CreateLogger("pm");
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
-            config.ShutdownTimeout, HoldsRequest, _guard);
+            config.ShutdownTimeout, HoldsRequest, _guard, diagnoser);
         _dynamic = dynamicApps(_lifecycle, new LoopTimeProvider(time, _timers), _log);
         _static = new StaticAppSupervision(apps, _lifecycle, _timers, time, random, _log, _guard);
         _shutdown = new ShutdownSequence(_lifecycle, _timers, Post, time, config.ShutdownTimeout, _log, _guard, OnShutdownComplete);
         _status = new StatusBuilder(config, apps, time.GetUtcNow(), _guard);
+        _health = new InstanceHealth(apps, _dynamic, _lifecycle, _static, _timers, time, _log, _guard);
     }
 
     /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
@@ -68,6 +71,9 @@ public sealed class Supervisor
     /// <summary>Queue records turned into policy events, in the order the web processes wrote them.</summary>
     public void PostDemand(IReadOnlyList<(string Path, Pm.Policy.PolicyEvent Event)> batch) => Post(new SupervisorEvent.DemandBatch(batch));
 
+    /// <summary>A web process's 'L' or 'X' record: a request past -slow-log or -request-timeout.</summary>
+    public void PostOverdue(Pm.Protocol.Queue.QueueRecord record) => Post(new SupervisorEvent.OverdueRequest(record));
+
     public IReadOnlyList<StaticApp> Apps => _apps;
 
     /// <summary>Starts every static app's instances, then runs the loop until shutdown completes.</summary>
@@ -77,6 +83,7 @@ public sealed class Supervisor
         using (_guard.Enter())
         {
             _static.StartAll();
+            _health.Start();
         }
 
         _loop = Task.Run(RunLoopAsync);
@@ -158,6 +165,18 @@ public sealed class Supervisor
                 break;
             case SupervisorEvent.InstanceHealthy x:
                 _static.OnInstanceHealthy(x.Instance);
+                break;
+            case SupervisorEvent.SpawnTimeoutDue x:
+                _health.OnSpawnTimeoutDue(x.Instance);
+                break;
+            case SupervisorEvent.HealthRoundDue:
+                _health.OnRound();
+                break;
+            case SupervisorEvent.DiagnosisDone x:
+                _lifecycle.OnDiagnosisDone(x);
+                break;
+            case SupervisorEvent.OverdueRequest x:
+                _health.OnOverdueRequest(x.Record);
                 break;
             case SupervisorEvent.OrphansMayExist:
                 Volatile.Write(ref _orphanScanPending, 0);
@@ -248,6 +267,7 @@ public sealed class Supervisor
         _shutdown.Begin(done, stopStarting: () =>
         {
             _static.StopRestarting();
+            _health.Stop();
             _dynamic.Stop();
         });
 

@@ -15,6 +15,18 @@ public abstract record SupervisorEvent
 
     public sealed record InstanceHealthy(Instance Instance) : SupervisorEvent;
 
+    /// <summary>-spawn-timeout after an instance's start: is it ready?</summary>
+    public sealed record SpawnTimeoutDue(Instance Instance) : SupervisorEvent;
+
+    /// <summary>The periodic look at every instance: stuck ones, and CPU baselines of idle ones.</summary>
+    public sealed record HealthRoundDue : SupervisorEvent;
+
+    /// <summary>A diagnosis ended, with its outcome or the problem that stopped it (or its bound ran out).</summary>
+    public sealed record DiagnosisDone(Instance Instance, string Reason, bool Kill, DiagnosisOutcome? Outcome, string? Problem) : SupervisorEvent;
+
+    /// <summary>A web process's 'L' or 'X' record: a request past -slow-log or -request-timeout.</summary>
+    public sealed record OverdueRequest(Pm.Protocol.Queue.QueueRecord Record) : SupervisorEvent;
+
     public sealed record OrphansMayExist : SupervisorEvent;
 
     public sealed record OrphanGroupCheck(int ProcessGroup, string Owner, bool Killed) : SupervisorEvent;

@@ -14,6 +14,10 @@ namespace Pm.Policy.Restart;
 /// restarted at once too. The n-th failure in a row, n ≥ 2, waits min(cap, step × 2^(n−2)), drawn uniformly from
 /// its upper half (jitter, so many apps crashing together do not restart in lock-step), where step is
 /// -restart-delay (at least 250 ms), and never less than -restart-delay after the failed instance's start.</item>
+/// <item>An instance killed for -request-timeout or -stuck-timeout had started fine: it is replaced at once, and the
+/// failures in a row stay as they were.</item>
+/// <item>An instance killed at -spawn-timeout (it never waited for work) is a failure whatever its lifetime: a start
+/// that never succeeds must back off even when -spawn-timeout exceeds -min-server-life.</item>
 /// </list>
 /// mod_fastcgi spaces every restart -restart-delay (5 s) after the slot's last start, even a first failure's;
 /// Pm keeps that spacing only for a crash loop, where it is a brake and not a penalty.
@@ -26,13 +30,19 @@ public static class RestartBackoff
     public static RestartDecision Decide(RestartOptions options, InstanceEnd end, int failuresBefore, Random random)
     {
         var lifetime = end.EndedAt - end.StartedAt;
-        if (lifetime >= options.MinServerLife)
+        if (end.KilledForLimit && !end.NeverReady)
+        {
+            return new RestartDecision(end.EndedAt, failuresBefore, IsFailure: false, BackingOff: false,
+                $"{end.HowItEnded}; killed for a limit after it was ready, not a failed start: restarting now");
+        }
+
+        if (lifetime >= options.MinServerLife && !end.NeverReady)
         {
             return new RestartDecision(end.EndedAt, 0, IsFailure: false, BackingOff: false,
                 $"{end.HowItEnded}; not a failure: it ran {Seconds(lifetime)} (>= min-server-life {Seconds(options.MinServerLife)}); restarting now");
         }
 
-        if (end.ExitedCleanly)
+        if (end.ExitedCleanly && !end.NeverReady)
         {
             var spacing = options.RestartDelay < CleanExitSpacing ? options.RestartDelay : CleanExitSpacing;
             var at = Max(end.EndedAt, end.StartedAt + spacing);
@@ -42,10 +52,12 @@ public static class RestartBackoff
         }
 
         var failures = failuresBefore + 1;
+        var why = end.NeverReady
+            ? $"{end.HowItEnded}: never ready, a failed start"
+            : $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)})";
         if (failures == 1)
         {
-            return new RestartDecision(end.EndedAt, failures, IsFailure: true, BackingOff: false,
-                $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)}); first failure: restarting now");
+            return new RestartDecision(end.EndedAt, failures, IsFailure: true, BackingOff: false, $"{why}; first failure: restarting now");
         }
 
         var step = options.RestartDelay > RestartOptions.MinimumBackoffStep ? options.RestartDelay : RestartOptions.MinimumBackoffStep;
@@ -53,8 +65,7 @@ public static class RestartBackoff
         var delay = ceiling / 2 + (ceiling / 2) * random.NextDouble();
         var start = Max(end.EndedAt + delay, end.StartedAt + options.RestartDelay);
         return new RestartDecision(start, failures, IsFailure: true, BackingOff: true,
-            $"{end.HowItEnded} after {Seconds(lifetime)} (< min-server-life {Seconds(options.MinServerLife)}); " +
-            $"{failures} failures in a row: backing off {Seconds(start - end.EndedAt)} " +
+            $"{why}; {failures} failures in a row: backing off {Seconds(start - end.EndedAt)} " +
             $"(exponential with jitter from restart-delay {Seconds(options.RestartDelay)}, cap backoff-max {Seconds(options.BackoffMax)})");
     }
 

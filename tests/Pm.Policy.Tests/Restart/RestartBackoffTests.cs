@@ -47,6 +47,34 @@ public sealed class RestartBackoffTests
     }
 
     [Fact]
+    public void Decide_KilledAtSpawnTimeoutAfterMinServerLife_IsStillAFailedStartThatBacksOff()
+    {
+        var end = new InstanceEnd(T0, T0 + TimeSpan.FromSeconds(60), false, "killed by SIGTERM", NeverReady: true);
+
+        var first = RestartBackoff.Decide(Defaults, end, failuresBefore: 0, new FixedDraw(1.0));
+        var second = RestartBackoff.Decide(Defaults, end, failuresBefore: 1, new FixedDraw(1.0));
+
+        first.IsFailure.Should().BeTrue("60 s without ever waiting for work is no success, though it outlived min-server-life (30 s)");
+        first.ConsecutiveFailures.Should().Be(1);
+        first.Reason.Should().Contain("never ready");
+        second.BackingOff.Should().BeTrue();
+        second.StartAt.Should().BeAfter(end.EndedAt);
+    }
+
+    [Fact]
+    public void Decide_KilledForARequestLimitSoonAfterStart_RestartsAtOnceAndKeepsTheCount()
+    {
+        var end = new InstanceEnd(T0, T0 + TimeSpan.FromSeconds(3), false, "killed by SIGKILL", KilledForLimit: true);
+
+        var decision = RestartBackoff.Decide(Defaults, end, failuresBefore: 2, new FixedDraw(1.0));
+
+        decision.StartAt.Should().Be(end.EndedAt);
+        decision.IsFailure.Should().BeFalse("a request that ran too long is no failed start, though the instance lived 3 s < min-server-life");
+        decision.ConsecutiveFailures.Should().Be(2);
+        decision.BackingOff.Should().BeFalse();
+    }
+
+    [Fact]
     public void Decide_SecondFailureInARow_BacksOffFromRestartDelay()
     {
         var end = Ended(0.3);

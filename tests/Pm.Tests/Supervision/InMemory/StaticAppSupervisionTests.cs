@@ -214,6 +214,68 @@ public sealed class StaticAppSupervisionTests : IDisposable
         _instances.Attempts.Should().HaveCount(1);
     }
 
+    [Fact]
+    public void OnInstanceExited_KilledAtSpawnTimeout_CountsAsAFailedStartThatBacksOff()
+    {
+        _loop.OnLoop(_supervision.StartAll);
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            _loop.Advance(TimeSpan.FromSeconds(60));
+            var instance = Current;
+            instance.FailedStart = true;
+            instance.ReplaceAfterStop = true;
+            _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-spawn-timeout 60 s"));
+
+            var handled = Exit(instance, FakeInstances.KilledBy(Signals.SIGTERM));
+
+            handled.Should().BeTrue("a kill for a limit leaves its slot to restart");
+            if (attempt == 1)
+            {
+                Slot.Current.Should().NotBeNull("a first failed start is retried at once");
+            }
+        }
+
+        _app.ConsecutiveFailures.Should().Be(2, "60 s without being ready is a failed start, though longer than min-server-life");
+        Slot.Current.Should().BeNull("the second failed start in a row backs off");
+        Slot.StartAt.Should().BeAfter(_loop.Now);
+        _app.LastDecision.Should().Contain("never ready");
+    }
+
+    [Fact]
+    public void OnInstanceExited_KilledForRequestTimeout_RestartsAtOnceWithoutAFailure()
+    {
+        _loop.OnLoop(_supervision.StartAll);
+        _loop.Advance(TimeSpan.FromSeconds(3));
+        var instance = Current;
+        instance.ReplaceAfterStop = true;
+        _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-request-timeout: a request ran 2.0 s"));
+
+        Exit(instance, FakeInstances.KilledBy(Signals.SIGTERM)).Should().BeTrue();
+
+        Slot.Current.Should().NotBeNull();
+        Slot.Current.Should().NotBeSameAs(instance);
+        _instances.Attempts.Should().HaveCount(2);
+        _app.ConsecutiveFailures.Should().Be(0, "an instance that started fine and froze in a request is no crash loop");
+    }
+
+    [Fact]
+    public void StartReplacement_StuckInstance_NewOneStartsFirstAndTheOldOnesExitStartsNothing()
+    {
+        _loop.OnLoop(_supervision.StartAll);
+        _loop.Advance(TimeSpan.FromSeconds(90));
+        var stuck = Current;
+
+        _loop.OnLoop(() => _supervision.StartReplacement(stuck, "replacing stuck pid"));
+        var replacement = Current;
+        _loop.OnLoop(() => _instances.Stop(stuck, TimeSpan.FromSeconds(2), "-stuck-timeout 60 s"));
+        var handled = Exit(stuck, FakeInstances.KilledBy(Signals.SIGTERM));
+
+        replacement.Should().NotBeSameAs(stuck);
+        handled.Should().BeFalse();
+        Slot.Current.Should().BeSameAs(replacement, "the replacement keeps the slot");
+        _instances.Attempts.Should().HaveCount(2, "one replacement, started before the stuck one went");
+    }
+
     /// <summary>The instance's process ended now, with that status; returns whether the supervision took the exit.</summary>
     private bool Exit(Instance instance, WaitStatus status)
     {

@@ -60,7 +60,7 @@ public sealed class FakeInstances(TimeProvider time) : IInstanceStarter, IInstan
 
     public void ReportExit(Instance instance) => Actions.Add($"reported {instance}");
 
-    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null)
+    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null)
     {
         if (instance.State != InstancePhase.Running)
         {

@@ -31,6 +31,13 @@ namespace Pm.FrontEnd.Proxy;
 /// the replacement. A kept connection found closed when the request was sent (nothing was sent) is replaced, for any
 /// method.
 /// </para>
+/// <para>
+/// Limits (<see cref="RequestLimits"/>): past -request-timeout, counted from the request's arrival, the request gets
+/// a 504 (or its client connection is cut) and FCGI_ABORT_REQUEST; on a connection of its own the 'X' record goes at
+/// once and the connection is closed; on a multiplexing app's shared connection the connection is kept for the other
+/// requests and the 'X' record goes only if the app has not ended the aborted request within
+/// <see cref="RequestLimits.AbortGrace"/>. Past -slow-log, one 'L' record and a log line; the request runs on.
+/// </para>
 /// </summary>
 public sealed class FastCgiProxy
 {

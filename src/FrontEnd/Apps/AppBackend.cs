@@ -21,6 +21,7 @@ public sealed class AppBackend : IAsyncDisposable
         DocumentRootReal = documentRoot is null ? null : Posix.RealPath.Of(documentRoot) ?? documentRoot;
         IpcDir = ipcDir;
         EndPoint = address.ToEndPoint();
+        Time = time;
         Pool = new AppConnectionPool(this, time, log);
     }
 
@@ -45,6 +46,9 @@ public sealed class AppBackend : IAsyncDisposable
     internal string IpcDir { get; }
 
     public AppConnectionPool Pool { get; }
+
+    /// <summary>The clock of the request limits (-request-timeout, -slow-log).</summary>
+    internal TimeProvider Time { get; }
 
     public ValueTask DisposeAsync() => Pool.DisposeAsync();
 

@@ -80,7 +80,7 @@ public sealed class DynamicApps : IAsyncDisposable
         }
 
         var address = AppAddress.Unix(IpcLayout.DynamicSocket(_config.IpcDir, script.AppPath));
-        var backend = new AppBackend(script.AppPath, address, _config.Dynamic.Request, null, null, _config.IpcDir, Time, _log);
+        var backend = new AppBackend(script.AppPath, address, script.Root.Request ?? _config.Dynamic.Request, null, null, _config.IpcDir, Time, _log);
         var created = new DynamicApp(this, script.Root, script.AppPath, backend, _startDelays[script.Root]);
         app = _apps.GetOrAdd(script.AppPath, created);
         if (!ReferenceEquals(app, created))

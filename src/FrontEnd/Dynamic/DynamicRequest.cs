@@ -65,6 +65,12 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
         StopMoreNeeded();
     }
 
+    public void OnSlow(TimeSpan elapsed, ulong appSocketInode) =>
+        _apps.Send(QueueRecord.SlowRequest(_app.AppPath, _apps.Uid, _apps.Gid, _time.GetUtcNow(), elapsed, appSocketInode));
+
+    public void OnTimedOut(TimeSpan elapsed, ulong appSocketInode) =>
+        _apps.Send(QueueRecord.RequestTimedOut(_app.AppPath, _apps.Uid, _apps.Gid, _time.GetUtcNow(), elapsed, appSocketInode));
+
     /// <summary>The request is over: the C record, if the app answered at all.</summary>
     public void Dispose()
     {

@@ -31,6 +31,13 @@ namespace Pm.FrontEnd.Proxy;
 /// the replacement. A kept connection found closed when the request was sent (nothing was sent) is replaced, for any
 /// method.
 /// </para>
+/// <para>
+/// Limits (<see cref="RequestLimits"/>): past -request-timeout, counted from the request's arrival, the request gets
+/// a 504 (or its client connection is cut) and FCGI_ABORT_REQUEST; on a connection of its own the 'X' record goes at
+/// once and the connection is closed; on a multiplexing app's shared connection the connection is kept for the other
+/// requests and the 'X' record goes only if the app has not ended the aborted request within
+/// <see cref="RequestLimits.AbortGrace"/>. Past -slow-log, one 'L' record and a log line; the request runs on.
+/// </para>
 /// </summary>
 public sealed class FastCgiProxy
 {
@@ -70,6 +77,7 @@ public sealed class FastCgiProxy
     {
         var exchange = _exchanges.Get();
         exchange.Log = _log;
+        RequestLimits? limits = null;
         try
         {
             CgiEnvironment.Build(exchange.Parameters, context, script, app.Settings);
@@ -80,11 +88,17 @@ public sealed class FastCgiProxy
             var stale = 0;
             var resets = 0;
             var retried = false;
+            var settings = app.Settings;
+            if (settings.RequestTimeout is not null || settings.SlowLog is not null)
+            {
+                limits = new RequestLimits(app, exchange, lifecycle, _log, Describe(context), context.RequestAborted);
+            }
+
             while (true)
             {
                 exchange.Head.Reset();
                 exchange.HeadWritten = false;
-                var attempt = await AttemptAsync(context, app, exchange, body, lifecycle).ConfigureAwait(false);
+                var attempt = await AttemptAsync(context, app, exchange, body, lifecycle, limits).ConfigureAwait(false);
                 switch (attempt.Kind)
                 {
                     case Attempt.Done:
@@ -125,14 +139,16 @@ public sealed class FastCgiProxy
         }
         finally
         {
+            limits?.Dispose();
             _exchanges.Return(exchange);
         }
     }
 
     private async ValueTask<(Attempt Kind, AppConnection? Connection, FastCgiConnectException? Unreachable)> AttemptAsync(
-        HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle)
+        HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits)
     {
-        var aborted = context.RequestAborted;
+        var clientAborted = context.RequestAborted;
+        var aborted = limits?.Token ?? clientAborted;
         if (lifecycle is not null && lifecycle.AppSocketMissing())
         {
             return (Attempt.Unreachable, null, new FastCgiConnectException(app.EndPoint, new FileNotFoundException("its socket does not exist (the app is not running)")));
@@ -141,7 +157,7 @@ public sealed class FastCgiProxy
         AppConnection connection;
         try
         {
-            connection = await app.Pool.RentAsync(aborted).ConfigureAwait(false);
+            connection = await app.Pool.RentAsync(clientAborted).ConfigureAwait(false);
         }
         catch (FastCgiConnectException e)
         {
@@ -173,7 +189,16 @@ public sealed class FastCgiProxy
                 return (Attempt.Stale, connection, null);
             }
 
-            return (await RespondAsync(context, app, exchange, request, lifecycle).ConfigureAwait(false), connection, null);
+            return (await RespondAsync(context, app, exchange, request, lifecycle, aborted).ConfigureAwait(false), connection, null);
+        }
+        catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)
+            && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
+        {
+            // -request-timeout: the token aborted the FastCGI request (FCGI_ABORT_REQUEST); a connection of its own
+            // is closed when given back, a multiplexing app's shared one is kept for its other requests.
+            limits.ReportTimedOut(connection, request?.Released, exchange.HeadWritten);
+            await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
         }
         catch (FastCgiConnectionClosedException e) when (!e.ResponseStarted && !exchange.HeadWritten)
         {
@@ -232,9 +257,8 @@ public sealed class FastCgiProxy
         }
     }
 
-    private async ValueTask<Attempt> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle)
+    private async ValueTask<Attempt> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle, CancellationToken aborted)
     {
-        var aborted = context.RequestAborted;
         var output = request.Output;
         var head = exchange.Head;
         ReadResult result;

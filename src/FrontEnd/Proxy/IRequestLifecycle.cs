@@ -26,4 +26,10 @@ internal interface IRequestLifecycle
 
     /// <summary>The first byte of the answer arrived.</summary>
     void OnFirstByte();
+
+    /// <summary>The request has run past -slow-log (once per request): the 'L' record.</summary>
+    void OnSlow(TimeSpan elapsed, ulong appSocketInode);
+
+    /// <summary>The request has run past -request-timeout: the 'X' record, which makes the PM kill the instance.</summary>
+    void OnTimedOut(TimeSpan elapsed, ulong appSocketInode);
 }

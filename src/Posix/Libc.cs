@@ -22,6 +22,9 @@ internal static partial class Libc
     [LibraryImport(Name, SetLastError = true)]
     internal static partial int close(int fd);
 
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial int fcntl(int fd, int cmd, int arg);
+
     [LibraryImport(Name)]
     internal static partial int getpid();
 

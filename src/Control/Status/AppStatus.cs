@@ -16,4 +16,5 @@ public sealed record AppStatus(
     IReadOnlyList<InstanceStatus> Instances,
     IReadOnlyDictionary<string, double>? Load = null,
     string? Policy = null,
-    string? LoadSummary = null);
+    string? LoadSummary = null,
+    KillReport? LastKill = null);

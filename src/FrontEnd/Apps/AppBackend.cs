@@ -34,6 +34,9 @@ public sealed class AppBackend : IAsyncDisposable
 
     public RequestSettings Settings { get; }
 
+    /// <summary>Where a request past its limits is reported: a static app's queue records; null for external apps (and dynamic ones, whose requests report themselves).</summary>
+    internal Proxy.IOverdueReports? Overdue { get; set; }
+
     /// <summary>The URL prefix it is mounted at (static and external apps); null for dynamic apps.</summary>
     public string? UrlPrefix { get; }
 

@@ -32,11 +32,21 @@ public sealed class FrontEndHandler : IAsyncDisposable
         _autoUpdate = config.Dynamic.AutoUpdate;
         _proxy = new FastCgiProxy(log);
         var mounts = new List<Mount>();
+        var queue = new Lazy<Protocol.Queue.QueueWriter>(() => Protocol.Queue.QueueWriter.Open(config.IpcDir, new Protocol.Queue.QueueWriterOptions
+        {
+            TimeProvider = time,
+            Failed = failure => log.Write($"queue: {failure.Message}"),
+        }));
         foreach (var app in config.StaticApps)
         {
             if (app.UrlPrefix is { } url)
             {
                 var backend = new AppBackend(app.Path, app.Address, app.Request, url, app.DocumentRoot, config.IpcDir, time, log);
+                if (app.Request.RequestTimeout is not null || app.Request.SlowLog is not null)
+                {
+                    backend.Overdue = new StaticAppReports(app.Path, queue, time);
+                }
+
                 _apps.Add(backend);
                 mounts.Add(new Mount(url, backend, null));
             }

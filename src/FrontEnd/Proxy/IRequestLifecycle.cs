@@ -6,7 +6,7 @@ namespace Pm.FrontEnd.Proxy;
 /// What a request to a dynamic app adds to the proxy's work: starting the app when its socket is missing, and
 /// telling the PM about waits and completions. Static and external apps have none.
 /// </summary>
-internal interface IRequestLifecycle
+internal interface IRequestLifecycle : IOverdueReports
 {
     /// <summary>
     /// The app's socket is missing or refuses connections: ask the PM to start it and wait for the socket to appear.
@@ -26,10 +26,4 @@ internal interface IRequestLifecycle
 
     /// <summary>The first byte of the answer arrived.</summary>
     void OnFirstByte();
-
-    /// <summary>The request has run past -slow-log (once per request): the 'L' record.</summary>
-    void OnSlow(TimeSpan elapsed, ulong appSocketInode);
-
-    /// <summary>The request has run past -request-timeout: the 'X' record, which makes the PM kill the instance.</summary>
-    void OnTimedOut(TimeSpan elapsed, ulong appSocketInode);
 }

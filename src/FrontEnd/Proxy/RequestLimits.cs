@@ -1,5 +1,6 @@
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Logging;
+using System.Runtime.CompilerServices;
 using Pm.Posix;
 
 namespace Pm.FrontEnd.Proxy;
@@ -20,7 +21,7 @@ internal sealed class RequestLimits : IDisposable
 {
     private readonly AppBackend _app;
     private readonly ProxyExchange _exchange;
-    private readonly IRequestLifecycle? _lifecycle;
+    private readonly IOverdueReports? _lifecycle;
     private readonly WebLog _log;
     private readonly string _request;
     private readonly long _arrival;
@@ -32,7 +33,7 @@ internal sealed class RequestLimits : IDisposable
     {
         _app = app;
         _exchange = exchange;
-        _lifecycle = lifecycle;
+        _lifecycle = (IOverdueReports?)lifecycle ?? app.Overdue;
         _log = log;
         _request = request;
         var time = app.Time;
@@ -101,6 +102,7 @@ internal sealed class RequestLimits : IDisposable
 
         if (!shared)
         {
+            KeepOpenForThePm(connection!);
             _lifecycle.OnTimedOut(elapsed, inode);
             return;
         }
@@ -120,6 +122,48 @@ internal sealed class RequestLimits : IDisposable
             _lifecycle!.OnTimedOut(elapsed + AbortGrace, inode);
         }
     }
+
+    /// <summary>How long the web process's end of a timed-out connection stays open after the 'X' record.</summary>
+    public static readonly TimeSpan KeptOpenForThePm = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The PM finds the instance by the app-side socket whose peer is ours; once our end is closed the kernel reports
+    /// that peer as inode 0. So the socket is kept open (a duplicate descriptor) a while after the connection is given
+    /// back, until the PM has killed the instance (its end then closes) or <see cref="KeptOpenForThePm"/> is over.
+    /// </summary>
+    private void KeepOpenForThePm(AppConnection connection)
+    {
+        int copy;
+        try
+        {
+            copy = FileDescriptor.Duplicate((int)connection.Socket.SafeHandle.DangerousGetHandle());
+        }
+        catch (Exception e) when (e is PosixException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        // Held until it fires: an unreferenced timer may be collected before it does.
+        var holder = new StrongBox<ITimer?>();
+        lock (Kept)
+        {
+            Kept.Add(holder);
+        }
+
+        holder.Value = _app.Time.CreateTimer(static state =>
+        {
+            var (fd, box) = ((int, StrongBox<ITimer?>))state!;
+            FileDescriptor.Close(fd);
+            lock (Kept)
+            {
+                Kept.Remove(box);
+            }
+
+            box.Value?.Dispose();
+        }, (copy, holder), KeptOpenForThePm, Timeout.InfiniteTimeSpan);
+    }
+
+    private static readonly HashSet<StrongBox<ITimer?>> Kept = [];
 
     public void Dispose()
     {

@@ -109,7 +109,7 @@ public sealed class DynamicAppManager : IDynamicApps
                 app.LastDecision, app.LastExit is { } e ? new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds) : null,
                 scaled is { RequestsCompleted: > 0 and var completed } ? completed : null,
                 app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, Supervisor.StateName(i), i.StartedAt, null, -1)).ToList(),
-                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary);
+                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill));
         }
     }
 }

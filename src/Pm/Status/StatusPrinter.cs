@@ -45,6 +45,15 @@ public static class StatusPrinter
                 sb.AppendLine(CultureInfo.InvariantCulture, $"  last exit: pid {exit.Pid} {exit.How} after {exit.LifetimeSeconds:0.###} s, {DurationFormat.Compact(report.Now - exit.At, 1)} ago");
             }
 
+            if (app.LastKill is { } kill)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  last kill: pid {kill.Pid}, {DurationFormat.Compact(report.Now - kill.At, 1)} ago: {kill.Reason}");
+                if (kill.Diagnosis is not null)
+                {
+                    sb.AppendLine("    " + kill.Diagnosis);
+                }
+            }
+
             if (app.Policy is not null)
             {
                 sb.AppendLine($"  policy {app.Policy}" + (app.LoadSummary is null ? "" : ": " + app.LoadSummary));

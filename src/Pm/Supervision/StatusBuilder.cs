@@ -21,7 +21,7 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
             var next = app.Slots.Where(s => s.StartAt is not null).Select(s => s.StartAt).Min();
             statuses.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.Slots.Count,
                 app.Restarts, app.ConsecutiveFailures, next, app.LastDecision, Report(app.LastExit), app.RequestsCompleted,
-                Instances(app)));
+                Instances(app)) { LastKill = Kill(app.LastKill) });
         }
 
         statuses.AddRange(dynamicApps);
@@ -36,6 +36,8 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
     /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>
     public static string StateName(Instance i) =>
         i.State == InstancePhase.Stopping ? "stopping" : i.HoldsRequest ? "busy" : i.Ready ? "idle" : "starting";
+
+    public static KillReport? Kill(KillRecord? k) => k is null ? null : new KillReport(k.Pid, k.At, k.Reason, k.Diagnosis);
 
     private static ExitStatusReport? Report(ExitRecord? e) => e is null ? null : new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds);
 

@@ -9,6 +9,7 @@
  *   mode=redirect        Location: http://example.test/elsewhere (no body)
  *   mode=slow&n=N&ms=MS  N chunks, MS milliseconds apart, each flushed; a failed write is reported on fd 2
  *   mode=hang            no answer; waits until the web server closes the connection, then says so on fd 2
+ *   mode=freeze          no answer, ever: sleeps 600 s without looking at the connection (a frozen app)
  *   mode=stderr          two lines on FCGI_STDERR, then a short answer
  *   mode=exitonce&arg=F  the first instance to create file F exits at once (before any output); others answer
  *   mode=env             every CGI variable, one NAME=value per line
@@ -140,6 +141,8 @@ int main(void)
             FCGX_FPrintF(r.out, "Location: http://example.test/elsewhere\r\n\r\n");
         } else if (strcmp(mode, "slow") == 0) {
             slow(&r, number(query, "n", 5), number(query, "ms", 200));
+        } else if (strcmp(mode, "freeze") == 0) {
+            sleep(600);
         } else if (strcmp(mode, "hang") == 0) {
             hang(&r);
         } else if (strcmp(mode, "stderr") == 0) {

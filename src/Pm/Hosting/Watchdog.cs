@@ -24,9 +24,21 @@ public static class Watchdog
     /// <summary>Whether this process is the core (started by a watchdog), not the watchdog itself.</summary>
     public static bool IsCore => Environment.GetEnvironmentVariable(CoreVariable) == "1";
 
+    /// <summary>
+    /// The pid the user knows, the one pm.pid and pm status name: the watchdog's, also in the core (read at
+    /// start-up, while the watchdog is still its parent).
+    /// </summary>
+    public static int UserPid { get; } = IsCore ? Identity.ParentProcessId : Identity.ProcessId;
+
     /// <summary>Runs the core as a child and returns its exit status (128+n when a signal ended it).</summary>
     public static int Run(string[] args)
     {
+        if (Identity.ProcessId == 1)
+        {
+            Console.Error.WriteLine($"pm: cannot start: {Pid1Guard.Message}");
+            return Cli.ExitCodes.StartFailed;
+        }
+
         Subreaper.Enable();
         var hadTerminal = Console.IsInputRedirected is false || Console.IsOutputRedirected is false || Console.IsErrorRedirected is false;
         var core = StartCore(args);

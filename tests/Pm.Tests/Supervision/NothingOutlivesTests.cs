@@ -34,6 +34,24 @@ public sealed class NothingOutlivesTests
         pm.Output.Should().Contain($"the PM core (pid {core.Pid}) ended with killed by SIGKILL; stopped 2 leftover process groups");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task KillMinus9OfPmServe_LeavesNoWebProcessNorInstance()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("stubborn", Paths.TestApp);
+        var server = await Pm.Tests.FrontEnd.Support.FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -arg ignore-term -arg {dir.Path} -processes 2", webProcesses: 2);
+        await using var pm = server.Pm;
+        var stopwatch = Stopwatch.StartNew();
+        while (Live(dir).Count(p => p.CommandLine.Contains(" web ", StringComparison.Ordinal)) < 2 && stopwatch.Elapsed < Wait)
+        {
+            await Task.Delay(20);
+        }
+
+        Live(dir).Should().Contain(p => p.CommandLine.Contains(" web ", StringComparison.Ordinal), "the web processes run");
+        Kill(pm.Pid);
+        await AssertAllGoneAsync(dir);
+    }
+
     private static async Task<PmProcess> StartStubbornAsync(TestDirectory dir)
     {
         var app = dir.Link("stubborn", Paths.TestApp);

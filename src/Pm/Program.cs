@@ -8,8 +8,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args is ["run" or "serve", ..])
+        if (args is ["run" or "serve", ..] && !args.Contains("--help") && !args.Contains("-h"))
         {
+            if (!Hosting.Watchdog.IsCore)
+            {
+                // The daemon modes run as a watchdog above the real PM, so that nothing outlives it.
+                return Hosting.Watchdog.Run(args);
+            }
+
             QuietThreadPool();
         }
 

@@ -34,6 +34,25 @@ public static class ChildProcess
         }
     }
 
+    /// <summary>waitpid(pid, 0): blocks until the child exits (EINTR retried) and returns how it ended.</summary>
+    /// <exception cref="PosixException">ECHILD: not our child, or already reaped.</exception>
+    public static WaitStatus WaitPidExited(int pid)
+    {
+        while (true)
+        {
+            if (Libc.waitpid(pid, out var status, 0) == pid)
+            {
+                return new WaitStatus(status);
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Libc.EINTR)
+            {
+                throw new PosixException("waitpid", errno, $"pid {pid}");
+            }
+        }
+    }
+
     /// <summary>kill(pid, sig). False when the process no longer exists (ESRCH).</summary>
     public static bool SignalProcess(int pid, int signal) => Send(pid, signal, "kill");
 

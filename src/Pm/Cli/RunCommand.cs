@@ -57,7 +57,7 @@ public static class RunCommand
         {
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             using var signals = new ShutdownSignals(lifetime);
-            using var parent = ParentWatch.StartIfAsked(lifetime);
+            using var parent = Watchdog.IsCore ? ParentWatch.ForCore(lifetime) : ParentWatch.StartIfAsked(lifetime);
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;
         }

@@ -58,7 +58,7 @@ public sealed class IpcDirectory : IDisposable
             throw new IOException($"another PM (pid {other}) is already running with IPC dir {path}");
         }
 
-        File.WriteAllText(IpcLayout.PidFile(path), Identity.ProcessId + "\n");
+        File.WriteAllText(IpcLayout.PidFile(path), Watchdog.UserPid + "\n");
 
         var dynamic = IpcLayout.DynamicDirectory(path);
         if (Directory.Exists(dynamic))

@@ -30,7 +30,7 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
             statuses.Add(new AppStatus(ext.Path, "external", ext.Address.ToString(), ext.UrlPrefix, 0, 0, 0, null, null, null, null, []));
         }
 
-        return new StatusReport(Identity.ProcessId, startedAt, now, config.IpcDir, config.SourceFile, statuses);
+        return new StatusReport(Hosting.Watchdog.UserPid, startedAt, now, config.IpcDir, config.SourceFile, statuses);
     }
 
     /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>

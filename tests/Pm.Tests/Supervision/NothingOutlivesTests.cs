@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using Pm.Tests.Fixtures;
+
+namespace Pm.Tests.Supervision;
+
+/// <summary>Issue 8, part 6: when the PM dies by any means, kill -9 included, nothing of it is left within 1 s.</summary>
+[Collection(RealProcesses.Name)]
+public sealed class NothingOutlivesTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    /// <summary>The issue's bound, plus a margin for a loaded 2-core test machine's scheduling.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1.5);
+
+    [Fact(Timeout = 60_000)]
+    public async Task KillMinus9OfTheWatchdog_LeavesNoInstanceNorGrandchild()
+    {
+        using var dir = new TestDirectory();
+        await using var pm = await StartStubbornAsync(dir);
+        Kill(pm.Pid);
+        await AssertAllGoneAsync(dir);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task KillMinus9OfTheCore_LeavesNoInstance_AndTheWatchdogSaysWhy()
+    {
+        using var dir = new TestDirectory();
+        await using var pm = await StartStubbornAsync(dir);
+        var core = ProcessScan.ChildrenOf(pm.Pid).Single();
+        Kill(core.Pid);
+        await AssertAllGoneAsync(dir);
+        await pm.WaitForExitAsync(Wait);
+        pm.ExitCode.Should().Be(137);
+        pm.Output.Should().Contain($"the PM core (pid {core.Pid}) ended with killed by SIGKILL; stopped 2 leftover process groups");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task KillMinus9OfPmServe_LeavesNoWebProcessNorInstance()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("stubborn", Paths.TestApp);
+        var server = await Pm.Tests.FrontEnd.Support.FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -arg ignore-term -arg {dir.Path} -processes 2", webProcesses: 2);
+        await using var pm = server.Pm;
+        var stopwatch = Stopwatch.StartNew();
+        while (Live(dir).Count(p => p.CommandLine.Contains(" web ", StringComparison.Ordinal)) < 2 && stopwatch.Elapsed < Wait)
+        {
+            await Task.Delay(20);
+        }
+
+        Live(dir).Should().Contain(p => p.CommandLine.Contains(" web ", StringComparison.Ordinal), "the web processes run");
+        Kill(pm.Pid);
+        await AssertAllGoneAsync(dir);
+    }
+
+    private static async Task<PmProcess> StartStubbornAsync(TestDirectory dir)
+    {
+        var app = dir.Link("stubborn", Paths.TestApp);
+        var pm = await PmProcess.StartAsync(dir, $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -arg ignore-term -arg {dir.Path} -processes 2
+            """);
+        for (var i = 0; i < 2; i++)
+        {
+            await pm.WaitForLineAsync(l => l.Contains("]: grandchild ", StringComparison.Ordinal), Wait, skip: i);
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (Live(dir).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)) < 2)
+        {
+            deadline.Elapsed.Should().BeLessThan(Wait, "both grandchildren start");
+            await Task.Delay(20);
+        }
+
+        return pm;
+    }
+
+    private static void Kill(int pid) => Process.GetProcessById(pid).Kill();
+
+    private static async Task AssertAllGoneAsync(TestDirectory dir)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (Live(dir).Count > 0 && stopwatch.Elapsed < Wait)
+        {
+            await Task.Delay(10);
+        }
+
+        var elapsed = stopwatch.Elapsed;
+        Live(dir).Should().BeEmpty("nothing outlives the PM");
+        elapsed.Should().BeLessThan(Bound, "everything is gone within 1 s of the kill");
+        Console.WriteLine($"gone after {elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    private static List<ProcessScan.Proc> Live(TestDirectory dir) =>
+        ProcessScan.WithCommandLine(dir.Path).Where(p => p.State is not 'Z' and not 'X').ToList();
+}

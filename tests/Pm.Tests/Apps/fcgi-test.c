@@ -10,6 +10,7 @@
  *   mode=slow&n=N&ms=MS  N chunks, MS milliseconds apart, each flushed; a failed write is reported on fd 2
  *   mode=hang            no answer; waits until the web server closes the connection, then says so on fd 2
  *   mode=freeze          no answer, ever: sleeps 600 s without looking at the connection (a frozen app)
+ *   mode=wedge           answers, then sleeps 600 s outside any request (stuck: neither accepting nor serving)
  *   mode=stderr          two lines on FCGI_STDERR, then a short answer
  *   mode=exitonce&arg=F  the first instance to create file F exits at once (before any output); others answer
  *   mode=env             every CGI variable, one NAME=value per line
@@ -168,6 +169,8 @@ int main(void)
             FCGX_FPrintF(r.out, "Content-Type: text/plain\r\n\r\npid %d\n", (int)getpid());
         }
         FCGX_Finish_r(&r);
+        if (strcmp(mode, "wedge") == 0)
+            sleep(600);
     }
     return 0;
 }

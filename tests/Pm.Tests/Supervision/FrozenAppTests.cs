@@ -139,6 +139,29 @@ public sealed class FrozenAppTests
         await WaitUntil(async () => (await pm.StatusAsync()).Apps.Single(a => a.Name == script).Instances is [{ State: "idle" }], TimeSpan.FromSeconds(30));
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task InstanceStuckOutsideARequest_PastStuckTimeout_IsReplacedNewOneFirst_ThenDiagnosedAndKilled()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 1 -url /t -stuck-timeout 1 -kill-grace 1");
+        var stuck = (await ReadyInstancesAsync(server.Pm, app, 1)).Single().Pid;
+
+        using var answered = await server.Client.GetAsync("/t?mode=wedge");
+
+        answered.StatusCode.Should().Be(HttpStatusCode.OK);
+        var started = await server.Pm.WaitForLineAsync(l => l.Contains($"replacing stuck pid {stuck}", StringComparison.Ordinal), Wait);
+        var killing = await server.Pm.WaitForLineAsync(l => l.Contains($"killing pid {stuck}", StringComparison.Ordinal), Wait);
+        killing.Should().Contain("-stuck-timeout");
+        server.Pm.Lines.ToList().IndexOf(started).Should().BeLessThan(server.Pm.Lines.ToList().IndexOf(killing), "new one first");
+        await WaitUntil(() => !ChildProcess.GroupExists(stuck), Wait);
+        var after = (await ReadyInstancesAsync(server.Pm, app, 1)).Single();
+        after.Pid.Should().NotBe(stuck);
+        (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).LastKill!.Reason.Should().Contain("neither waiting for work nor holding a request");
+        using var next = await server.Client.GetAsync("/t");
+        next.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
     private static async Task<IReadOnlyList<Pm.Status.InstanceStatus>> ReadyInstancesAsync(PmProcess pm, string app, int count)
     {
         IReadOnlyList<Pm.Status.InstanceStatus> instances = [];

@@ -7,6 +7,8 @@ public static class Identity
 
     public static int ParentProcessId => Libc.getppid();
 
+    public static int ProcessGroup => Libc.getpgrp();
+
     public static uint RealUserId => Libc.getuid();
 
     public static uint EffectiveUserId => Libc.geteuid();

@@ -9,6 +9,9 @@ internal static partial class Libc
     [LibraryImport(Name)]
     internal static partial int getppid();
 
+    [LibraryImport(Name)]
+    internal static partial int getpgrp();
+
     [LibraryImport(Name, SetLastError = true)]
     internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 }

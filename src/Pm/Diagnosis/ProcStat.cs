@@ -7,7 +7,8 @@ namespace Pm.Diagnosis;
 /// and ')' itself, so the fields are counted from its last ')'. CPU times are in USER_HZ ticks, 100 per second on
 /// every Linux (the /proc ABI fixes it, whatever the kernel's HZ).
 /// </summary>
-public readonly record struct ProcStat(string Command, char State, int ParentPid, int ProcessGroup, TimeSpan UserTime, TimeSpan SystemTime, int Threads)
+public readonly record struct ProcStat(string Command, char State, int ParentPid, int ProcessGroup, TimeSpan UserTime, TimeSpan SystemTime, int Threads,
+    ulong StartTicks = 0)
 {
     private const double TicksPerSecond = 100;
 
@@ -24,20 +25,22 @@ public readonly record struct ProcStat(string Command, char State, int ParentPid
         }
 
         // After ") ": state(3) ppid(4) pgrp(5) session(6) tty(7) tpgid(8) flags(9) minflt(10) cminflt(11) majflt(12)
-        // cmajflt(13) utime(14) stime(15) cutime(16) cstime(17) priority(18) nice(19) num_threads(20).
+        // cmajflt(13) utime(14) stime(15) cutime(16) cstime(17) priority(18) nice(19) num_threads(20) itrealvalue(21)
+        // starttime(22): with the pid, what proves a process is the one the PM started.
         var fields = text[(close + 2)..].Split(' ');
-        if (fields.Length < 18 || fields[0].Length != 1
+        if (fields.Length < 20 || fields[0].Length != 1
             || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid)
             || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pgrp)
             || !ulong.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var utime)
             || !ulong.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var stime)
-            || !int.TryParse(fields[17], NumberStyles.None, CultureInfo.InvariantCulture, out var threads))
+            || !int.TryParse(fields[17], NumberStyles.None, CultureInfo.InvariantCulture, out var threads)
+            || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
         {
             return null;
         }
 
         return new ProcStat(text[(open + 1)..close], fields[0][0], ppid, pgrp,
-            TimeSpan.FromSeconds(utime / TicksPerSecond), TimeSpan.FromSeconds(stime / TicksPerSecond), threads);
+            TimeSpan.FromSeconds(utime / TicksPerSecond), TimeSpan.FromSeconds(stime / TicksPerSecond), threads, start);
     }
 
     /// <summary>Reads /proc/PID/stat (or /proc/PID/task/TID/stat); null once the process is gone.</summary>

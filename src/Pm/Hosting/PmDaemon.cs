@@ -23,6 +23,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private IpcDirectory? _ipc;
+    private InstanceRegistry? _registry;
     private ChildWatcher? _watcher;
     private Supervisor? _supervisor;
     private ControlServer? _control;
@@ -47,6 +48,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     {
         Pid1Guard.Check();
         _ipc = IpcDirectory.Prepare(_config.IpcDir);
+        CrashLeftovers.Stop(_config.IpcDir, _log);
+        _registry = new InstanceRegistry(InstanceRegistry.PathIn(_config.IpcDir));
         Subreaper.Enable();
         _watcher = new ChildWatcher();
         var apps = new List<StaticApp>();
@@ -79,7 +82,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers,
             (lifecycle, loopTime, log) => new DynamicAppManager(_config, lifecycle, loopTime, Random.Shared, log),
-            new Diagnosis.ProcDiagnoser(_time));
+            new Diagnosis.ProcDiagnoser(_time), _registry);
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
         var reader = Queue.QueuePump.OpenReader(_config.IpcDir, _config.QueueGroup is { } g ? UserDatabase.FindGroup(g)?.Gid : null, _log);
@@ -163,6 +166,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _sockets.Clear();
         _watcher?.Dispose();
         _watcher = null;
+        _registry?.Dispose();
+        _registry = null;
         _ipc?.Dispose();
         _ipc = null;
     }

@@ -37,14 +37,16 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     private readonly Func<Instance, bool> _holdsRequest;
     private readonly LoopGuard _loop;
     private readonly IInstanceDiagnoser _diagnoser;
+    private readonly IInstanceRegistry? _registry;
     private readonly Dictionary<int, Instance> _byPid = [];
     private readonly Dictionary<int, string> _orphanGroups = [];
     private long _nextInstanceId;
 
     public InstanceLifecycle(ISpawner spawner, ChildWatcher watcher, EventTimers timers, TimeProvider time,
         ILogger log, ILogger appLog, Action<SupervisorEvent> post, TimeSpan groupGrace, Func<Instance, bool> holdsRequest,
-        LoopGuard loop, IInstanceDiagnoser diagnoser)
+        LoopGuard loop, IInstanceDiagnoser diagnoser, IInstanceRegistry? registry = null)
     {
+        _registry = registry;
         _diagnoser = diagnoser;
         _spawner = spawner;
         _watcher = watcher;
@@ -138,6 +140,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         _watcher.Watch(spawned.Pid, spawned.PidFd, spawned.OutputFd,
             line => _appLog.LogInformation("{App}[{Pid}]: {Line}", app.Name, instance.Pid, line),
             notice => _post(new SupervisorEvent.ChildExited(instance, notice)));
+        _registry?.Spawned(instance.Pid);
         return instance;
     }
 
@@ -168,6 +171,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.DrainTimer?.Dispose();
         instance.SpawnTimer?.Dispose();
         _byPid.Remove(instance.Pid);
+        _registry?.Reaped(instance.Pid);
         instance.App.Instances.Remove(instance);
         var how = status?.ToString() ?? "exit status unknown";
         instance.App.LastExit = new ExitRecord(instance.Pid, now, how, now - instance.StartedAt);

@@ -128,6 +128,13 @@ public sealed class StaticAppSupervision
             return;
         }
 
+        if (!instance.Ready)
+        {
+            // Up, but not yet waiting for work (it may be killed at -spawn-timeout): no recovery until it is.
+            instance.HealthyTimer = _timers.After(TimeSpan.FromSeconds(1), new SupervisorEvent.InstanceHealthy(instance));
+            return;
+        }
+
         _log.LogInformation("app {App}: pid {Pid} has stayed up for min-server-life ({Life:0.###} s): recovered after {Failures} failures in a row",
             app.Name, instance.Pid, app.Restart.MinServerLife.TotalSeconds, app.ConsecutiveFailures);
         app.ConsecutiveFailures = 0;

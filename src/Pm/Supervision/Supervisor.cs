@@ -46,14 +46,14 @@ public sealed class Supervisor
     /// <param name="dynamicApps">Makes the dynamic apps' part, given the lifecycle, the loop's clock (timers that call back on the loop) and the log.</param>
     public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
         TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps,
-        IInstanceDiagnoser diagnoser)
+        IInstanceDiagnoser diagnoser, IInstanceRegistry? registry = null)
     {
         _apps = apps;
         _time = time;
         _log = loggers.CreateLogger("pm");
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
-            config.ShutdownTimeout, HoldsRequest, _guard, diagnoser);
+            config.ShutdownTimeout, HoldsRequest, _guard, diagnoser, registry);
         _dynamic = dynamicApps(_lifecycle, new LoopTimeProvider(time, _timers), _log);
         _static = new StaticAppSupervision(apps, _lifecycle, _timers, time, random, _log, _guard);
         _shutdown = new ShutdownSequence(_lifecycle, _timers, Post, time, config.ShutdownTimeout, _log, _guard, OnShutdownComplete);

@@ -70,7 +70,7 @@ public sealed class DynamicAppTests
             await pm.WaitForLineAsync(l => l.Contains("refusing to start /bin/sh: /bin/sh is not under any PmDynamicRoot", StringComparison.Ordinal), Wait);
             pm.Output.Should().Contain($"refusing to start {outside}");
             (await pm.StatusAsync()).Apps.Should().BeEmpty();
-            ProcessScan.ChildrenOf(pm.Pid).Should().BeEmpty();
+            ProcessScan.ChildrenOf(pm.CorePid).Should().BeEmpty();
             (await pm.StopAsync(Wait)).Should().Be(0);
         }
     }

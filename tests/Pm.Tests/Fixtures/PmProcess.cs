@@ -25,7 +25,11 @@ public sealed class PmProcess : IAsyncDisposable
         IpcDir = ipcDir;
     }
 
+    /// <summary>The pid the test started: `pm run` and `pm serve` are the watchdog, the PM core its one child.</summary>
     public int Pid => _process.Id;
+
+    /// <summary>The PM core (the watchdog's child, which the apps are children of).</summary>
+    public int CorePid => ProcessScan.ChildrenOf(Pid).Single(p => p.State != 'Z').Pid;
 
     public string IpcDir { get; }
 

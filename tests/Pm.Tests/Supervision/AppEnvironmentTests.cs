@@ -27,7 +27,7 @@ public sealed class AppEnvironmentTests
 
         var proc = ProcessScan.Read(instance.Pid)!;
         proc.ProcessGroup.Should().Be(instance.Pid, "every instance leads its own process group");
-        proc.ParentPid.Should().Be(pm.Pid);
+        proc.ParentPid.Should().Be(pm.CorePid);
         var status = File.ReadAllLines($"/proc/{instance.Pid}/status");
         status.Should().Contain(l => l.StartsWith("SigBlk:", StringComparison.Ordinal) && l.EndsWith("0000000000000000", StringComparison.Ordinal));
 

@@ -52,6 +52,43 @@ public sealed class NothingOutlivesTests
         await AssertAllGoneAsync(dir);
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task WatchdogAndCoreBothKilled_TheNextPmOnTheSameIpcDir_StopsTheLeftoversBeforeStartingItsOwn()
+    {
+        using var dir = new TestDirectory();
+        List<int> old;
+        await using (var crashed = await StartStubbornAsync(dir))
+        {
+            var core = crashed.CorePid;
+            old = ProcessScan.ChildrenOf(core).Select(p => p.Pid).ToList();
+            old.Should().HaveCount(2);
+
+            // Stopped first, so neither can see the other die and clean up: a real crash of both.
+            Pm.Posix.ChildProcess.SignalProcess(crashed.Pid, Pm.Posix.Signals.SIGSTOP);
+            Pm.Posix.ChildProcess.SignalProcess(core, Pm.Posix.Signals.SIGSTOP);
+            Pm.Posix.ChildProcess.SignalProcess(core, Pm.Posix.Signals.SIGKILL);
+            Pm.Posix.ChildProcess.SignalProcess(crashed.Pid, Pm.Posix.Signals.SIGKILL);
+            await crashed.WaitForExitAsync(Wait);
+            await Task.Delay(300);
+            old.Should().OnlyContain(pid => ProcessScan.Read(pid) != null, "a crash of both leaves the instances running");
+
+            await using var next = await PmProcess.StartAsync(dir, $"""
+                FastCgiIpcDir {dir.IpcDir}
+                FastCgiServer {dir.File("stubborn")} -arg ignore-term -arg {dir.Path} -processes 2
+                """);
+            var line = await next.WaitForLineAsync(l => l.Contains("a previous PM on", StringComparison.Ordinal), Wait);
+            line.Should().Contain("listed in the crashed PM's registry with its start time");
+            var status = await next.StatusAsync();
+            var now = status.Apps.Single().Instances.Select(i => i.Pid).ToList();
+            now.Should().HaveCount(2).And.NotIntersectWith(old);
+            old.Should().OnlyContain(pid => ProcessScan.Read(pid) == null || ProcessScan.Read(pid)!.State == 'Z', "the leftovers were stopped before the new instances started");
+            Live(dir).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)).Should().BeLessThanOrEqualTo(2, "only the new instances' grandchildren");
+            (await next.StopAsync(Wait)).Should().Be(0);
+        }
+
+        await AssertAllGoneAsync(dir);
+    }
+
     private static async Task<PmProcess> StartStubbornAsync(TestDirectory dir)
     {
         var app = dir.Link("stubborn", Paths.TestApp);

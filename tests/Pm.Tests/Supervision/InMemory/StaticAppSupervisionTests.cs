@@ -220,8 +220,9 @@ public sealed class StaticAppSupervisionTests : IDisposable
         _loop.OnLoop(_supervision.StartAll);
         for (var attempt = 1; attempt <= 2; attempt++)
         {
-            _loop.Advance(TimeSpan.FromSeconds(60));
             var instance = Current;
+            instance.Ready = false;
+            _loop.Advance(TimeSpan.FromSeconds(60));
             instance.FailedStart = true;
             instance.ReplaceAfterStop = true;
             _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-spawn-timeout 60 s"));

@@ -47,7 +47,7 @@ public sealed class FakeInstances(TimeProvider time) : IInstanceStarter, IInstan
         }
 
         error = null;
-        var instance = new Instance(++_nextId, app, slot, _nextPid++, now) { StateSince = now };
+        var instance = new Instance(++_nextId, app, slot, _nextPid++, now) { StateSince = now, Ready = true };
         app.Instances.Add(instance);
         _live.Add(instance);
         Attempts.Add(new Attempt(now, app.Name, slot, instance));

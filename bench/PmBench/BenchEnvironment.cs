@@ -67,7 +67,7 @@ public static class BenchEnvironment
     /// <summary>The 50 ms-per-request libfcgi app of bench/PmBench/apps/slow.c.</summary>
     public static string BuildSlowC(string dir) => Compile(dir, "bench/PmBench/apps/slow.c", "slow-c");
 
-    private static string Compile(string dir, string source, string name)
+    public static string Compile(string dir, string source, string name)
     {
         var output = Path.Combine(dir, name);
         using var cc = Process.Start("cc", ["-O2", "-o", output, Path.Combine(RepoRoot, source), "-lfcgi"])!;

@@ -19,10 +19,12 @@ public static class Program
                 return await DynamicBench.RunAsync(args.Skip(1).ToArray());
             case "peers":
                 return await Peers.PeersBench.RunAsync(args.Skip(1).ToArray());
+            case "frozen":
+                return await FrozenBench.RunAsync(args.Skip(1).ToArray());
             case "fidelity":
                 return await FidelityBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S] | frozen [rounds]");
                 return 2;
         }
     }

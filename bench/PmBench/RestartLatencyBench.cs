@@ -27,32 +27,7 @@ public static class RestartLatencyBench
         {
             await BenchEnvironment.WaitForFileAsync(socket, TimeSpan.FromSeconds(20));
             await FastCgiProbe.AskAsync(socket); // warm up: the first instance is running
-            var samples = new List<double>();
-            for (var i = 0; i < rounds; i++)
-            {
-                var pid = FastCgiProbe.PidOf(await FastCgiProbe.AskAsync(socket));
-                using var death = new Posix.Epoll();
-                var pidfd = Posix.PidFd.Open(pid);
-                death.Add(pidfd, 1);
-                var ready = new ulong[1];
-                var watch = Stopwatch.StartNew();
-                Posix.ChildProcess.SignalProcess(pid, Posix.Signals.SIGKILL);
-
-                // SIGKILL lands asynchronously: until the old instance is really dead it could still accept
-                // (and then drop) our connection, so wait (in the kernel, not spinning) for its pidfd.
-                death.Wait(ready, 1000);
-                Posix.FileDescriptor.Close(pidfd);
-
-                var answer = await FastCgiProbe.AskAsync(socket);
-                watch.Stop();
-                if (FastCgiProbe.PidOf(answer) == pid)
-                {
-                    throw new InvalidOperationException("the killed instance answered");
-                }
-
-                samples.Add(watch.Elapsed.TotalMilliseconds);
-                await Task.Delay(50);
-            }
+            var samples = await KillAndAskAsync(socket, rounds);
 
             var first = samples[0];
             samples.Sort();
@@ -78,5 +53,38 @@ public static class RestartLatencyBench
         {
             BenchEnvironment.Stop(pm);
         }
+    }
+
+    /// <summary>Rounds of: ask the instance behind <paramref name="socket"/> its pid, SIGKILL it, time until a replacement answers.</summary>
+    public static async Task<List<double>> KillAndAskAsync(string socket, int rounds)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var pid = FastCgiProbe.PidOf(await FastCgiProbe.AskAsync(socket));
+            using var death = new Posix.Epoll();
+            var pidfd = Posix.PidFd.Open(pid);
+            death.Add(pidfd, 1);
+            var ready = new ulong[1];
+            var watch = Stopwatch.StartNew();
+            Posix.ChildProcess.SignalProcess(pid, Posix.Signals.SIGKILL);
+
+            // SIGKILL lands asynchronously: until the old instance is really dead it could still accept
+            // (and then drop) our connection, so wait (in the kernel, not spinning) for its pidfd.
+            death.Wait(ready, 1000);
+            Posix.FileDescriptor.Close(pidfd);
+
+            var answer = await FastCgiProbe.AskAsync(socket);
+            watch.Stop();
+            if (FastCgiProbe.PidOf(answer) == pid)
+            {
+                throw new InvalidOperationException("the killed instance answered");
+            }
+
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+            await Task.Delay(50);
+        }
+
+        return samples;
     }
 }

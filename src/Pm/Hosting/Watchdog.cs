@@ -18,6 +18,9 @@ public static class Watchdog
     /// <summary>How long the core gets after a terminal hangup before SIGKILL (a default shutdown timeout plus 1 s).</summary>
     private static readonly TimeSpan HangupGrace = TimeSpan.FromSeconds(31);
 
+    /// <summary>Held so it is not collected before it fires.</summary>
+    private static Timer? _hangupKill;
+
     private static readonly int[] Forwarded =
         [Signals.SIGTERM, Signals.SIGINT, Signals.SIGQUIT, Signals.SIGHUP, Signals.SIGUSR1, Signals.SIGUSR2];
 
@@ -54,7 +57,7 @@ public static class Watchdog
                     {
                         // The terminal hung up: the core and the apps are in their own groups and got no SIGHUP.
                         ChildProcess.SignalProcess(core, Signals.SIGTERM);
-                        _ = new Timer(_ => ChildProcess.SignalProcess(core, Signals.SIGKILL), null, HangupGrace, Timeout.InfiniteTimeSpan);
+                        _hangupKill ??= new Timer(_ => ChildProcess.SignalProcess(core, Signals.SIGKILL), null, HangupGrace, Timeout.InfiniteTimeSpan);
                         return;
                     }
 

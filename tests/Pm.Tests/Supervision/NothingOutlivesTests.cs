@@ -89,6 +89,49 @@ public sealed class NothingOutlivesTests
         await AssertAllGoneAsync(dir);
     }
 
+    /// <summary>
+    /// `pm run` as the session of a pseudo-terminal (as a shell's foreground job is), then the terminal closed: the
+    /// watchdog's SIGHUP finds no terminal and stops the core, which stops its apps. python3's pty module opens it.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task TerminalHangup_StopsThePmAndItsApps()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("stubborn", Paths.TestApp);
+        var config = dir.Write("pm.conf", $"""
+            FastCgiIpcDir {dir.IpcDir}
+            FastCgiServer {app} -arg say -arg {dir.Path} -processes 2
+            """);
+        var script = dir.Write("hangup.py", $$"""
+            import os, pty, sys, time
+            pid, master = pty.fork()
+            if pid == 0:
+                os.execv("{{Paths.Pm}}", ["{{Paths.Pm}}", "run", "{{config}}"])
+            seen = b""
+            deadline = time.time() + 20
+            while b"started pid" not in seen or seen.count(b"started pid") < 2:
+                if time.time() > deadline:
+                    sys.exit("pm did not start: " + seen.decode(errors="replace"))
+                seen += os.read(master, 4096)
+            print(pid, flush=True)
+            os.close(master)
+            """);
+        using var python = Process.Start(new ProcessStartInfo("python3", [script]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        var pmPid = int.Parse((await python.StandardOutput.ReadLineAsync().WaitAsync(Wait))!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await python.WaitForExitAsync().WaitAsync(Wait);
+        python.ExitCode.Should().Be(0, await python.StandardError.ReadToEndAsync());
+
+        var stopwatch = Stopwatch.StartNew();
+        while ((Live(dir).Count > 0 || ProcessScan.Read(pmPid) is { State: not 'Z' }) && stopwatch.Elapsed < Wait)
+        {
+            await Task.Delay(20);
+        }
+
+        Live(dir).Should().BeEmpty("a hung-up terminal stops the PM and everything it started");
+        ProcessScan.Read(pmPid).Should().Match<ProcessScan.Proc?>(p => p == null || p.State == 'Z');
+        Console.WriteLine($"gone {stopwatch.Elapsed.TotalMilliseconds:F0} ms after the hangup");
+    }
+
     private static async Task<PmProcess> StartStubbornAsync(TestDirectory dir)
     {
         var app = dir.Link("stubborn", Paths.TestApp);

@@ -116,6 +116,7 @@ public static class FrozenBench
                     FastCgiIpcDir {dir}/ipc-kill
                     FastCgiServer {hello} -socket hello -processes 1
                     """);
+                if (File.Exists(socket)) File.Delete(socket); // a killed core leaves its socket file: wait for the new PM's
                 var pm = BenchEnvironment.StartPm(config);
                 await BenchEnvironment.WaitForFileAsync(socket, TimeSpan.FromSeconds(20));
                 var instance = FastCgiProbe.PidOf(await FastCgiProbe.AskAsync(socket));
@@ -189,7 +190,9 @@ public static class FrozenBench
 
     private static string Write(string dir, string name, string text)
     {
-        var path = Path.Combine(dir, name);
+        // Each config in a folder of its own: the PM's log (pm.log) is written beside it.
+        var folder = Directory.CreateDirectory(Path.Combine(dir, Path.GetFileNameWithoutExtension(name))).FullName;
+        var path = Path.Combine(folder, name);
         File.WriteAllText(path, text);
         return path;
     }

@@ -118,7 +118,16 @@ public static class FrozenBench
                     """);
                 if (File.Exists(socket)) File.Delete(socket); // a killed core leaves its socket file: wait for the new PM's
                 var pm = BenchEnvironment.StartPm(config);
-                await BenchEnvironment.WaitForFileAsync(socket, TimeSpan.FromSeconds(20));
+                try
+                {
+                    await BenchEnvironment.WaitForFileAsync(socket, TimeSpan.FromSeconds(20));
+                }
+                catch
+                {
+                    BenchEnvironment.Stop(pm);
+                    throw;
+                }
+
                 var instance = FastCgiProbe.PidOf(await FastCgiProbe.AskAsync(socket));
                 var target = victim == "watchdog" ? pm.Id : int.Parse(File.ReadAllText($"/proc/{pm.Id}/task/{pm.Id}/children").Trim(), CultureInfo.InvariantCulture);
                 var watch = Stopwatch.StartNew();

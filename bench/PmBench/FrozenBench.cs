@@ -66,8 +66,8 @@ public static class FrozenBench
             }
 
             Console.WriteLine($"-request-timeout 1 s, a libfcgi app frozen in sleep(), {rounds} rounds:");
-            Console.WriteLine($"  504 after the limit: median {Median(late):0} ms, max {late.Max():0} ms (goal <= 500 ms: {(late.Max() <= 500 ? "met" : "missed")})");
-            Console.WriteLine($"  504 -> the replacement answered: median {Median(replaced):0} ms, max {replaced.Max():0} ms (diagnosis with backtraces, SIGTERM, restart)");
+            Console.WriteLine($"  504 after the limit: first (a fresh pm) {late[0]:0} ms, median {Median(late):0} ms, max {late.Max():0} ms (goal <= 500 ms: {(late.Max() <= 500 ? "met" : "missed")})");
+            Console.WriteLine($"  504 -> the replacement answered: first {replaced[0]:0} ms, median {Median(replaced):0} ms, max {replaced.Max():0} ms (diagnosis with backtraces, SIGTERM, restart)");
         }
         finally
         {
@@ -94,7 +94,7 @@ public static class FrozenBench
                 }
 
                 var tool = Backtraces.Tool() is var (name, _) ? name : "none installed";
-                Console.WriteLine($"diagnosis of a 2-process group {(backtraces ? $"with backtraces ({tool})" : "without backtraces")}: median {Median(samples):0.0} ms, max {samples.Max():0.0} ms");
+                Console.WriteLine($"diagnosis of a 2-process group {(backtraces ? $"with backtraces ({tool})" : "without backtraces")}: first {samples[0]:0.0} ms, median {Median(samples):0.0} ms, max {samples.Max():0.0} ms");
             }
         }
         finally
@@ -148,7 +148,7 @@ public static class FrozenBench
 
     private static async Task FastPathAsync(string dir, string hello)
     {
-        var figures = new List<(string Limits, double Restart, double Rps)>();
+        var figures = new List<(string Limits, double First, double Restart, double Rps)>();
         foreach (var limits in new[] { "", "-request-timeout 30 -slow-log 10" })
         {
             var port = BenchEnvironment.FreePort();
@@ -167,7 +167,7 @@ public static class FrozenBench
                 var restarts = await RestartLatencyBench.KillAndAskAsync(socket, 20);
                 await Wrk.RunAsync($"http://127.0.0.1:{port}/hello", 8, 2); // warm-up
                 var wrk = await Wrk.RunAsync($"http://127.0.0.1:{port}/hello", 8, 5);
-                figures.Add((limits.Length == 0 ? "limits off" : "limits on", Median(restarts), wrk.Rps));
+                figures.Add((limits.Length == 0 ? "limits off" : "limits on", restarts[0], Median(restarts), wrk.Rps));
             }
             finally
             {
@@ -176,9 +176,9 @@ public static class FrozenBench
         }
 
         Console.WriteLine("fast paths, the same run (restart: SIGKILL -> replacement answered, median of 20; req/s: wrk -c8 5 s, 1 instance):");
-        foreach (var (limits, restart, rps) in figures)
+        foreach (var (limits, first, restart, rps) in figures)
         {
-            Console.WriteLine($"  {limits,-11} restart {restart:0.00} ms   {rps:0} req/s");
+            Console.WriteLine($"  {limits,-11} restart first (a fresh pm) {first:0.00} ms, median {restart:0.00} ms   {rps:0} req/s");
         }
 
         Console.WriteLine($"  on/off: restart {figures[1].Restart / figures[0].Restart:0.00}x, req/s {figures[1].Rps / figures[0].Rps:0.00}x");

@@ -82,8 +82,7 @@ public static unsafe class UnixSocketTable
                     continue;
                 }
 
-                if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) &&
-                    uint.TryParse(target.AsSpan(8, target.Length - 9), out var inode))
+                if (target is not null && SocketInode(target) is { } inode)
                 {
                     result.Add(inode);
                 }
@@ -96,6 +95,12 @@ public static unsafe class UnixSocketTable
 
         return result;
     }
+
+    /// <summary>The inode of a /proc/PID/fd link to a socket ("socket:[N]"); null for any other target.</summary>
+    public static uint? SocketInode(string linkTarget) =>
+        linkTarget.StartsWith("socket:[", StringComparison.Ordinal) && linkTarget.EndsWith(']')
+        && uint.TryParse(linkTarget.AsSpan(8, linkTarget.Length - 9), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inode)
+            ? inode : null;
 
     private static void Request(int fd)
     {

@@ -163,9 +163,7 @@ public static class CrashLeftovers
                     break;
                 }
 
-                if (target.StartsWith("socket:[", StringComparison.Ordinal)
-                    && uint.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode)
-                    && sockets.TryGetValue(inode, out var name))
+                if (UnixSocketTable.SocketInode(target) is { } inode && sockets.TryGetValue(inode, out var name))
                 {
                     found.Add((pid, "a socket bound to " + name));
                     break;

@@ -90,7 +90,7 @@ public sealed class InstanceHealth
         var apps = new List<SupervisedApp>(_apps);
         apps.AddRange(_dynamic.Apps);
         ConnectionProbe.Refresh(apps, now);
-        HashSet<int>? idleTimed = null;
+        List<Instance>? idleTimed = null;
         List<Instance>? stuck = null;
         foreach (var app in apps)
         {
@@ -117,7 +117,7 @@ public sealed class InstanceHealth
                     instance.NeitherSince = null;
                     if (app.RequestsTimed)
                     {
-                        (idleTimed ??= []).Add(instance.ProcessGroup);
+                        (idleTimed ??= []).Add(instance);
                     }
 
                     continue;
@@ -133,16 +133,13 @@ public sealed class InstanceHealth
 
         if (idleTimed is not null)
         {
-            var cpu = _lifecycle.CpuOfGroups(idleTimed);
-            foreach (var app in apps)
+            var cpu = _lifecycle.CpuOfGroups(idleTimed.Select(i => i.ProcessGroup).ToHashSet());
+            foreach (var instance in idleTimed)
             {
-                foreach (var instance in app.Instances)
+                if (cpu.TryGetValue(instance.ProcessGroup, out var times))
                 {
-                    if (cpu.TryGetValue(instance.ProcessGroup, out var times) && idleTimed.Contains(instance.ProcessGroup))
-                    {
-                        instance.CpuWhenIdle = times;
-                        instance.CpuWhenIdleAt = now;
-                    }
+                    instance.CpuWhenIdle = times;
+                    instance.CpuWhenIdleAt = now;
                 }
             }
         }

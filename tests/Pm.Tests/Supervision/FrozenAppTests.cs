@@ -38,7 +38,7 @@ public sealed class FrozenAppTests
 
         var clock = Stopwatch.StartNew();
         var hang = server.Client.GetAsync("/t?mode=freeze");
-        await Task.Delay(300);
+        await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Any(i => i.State == "busy"), Wait);
         using var fast = await server.Client.GetAsync("/t");
         using var hung = await hang;
         var took = clock.Elapsed;

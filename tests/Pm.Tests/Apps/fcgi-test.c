@@ -16,18 +16,41 @@
  *   mode=env             every CGI variable, one NAME=value per line
  *   mode=malformed       a header block that is not one
  *   mode=nothing         END_REQUEST without any output
+ *   mode=grow&n=MB       malloc MB more (default 4), write every byte (non-zero) and never free it (a leaking
+ *                        app); answers "grown T MB after R requests", T the MB grown by this process so far and R
+ *                        the requests it has served, this one included
+ *   mode=count           "pid=P count=R": this process's pid and the requests it has served, this one included
  *   (anything else)      "pid N"
+ *
+ * Preloading, chosen at start-up by the environment rather than per request (php-cgi's PHP_FCGI_CHILDREN model):
+ * with FCGI_TEST_PRELOAD_MB=N set (N may be 0), the process first mallocs and writes N MB, then forks
+ * FCGI_TEST_CHILDREN children (default 2) that all accept on fd 0 and answer as above, while the parent only waits.
+ * The children share the preloaded pages copy-on-write, so the group's RSS is about (children+1) x N MB while its
+ * private memory stays small. The parent forwards SIGTERM to its children and exits once they have all exited
+ * (it does not replace one that exits); a child gets SIGTERM if the parent dies first. FCGI_TEST_CHILDREN=0: the
+ * process preloads and accepts itself.
  *
  * Build: cc -O2 -o fcgi-test fcgi-test.c -lfcgi   (Debian: libfcgi-dev)
  */
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* Every block grown or preloaded, chained through its first word: reachable from a global with external linkage,
+ * so the compiler cannot prove the memory unused and drop the malloc and the memset. */
+void *fcgi_test_blocks;
+
+static long served;   /* requests this process has accepted, the current one included */
+static long grownMb;  /* MB grown by mode=grow in this process */
 
 /* The value of NAME in a query string "a=1&b=2" (copied into out), or NULL. */
 static const char *param(const char *query, const char *name, char *out, size_t size)
@@ -115,13 +138,104 @@ static void hang(FCGX_Request *r)
         fprintf(stderr, "fcgi-test[%d]: the web server sent a record (an abort) while I hung\n", (int)getpid());
 }
 
+/* mallocs MB megabytes, writes every byte and keeps the block forever; 0 if malloc failed. */
+static int keep(long mb)
+{
+    size_t size = (size_t)mb << 20;
+    if (mb <= 0)
+        return 1;
+    char *block = malloc(size);
+    if (!block)
+        return 0;
+    memset(block, 0x5a, size);
+    *(void **)block = fcgi_test_blocks;
+    fcgi_test_blocks = block;
+    return 1;
+}
+
+static volatile sig_atomic_t terminating;
+
+static void onTerm(int sig)
+{
+    (void)sig;
+    terminating = 1;
+}
+
+/* The preloading parent: forks the children, then waits for them all, forwarding SIGTERM. Returns only in a child
+ * (0) or when FCGI_TEST_CHILDREN=0; otherwise exits. */
+static void preload(const char *preloadMb)
+{
+    const char *childrenText = getenv("FCGI_TEST_CHILDREN");
+    long children = childrenText ? atol(childrenText) : 2;
+    if (!keep(atol(preloadMb))) {
+        fprintf(stderr, "fcgi-test[%d]: cannot preload %s MB\n", (int)getpid(), preloadMb);
+        exit(1);
+    }
+    if (children <= 0)
+        return;
+
+    /* SIGTERM blocked across the forks: a child must not run the parent's handler, and the parent must not miss one. */
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old);
+    pid_t parent = getpid();
+    pid_t *pids = calloc((size_t)children, sizeof *pids);
+    long started = 0;
+    for (long i = 0; i < children; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(1);
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            return;
+        }
+        if (pid < 0) {
+            fprintf(stderr, "fcgi-test[%d]: fork: %s\n", (int)getpid(), strerror(errno));
+            break;
+        }
+        pids[started++] = pid;
+    }
+
+    struct sigaction sa = { .sa_handler = onTerm }; /* no SA_RESTART: waitpid returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    int forwarded = 0;
+    long left = started;
+    while (left > 0) {
+        if (terminating && !forwarded) {
+            for (long i = 0; i < started; i++)
+                if (pids[i] > 0)
+                    kill(pids[i], SIGTERM);
+            forwarded = 1;
+        }
+        pid_t done = waitpid(-1, NULL, 0);
+        if (done > 0) {
+            for (long i = 0; i < started; i++)
+                if (pids[i] == done)
+                    pids[i] = 0;
+            left--;
+        } else if (errno == ECHILD) {
+            break;
+        }
+    }
+    exit(0);
+}
+
 int main(void)
 {
+    const char *preloadMb = getenv("FCGI_TEST_PRELOAD_MB");
+    if (preloadMb)
+        preload(preloadMb);
+
     FCGX_Request r;
     if (FCGX_Init() != 0 || FCGX_InitRequest(&r, 0, 0) != 0)
         return 1;
 
     while (FCGX_Accept_r(&r) >= 0) {
+        served++;
         const char *query = FCGX_GetParam("QUERY_STRING", r.envp);
         char mode[64] = "", arg[512] = "";
         if (!query)
@@ -165,6 +279,17 @@ int main(void)
             FCGX_FPrintF(r.out, "this is not a header\r\n\r\nbody\n");
         } else if (strcmp(mode, "nothing") == 0) {
             /* END_REQUEST only. */
+        } else if (strcmp(mode, "grow") == 0) {
+            long mb = number(query, "n", 4);
+            if (keep(mb)) {
+                grownMb += mb > 0 ? mb : 0;
+                FCGX_FPrintF(r.out, "Content-Type: text/plain\r\n\r\ngrown %ld MB after %ld requests\n", grownMb, served);
+            } else {
+                FCGX_FPrintF(r.out, "Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
+                                    "cannot grow by %ld MB\n", mb);
+            }
+        } else if (strcmp(mode, "count") == 0) {
+            FCGX_FPrintF(r.out, "Content-Type: text/plain\r\n\r\npid=%d count=%ld\n", (int)getpid(), served);
         } else {
             FCGX_FPrintF(r.out, "Content-Type: text/plain\r\n\r\npid %d\n", (int)getpid());
         }

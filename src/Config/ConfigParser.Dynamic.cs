@@ -114,7 +114,7 @@ public sealed partial class ConfigParser
         }
 
         return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line),
-            _dynamic.Request.OverriddenBy(o));
+            _dynamic.Request.OverriddenBy(o), _dynamic.Limits.Recycling.OverriddenBy(o, m => Error(d, $"PmDynamicRoot {url}: {m}")));
     }
 
     private static bool IsClassic(string policy) =>

@@ -11,8 +11,12 @@ namespace Pm.Config;
 /// <param name="KillGrace">-kill-grace: between SIGTERM and SIGKILL when an instance is killed for a limit.</param>
 /// <param name="StuckTimeout">-stuck-timeout: neither waiting for work nor holding a request, after it was ready.</param>
 /// <param name="DiagnoseSignal">-diagnose-signal: sent to the instance's group before its diagnosis; null for none.</param>
-public sealed record InstanceLimits(TimeSpan SpawnTimeout, TimeSpan KillGrace, TimeSpan StuckTimeout, int? DiagnoseSignal)
+/// <param name="Recycle">-max-requests, -memory-limit and their companions: when an instance is recycled; null: never.</param>
+public sealed record InstanceLimits(TimeSpan SpawnTimeout, TimeSpan KillGrace, TimeSpan StuckTimeout, int? DiagnoseSignal, RecycleLimits? Recycle = null)
 {
+    /// <summary>When an instance is recycled (<see cref="RecycleLimits.None"/> when nothing is set).</summary>
+    public RecycleLimits Recycling => Recycle ?? RecycleLimits.None;
+
     public static readonly InstanceLimits Default = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), null);
 
     /// <summary>The signals -diagnose-signal accepts: those an app may catch to print a backtrace.</summary>
@@ -44,7 +48,7 @@ public sealed record InstanceLimits(TimeSpan SpawnTimeout, TimeSpan KillGrace, T
         }
 
         return new InstanceLimits(TimeSpan.FromSeconds(o.Decimal("spawn-timeout")), TimeSpan.FromSeconds(o.Decimal("kill-grace")),
-            TimeSpan.FromSeconds(o.Decimal("stuck-timeout")), signal);
+            TimeSpan.FromSeconds(o.Decimal("stuck-timeout")), signal, RecycleLimits.From(o, error));
     }
 
     /// <summary>The signal's name, for log lines.</summary>

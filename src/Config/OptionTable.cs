@@ -61,6 +61,10 @@ public static class OptionTable
         new("kill-grace", OptionKind.Decimal, S | D, "2", "seconds between SIGTERM and SIGKILL when an instance is killed for a limit", Min: 0, Ours: true),
         new("stuck-timeout", OptionKind.Decimal, S | D, "60", "seconds an instance may neither wait for work nor hold a request before it is diagnosed and replaced, new one first", Min: 0.1, Ours: true),
         new("diagnose-signal", OptionKind.Text, S | D, "", "signal sent to an instance before it is diagnosed, for apps that print their own backtrace on it (e.g. SIGQUIT, SIGUSR1)", Ours: true),
+        new("max-requests", OptionKind.Integer, S | D | R, "0", "requests (connections taken) after which an instance is recycled: a replacement starts, and once it is ready the old one takes no more and stops when idle (0 = off)", Min: 0, Ours: true),
+        new("max-requests-jitter", OptionKind.Integer, S | D | R, "0", "each instance's -max-requests is raised by 0..this many, uniformly, so a pool does not recycle at once", Min: 0, Ours: true),
+        new("memory-limit", OptionKind.Text, S | D | R, "", "private memory (USS: Private_Clean + Private_Dirty of smaps_rollup, summed over the instance's process group) above which an instance is recycled: 256M, 1G (unset = off)", Ours: true),
+        new("memory-check-interval", OptionKind.Decimal, S | D | R, "5", "seconds between samples of the instances' memory", Min: 0.1, Ours: true),
         new("handler", OptionKind.Text, R, ".fcgi", "file extension of dynamic apps under the root (repeat for several)", Repeatable: true, Ours: true),
     ];
 

@@ -1,10 +1,31 @@
 namespace Pm.Status;
 
-/// <summary>One live instance of an app: its pid and state (starting, idle, busy or stopping).</summary>
+/// <summary>
+/// One live instance of an app: its pid and state (starting, idle, busy or stopping), the requests it has taken
+/// (counted by libpm-shim.so; null where it does not run) and its limit, its memory at the last sample, and why it
+/// is being recycled or stopped.
+/// </summary>
 public sealed record InstanceStatus(
     long Id,
     int Pid,
     string State,
     DateTimeOffset StartedAt,
     long? Requests,
-    int Slot);
+    int Slot)
+{
+    /// <summary>-max-requests with its jitter; null: no limit.</summary>
+    public long? RequestLimit { get; init; }
+
+    /// <summary>Since when it holds the request it is serving (busy); null when idle.</summary>
+    public DateTimeOffset? BusySince { get; init; }
+
+    public long? RssBytes { get; init; }
+
+    public long? PssBytes { get; init; }
+
+    /// <summary>Private memory (USS), what -memory-limit judges.</summary>
+    public long? PrivateBytes { get; init; }
+
+    /// <summary>Why it is being recycled, or stopped.</summary>
+    public string? Note { get; init; }
+}

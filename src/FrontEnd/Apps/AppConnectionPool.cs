@@ -335,7 +335,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
             System.Net.Sockets.Socket socket;
             try
             {
-                socket = await AppConnector.ConnectAsync(_app.EndPoint, timeout, _time, deadline.Token).ConfigureAwait(false);
+                socket = await AppConnector.ConnectAsync(_app.EndPoint, timeout, _time, deadline.Token, management: true).ConfigureAwait(false);
             }
             catch (Exception e) when (e is FastCgiConnectException or OperationCanceledException)
             {

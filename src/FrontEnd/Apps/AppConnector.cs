@@ -12,16 +12,32 @@ namespace Pm.FrontEnd.Apps;
 public static class AppConnector
 {
     /// <summary>
+    /// The abstract Unix address a management connection (FCGI_GET_VALUES) is bound to before it connects, followed by
+    /// pid/number: libpm-shim.so (src/Shim/pm-shim.c) reads it as the peer of the connection it accepted and does not
+    /// count the connection as one of the instance's requests.
+    /// </summary>
+    public const string ManagementPeerPrefix = "pm-mgmt/";
+
+    private static long _managementConnections;
+
+    /// <summary>
     /// Connects to <paramref name="endPoint"/>. A positive <paramref name="timeout"/> (-appConnTimeout) bounds the
     /// connect; zero leaves it to the system (a Unix socket connects or fails at once; TCP waits for the kernel).
     /// </summary>
     /// <exception cref="FastCgiConnectException">Nothing accepts there, or the connect ran out of time.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client went away).</exception>
-    public static async ValueTask<Socket> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="management">A connection for management records only, not a request: bound to <see cref="ManagementPeerPrefix"/> first (Unix sockets).</param>
+    public static async ValueTask<Socket> ConnectAsync(EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, bool management = false)
     {
         var socket = FastCgiClientConnection.CreateSocket(endPoint);
         try
         {
+            if (management && endPoint is UnixDomainSocketEndPoint)
+            {
+                socket.Bind(new UnixDomainSocketEndPoint(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"\0{ManagementPeerPrefix}{Environment.ProcessId}/{Interlocked.Increment(ref _managementConnections)}")));
+            }
+
             if (timeout <= TimeSpan.Zero)
             {
                 await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);

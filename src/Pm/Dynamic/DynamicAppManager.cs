@@ -108,7 +108,7 @@ public sealed class DynamicAppManager : IDynamicApps
                 app.Instances.Count + pending, app.Restarts, 0, scaled?.NextPendingStart,
                 app.LastDecision, app.LastExit is { } e ? new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds) : null,
                 scaled is { RequestsCompleted: > 0 and var completed } ? completed : null,
-                app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, Supervisor.StateName(i), i.StartedAt, null, -1)).ToList(),
+                app.Instances.Select(StatusBuilder.Instance).ToList(),
                 figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill));
         }
     }

@@ -73,12 +73,12 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
         }
 
         var spec = new SpawnSpec(appId, appId, [], config.Dynamic.Environment, Path.GetDirectoryName(appId) ?? "/",
-            socket.Descriptor, 0, null, config.Wrapper);
+            socket.Descriptor, 0, null, config.Wrapper) { CountsRequests = true };
         var group = GroupName(script.Root);
         var request = script.Root.Request ?? config.Dynamic.Request;
         _apps[appId] = new OnDemandApp(script, group, socket, spec)
         {
-            Limits = config.Dynamic.Limits,
+            Limits = config.Dynamic.Limits with { Recycle = script.Root.Recycle ?? config.Dynamic.Limits.Recycle },
             RequestsTimed = request.RequestTimeout is not null || request.SlowLog is not null,
         };
         log.LogInformation("dynamic app {Path}: created under root {Url}, policy {Policy}, socket {Socket}",

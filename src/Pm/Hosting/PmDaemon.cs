@@ -67,7 +67,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
             _sockets.Add(socket);
             apps.Add(new StaticApp(app.Path, "static", socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
-                    app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper),
+                    app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper) { CountsRequests = true },
                 app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix)
             {
                 Limits = app.Limits,

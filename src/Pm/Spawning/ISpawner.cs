@@ -4,5 +4,7 @@ namespace Pm.Spawning;
 public interface ISpawner
 {
     /// <exception cref="Posix.PosixException">The executable could not be started.</exception>
-    SpawnedProcess Spawn(SpawnSpec spec);
+    /// <param name="spec">What to start.</param>
+    /// <param name="requestLimit">For an app that counts requests: the most connections the instance may take (0: no limit).</param>
+    SpawnedProcess Spawn(SpawnSpec spec, long requestLimit = 0);
 }

@@ -9,16 +9,44 @@ namespace Pm.Spawning;
 /// directory, exactly the configured environment, and no other inherited descriptor. -priority is applied with
 /// setpriority right after the spawn. A user or group switch goes through setpriv(1), which execs the app in
 /// the same process, because posix_spawn cannot change credentials; a FastCgiWrapper is run as mod_fastcgi
-/// runs it: wrapper user group basename.
+/// runs it: wrapper user group basename. An app that counts requests also gets libpm-shim.so preloaded and its
+/// <see cref="InstancePage"/> on fd 3 (see <see cref="ShimLibrary"/>).
 /// </summary>
 public sealed class PosixSpawner : ISpawner
 {
     private const string SetPriv = "/usr/bin/setpriv";
 
-    public SpawnedProcess Spawn(SpawnSpec spec)
+    public SpawnedProcess Spawn(SpawnSpec spec, long requestLimit = 0)
     {
         var (path, argv) = CommandLine(spec);
-        var (readFd, writeFd) = Pipe.CreateWithNonBlockingReadEnd();
+        InstancePage? page = null;
+        var environment = spec.Environment;
+        List<(int From, int To)> descriptors = [(spec.ListenDescriptor, 0)];
+        if (spec.CountsRequests && ShimLibrary.Path is { } shim)
+        {
+            page = InstancePage.Create();
+            page.Limit = requestLimit;
+            environment = ShimLibrary.Environment(environment, shim);
+        }
+
+        int readFd, writeFd;
+        try
+        {
+            (readFd, writeFd) = Pipe.CreateWithNonBlockingReadEnd();
+        }
+        catch
+        {
+            page?.Dispose();
+            throw;
+        }
+
+        descriptors.Add((writeFd, 1));
+        descriptors.Add((writeFd, 2));
+        if (page is not null)
+        {
+            descriptors.Add((page.Descriptor, InstancePage.ChildDescriptor));
+        }
+
         int pid;
         try
         {
@@ -26,9 +54,9 @@ public sealed class PosixSpawner : ISpawner
             {
                 Path = path,
                 Arguments = argv,
-                Environment = spec.Environment,
+                Environment = environment,
                 WorkingDirectory = spec.WorkingDirectory,
-                Descriptors = [(spec.ListenDescriptor, 0), (writeFd, 1), (writeFd, 2)],
+                Descriptors = descriptors,
                 NewProcessGroup = true,
                 ResetSignals = true,
                 CloseOtherDescriptors = true,
@@ -36,11 +64,13 @@ public sealed class PosixSpawner : ISpawner
         }
         catch
         {
+            page?.Dispose();
             FileDescriptor.Close(readFd);
             FileDescriptor.Close(writeFd);
             throw;
         }
 
+        page?.CloseDescriptor();
         FileDescriptor.Close(writeFd);
         int pidfd;
         try
@@ -50,6 +80,7 @@ public sealed class PosixSpawner : ISpawner
         catch
         {
             FileDescriptor.Close(readFd);
+            page?.Dispose();
             ChildProcess.SignalProcess(pid, Signals.SIGKILL);
             throw;
         }
@@ -66,7 +97,7 @@ public sealed class PosixSpawner : ISpawner
             }
         }
 
-        return new SpawnedProcess(pid, pidfd, readFd);
+        return new SpawnedProcess(pid, pidfd, readFd, page);
     }
 
     private static (string Path, IReadOnlyList<string> Argv) CommandLine(SpawnSpec spec)

@@ -12,4 +12,8 @@ public sealed record SpawnSpec(
     int ListenDescriptor,
     int Priority,
     UserIdentity? RunAs,
-    string? Wrapper);
+    string? Wrapper)
+{
+    /// <summary>Whether its instances get libpm-shim.so and a page that counts their requests (apps: yes; web processes: no).</summary>
+    public bool CountsRequests { get; init; }
+}

@@ -71,15 +71,21 @@ public static class StatusPrinter
 
             if (app.Instances.Count > 0)
             {
-                sb.AppendLine("  PID      STATE     STARTED                   UP        REQUESTS");
+                sb.AppendLine("  PID      STATE          STARTED                   UP        REQUESTS     RSS      PSS      PRIVATE");
                 foreach (var i in app.Instances)
                 {
-                    sb.AppendLine(CultureInfo.InvariantCulture,
-                        $"  {i.Pid,-8} {i.State,-9} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {DurationFormat.Compact(report.Now - i.StartedAt, 1),-9} {(i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-")}");
+                    var state = i.BusySince is { } busy ? $"{i.State} {DurationFormat.Compact(report.Now - busy, 1)}" : i.State;
+                    var requests = (i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-") +
+                        (i.RequestLimit is { } limit ? "/" + limit.ToString(CultureInfo.InvariantCulture) : "");
+                    var line = string.Create(CultureInfo.InvariantCulture,
+                        $"  {i.Pid,-8} {state,-14} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {DurationFormat.Compact(report.Now - i.StartedAt, 1),-9} {requests,-12} {Size(i.RssBytes),-8} {Size(i.PssBytes),-8} {Size(i.PrivateBytes)}");
+                    sb.AppendLine(i.Note is null ? line : line + "  (" + i.Note + ")");
                 }
             }
         }
 
         return sb.ToString();
     }
+
+    private static string Size(long? bytes) => bytes is { } b ? Supervision.GroupMemory.Size(b) : "-";
 }

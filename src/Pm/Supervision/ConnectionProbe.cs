@@ -229,6 +229,30 @@ public static class ConnectionProbe
         return false;
     }
 
+    /// <summary>
+    /// Whether the instance and its children are all stopped (state T after SIGSTOP), so that none can still be
+    /// finishing an accept(2): only then does the socket table show every connection the instance holds.
+    /// A process that is gone counts as stopped.
+    /// </summary>
+    public static bool IsStopped(int pid) => StoppedOrGone(pid) && Children(pid).All(StoppedOrGone);
+
+    private static bool StoppedOrGone(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        // The state follows the command name, which is in parentheses and may itself contain ") ".
+        var close = text.LastIndexOf(')');
+        return close < 0 || close + 2 >= text.Length || text[close + 2] is 'T' or 't' or 'Z' or 'X';
+    }
+
     private static bool HoldsAny(int pid, HashSet<uint> accepted)
     {
         if (UnixSocketTable.SocketInodesOf(pid).Any(accepted.Contains))

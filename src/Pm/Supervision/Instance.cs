@@ -87,6 +87,35 @@ public sealed class Instance
 
     public DateTimeOffset? CpuWhenIdleAt { get; set; }
 
+    /// <summary>The page libpm-shim.so counts its requests in; null without the shim (web processes, no library). Disposed when it is reaped.</summary>
+    public Spawning.InstancePage? Page { get; set; }
+
+    /// <summary>The most connections it may take (-max-requests plus its jitter); 0: no limit.</summary>
+    public long RequestLimit { get; set; }
+
+    /// <summary>Connections it has taken on fd 0 (requests, for an app that does not multiplex); null when not counted.</summary>
+    public long? Requests => Page is { ShimLoaded: true } page ? page.Accepted : RequestsAtExit;
+
+    /// <summary>Its count when it was reaped.</summary>
+    public long? RequestsAtExit { get; set; }
+
+    /// <summary>Its memory at the last sample, and when that was.</summary>
+    public GroupMemory? Memory { get; set; }
+
+    public DateTimeOffset? MemoryAt { get; set; }
+
+    /// <summary>Why it is being recycled (its replacement started first), when it is.</summary>
+    public string? RecycleReason { get; set; }
+
+    /// <summary>When its recycling began.</summary>
+    public DateTimeOffset? RecycleSince { get; set; }
+
+    /// <summary>Whether its retirement ends with a frozen last look at its connections (see InstanceLifecycle.Retire).</summary>
+    public bool FreezeBeforeStop { get; set; }
+
+    /// <summary>Whether its group was sent SIGSTOP for the last look before its retirement (SIGCONT follows).</summary>
+    public bool Frozen { get; set; }
+
     public WaitStatus? ExitStatus { get; set; }
 
     public DateTimeOffset? ExitedAt { get; set; }

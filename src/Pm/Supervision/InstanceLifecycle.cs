@@ -60,6 +60,12 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         GroupGrace = groupGrace;
     }
 
+    /// <summary>Where each instance's -max-requests jitter comes from.</summary>
+    public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>How long a retiring instance is frozen for at most while the PM waits for it to stop (SIGSTOP reaching every process).</summary>
+    private static readonly TimeSpan FreezeWait = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How long leftovers of an exited leader's group get between SIGTERM and SIGKILL.</summary>
     public TimeSpan GroupGrace { get; }
 
@@ -123,7 +129,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         SpawnedProcess spawned;
         try
         {
-            spawned = _spawner.Spawn(app.Spec);
+            spawned = _spawner.Spawn(app.Spec, app.Limits.Recycling.RequestLimitFor(Random));
         }
         catch (PosixException ex)
         {
@@ -133,7 +139,12 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         }
 
         error = null;
-        var instance = new Instance(++_nextInstanceId, app, slot, spawned.Pid, now) { StateSince = now };
+        var instance = new Instance(++_nextInstanceId, app, slot, spawned.Pid, now)
+        {
+            StateSince = now,
+            Page = spawned.Page,
+            RequestLimit = spawned.Page?.Limit ?? 0,
+        };
         app.Instances.Add(instance);
         _byPid[instance.Pid] = instance;
         instance.SpawnTimer = _timers.After(app.Limits.SpawnTimeout, new SupervisorEvent.SpawnTimeoutDue(instance));
@@ -170,6 +181,13 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.HealthyTimer?.Dispose();
         instance.DrainTimer?.Dispose();
         instance.SpawnTimer?.Dispose();
+        if (instance.Page is { } page)
+        {
+            instance.RequestsAtExit = page.ShimLoaded ? page.Accepted : null;
+            instance.Page = null;
+            page.Dispose();
+        }
+
         _byPid.Remove(instance.Pid);
         _registry?.Reaped(instance.Pid);
         instance.App.Instances.Remove(instance);
@@ -188,8 +206,8 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         var stopped = instance.StopReason is not null;
         var exit = instance.App.LastExit!;
         var level = stopped || instance.ExitStatus is { Clean: true } ? LogLevel.Information : LogLevel.Warning;
-        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Stopped}", instance.App.Name, instance.Pid, exit.How,
-            exit.Lifetime.TotalSeconds, stopped ? $" (stopped: {instance.StopReason})" : "");
+        _log.Log(level, "app {App}: pid {Pid} exited: {How} after {Lifetime:0.###} s{Requests}{Stopped}", instance.App.Name, instance.Pid, exit.How,
+            exit.Lifetime.TotalSeconds, instance.RequestsAtExit is { } n ? $" and {n} requests" : "", stopped ? $" (stopped: {instance.StopReason})" : "");
         TerminateGroupLeftovers(instance, killAtOnce: false);
     }
 
@@ -226,6 +244,37 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         }
 
         Terminate(instance, grace);
+    }
+
+    /// <summary>
+    /// Retires an instance without losing a request (a recycling, a rolling restart): it is told to take no new
+    /// connection (the shim's stop word), left to finish what it holds (checked every 50 ms, at most
+    /// <paramref name="drainFor"/>), and once it holds nothing its group is frozen with SIGSTOP and looked at once
+    /// more: a connection it took in the meantime thaws it to finish that one too. Only a frozen instance that holds
+    /// nothing gets its SIGTERM (then SIGCONT, then SIGKILL after <paramref name="grace"/>), so no accepted connection
+    /// dies with it. Without a view of its connections (a TCP app) it is drained as <see cref="Stop"/> drains.
+    /// </summary>
+    public void Retire(Instance instance, TimeSpan grace, string reason, TimeSpan drainFor)
+    {
+        _loop.AssertOnLoop();
+        if (instance.State != InstancePhase.Running)
+        {
+            return;
+        }
+
+        if (instance.Page is { } page)
+        {
+            page.StopAccepting = true;
+        }
+
+        instance.State = InstancePhase.Stopping;
+        instance.StopReason = reason;
+        instance.StopGrace = grace;
+        instance.DrainUntil = _time.GetUtcNow() + drainFor;
+        instance.FreezeBeforeStop = ConnectionProbe.CanSeeRequests(instance.App);
+        _log.LogInformation("app {App}: retiring pid {Pid} ({Reason}): it takes no new request and stops once it holds none (at most {Drain:0.###} s)",
+            instance.App.Name, instance.Pid, reason, drainFor.TotalSeconds);
+        OnDrainCheck(instance);
     }
 
     /// <summary>What a kill for a limit diagnoses: how long the instance has held the request it is killed for, if any.</summary>
@@ -316,6 +365,17 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         }
 
         var still = _holdsRequest(instance);
+        if (!still && instance.FreezeBeforeStop)
+        {
+            // The last look, with the group frozen: nothing it holds now can be taken from the queue behind our back.
+            Freeze(instance);
+            still = _holdsRequest(instance);
+            if (still)
+            {
+                Thaw(instance);
+            }
+        }
+
         if (still && _time.GetUtcNow() < until)
         {
             instance.DrainTimer = _timers.After(DrainPoll, new SupervisorEvent.DrainCheck(instance));
@@ -337,8 +397,36 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         _log.LogInformation("app {App}: stopping pid {Pid} ({Reason}): SIGTERM to process group {Pgid}, SIGKILL in {Grace:0.###} s",
             instance.App.Name, instance.Pid, instance.StopReason, instance.ProcessGroup, grace.TotalSeconds);
         ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGTERM);
+        if (instance.Frozen)
+        {
+            Thaw(instance); // the SIGTERM is pending and is taken before any of its code runs again
+        }
+
         instance.EscalationTimer = _timers.After(grace, new SupervisorEvent.EscalationDue(instance));
     }
+
+    private static void Freeze(Instance instance)
+    {
+        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGSTOP);
+        instance.Frozen = true;
+        var until = Environment.TickCount64 + (long)FreezeWait.TotalMilliseconds;
+        while (!ConnectionProbe.IsStopped(instance.Pid) && Environment.TickCount64 < until)
+        {
+            Thread.Sleep(1);
+        }
+    }
+
+    private static void Thaw(Instance instance)
+    {
+        ChildProcess.SignalGroup(instance.ProcessGroup, Signals.SIGCONT);
+        instance.Frozen = false;
+    }
+
+    /// <summary>Memory of each of the given groups (for the memory rounds); called off the loop.</summary>
+    public IReadOnlyDictionary<int, GroupMemory> MemoryOfGroups(IReadOnlySet<int> groups) => _diagnoser.MemoryOfGroups(groups);
+
+    /// <summary>Posts an event to the supervisor loop (from any thread).</summary>
+    public Action<SupervisorEvent> Post => _post;
 
     /// <summary>CPU time of each process of the given groups now (for the baselines the health round keeps).</summary>
     public IReadOnlyDictionary<int, IReadOnlyDictionary<int, TimeSpan>> CpuOfGroups(IReadOnlySet<int> groups) => _diagnoser.CpuOfGroups(groups);

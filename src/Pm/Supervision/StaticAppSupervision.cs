@@ -87,9 +87,10 @@ public sealed class StaticAppSupervision
             slot.Current = null;
         }
 
-        // Stopped on purpose: retired, or replaced already (a stuck one's replacement starts first). A kill for a
-        // limit (spawn, request) leaves its slot to restart here, as the backoff says.
-        if (instance.StopReason is not null && (!instance.ReplaceAfterStop || _stopped || slot.Current is not null))
+        // Stopped on purpose: retired, or replaced already (a stuck or recycled one's replacement starts first). A
+        // kill for a limit (spawn, request) leaves its slot to restart here, as the backoff says. One that ended on
+        // its own after its replacement took the slot leaves nothing to restart either.
+        if ((instance.StopReason is not null && (!instance.ReplaceAfterStop || _stopped)) || slot.Current is not null)
         {
             return false;
         }
@@ -105,19 +106,33 @@ public sealed class StaticAppSupervision
         return true;
     }
 
-    /// <summary>A stuck instance's replacement starts in its slot before it is killed ("new one first").</summary>
-    public void StartReplacement(Instance old, string reason)
+    /// <summary>
+    /// A stuck or recycled instance's replacement starts in its slot before it goes ("new one first"); the old one
+    /// runs on outside its slot until it is stopped. Returns the replacement (null if it could not start: its slot
+    /// then restarts as the backoff says).
+    /// </summary>
+    public Instance? StartReplacement(Instance old, string reason)
     {
         _loop.AssertOnLoop();
         if (_stopped || old.App is not StaticApp app || old.Slot < 0)
         {
-            return;
+            return null;
         }
 
         var slot = app.Slots[old.Slot];
+        if (slot.Current is { } current && !ReferenceEquals(current, old))
+        {
+            return current; // replaced already
+        }
+
         slot.CancelStart();
         StartInSlot(app, slot, reason);
+        return ReplacementOf(old);
     }
+
+    /// <summary>The instance in the old one's slot now, if another one: its replacement.</summary>
+    public static Instance? ReplacementOf(Instance old) =>
+        old.App is StaticApp app && old.Slot >= 0 && app.Slots[old.Slot].Current is { } current && !ReferenceEquals(current, old) ? current : null;
 
     /// <summary>An instance's healthy timer fired: if it still runs, its app's failures in a row are forgiven.</summary>
     public void OnInstanceHealthy(Instance instance)

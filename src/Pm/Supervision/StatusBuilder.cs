@@ -41,6 +41,16 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
 
     private static ExitStatusReport? Report(ExitRecord? e) => e is null ? null : new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds);
 
-    private static List<InstanceStatus> Instances(SupervisedApp app) =>
-        app.Instances.Select(i => new InstanceStatus(i.Id, i.Pid, StateName(i), i.StartedAt, null, i.Slot)).ToList();
+    private static List<InstanceStatus> Instances(SupervisedApp app) => app.Instances.Select(Instance).ToList();
+
+    /// <summary>One instance as status shows it (static and dynamic apps alike).</summary>
+    public static InstanceStatus Instance(Instance i) => new(i.Id, i.Pid, StateName(i), i.StartedAt, i.Requests, i.Slot)
+    {
+        RequestLimit = i.RequestLimit > 0 ? i.RequestLimit : null,
+        BusySince = i.HoldsRequest ? i.StateSince : null,
+        RssBytes = i.Memory?.RssBytes,
+        PssBytes = i.Memory?.PssBytes,
+        PrivateBytes = i.Memory?.PrivateBytes,
+        Note = i.StopReason ?? (i.RecycleReason is { } why ? "recycling: " + why : null),
+    };
 }

@@ -40,6 +40,7 @@ public sealed class Supervisor
     private readonly ShutdownSequence _shutdown;
     private readonly StatusBuilder _status;
     private readonly InstanceHealth _health;
+    private readonly InstanceRecycling _recycling;
     private int _orphanScanPending;
     private Task? _loop;
 
@@ -53,12 +54,30 @@ public sealed class Supervisor
         _log = loggers.CreateLogger("pm");
         _timers = new EventTimers(time, Post);
         _lifecycle = new InstanceLifecycle(spawner, watcher, _timers, time, _log, loggers.CreateLogger("app"), Post,
-            config.ShutdownTimeout, HoldsRequest, _guard, diagnoser, registry);
+            config.ShutdownTimeout, HoldsRequest, _guard, diagnoser, registry) { Random = random };
         _dynamic = dynamicApps(_lifecycle, new LoopTimeProvider(time, _timers), _log);
         _static = new StaticAppSupervision(apps, _lifecycle, _timers, time, random, _log, _guard);
         _shutdown = new ShutdownSequence(_lifecycle, _timers, Post, time, config.ShutdownTimeout, _log, _guard, OnShutdownComplete);
         _status = new StatusBuilder(config, apps, time.GetUtcNow(), _guard);
         _health = new InstanceHealth(apps, _dynamic, _lifecycle, _static, _timers, time, _log, _guard);
+        _recycling = new InstanceRecycling(apps, _dynamic, _lifecycle, _static, RecycleLimitsOf(config, apps), _timers, time, _log, _guard);
+    }
+
+    private static IEnumerable<Config.RecycleLimits> RecycleLimitsOf(Config.PmConfig config, IReadOnlyList<StaticApp> apps)
+    {
+        foreach (var app in apps)
+        {
+            yield return app.Limits.Recycling;
+        }
+
+        yield return config.Dynamic.Limits.Recycling;
+        foreach (var root in config.DynamicRoots)
+        {
+            if (root.Recycle is { } limits)
+            {
+                yield return limits;
+            }
+        }
     }
 
     /// <summary>Asks the kernel whether the instance holds an accepted connection now (for draining).</summary>
@@ -84,6 +103,7 @@ public sealed class Supervisor
         {
             _static.StartAll();
             _health.Start();
+            _recycling.Start();
         }
 
         _loop = Task.Run(RunLoopAsync);
@@ -171,6 +191,15 @@ public sealed class Supervisor
                 break;
             case SupervisorEvent.HealthRoundDue:
                 _health.OnRound();
+                break;
+            case SupervisorEvent.RecycleRoundDue:
+                _recycling.OnCountRound();
+                break;
+            case SupervisorEvent.MemoryRoundDue:
+                _recycling.OnMemoryRound();
+                break;
+            case SupervisorEvent.MemorySampled x:
+                _recycling.OnMemorySampled(x);
                 break;
             case SupervisorEvent.DiagnosisDone x:
                 _lifecycle.OnDiagnosisDone(x);
@@ -268,6 +297,7 @@ public sealed class Supervisor
         {
             _static.StopRestarting();
             _health.Stop();
+            _recycling.Stop();
             _dynamic.Stop();
         });
 

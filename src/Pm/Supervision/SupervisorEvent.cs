@@ -21,6 +21,15 @@ public abstract record SupervisorEvent
     /// <summary>The periodic look at every instance: stuck ones, and CPU baselines of idle ones.</summary>
     public sealed record HealthRoundDue : SupervisorEvent;
 
+    /// <summary>Time to look at the instances' request counts (-max-requests) and at the recyclings under way.</summary>
+    public sealed record RecycleRoundDue : SupervisorEvent;
+
+    /// <summary>Time to sample the instances' memory (off the loop).</summary>
+    public sealed record MemoryRoundDue : SupervisorEvent;
+
+    /// <summary>A memory sample, taken off the loop, by process group.</summary>
+    public sealed record MemorySampled(IReadOnlyDictionary<int, GroupMemory> ByGroup, DateTimeOffset At) : SupervisorEvent;
+
     /// <summary>A diagnosis ended, with its outcome or the problem that stopped it (or its bound ran out).</summary>
     public sealed record DiagnosisDone(Instance Instance, string Reason, bool Kill, DiagnosisOutcome? Outcome, string? Problem) : SupervisorEvent;
 

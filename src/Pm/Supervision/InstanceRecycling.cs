@@ -1,0 +1,285 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pm.Supervision;
+
+/// <summary>
+/// Recycles instances that have served -max-requests (with their jitter) or whose private memory passed
+/// -memory-limit, replacement first (issue 9). Runs on the supervisor loop.
+/// <para>
+/// A recycling starts the instance's replacement in its slot while the old one still serves; only once the
+/// replacement waits for work is the old one retired through <see cref="InstanceLifecycle.Retire"/>: it takes no
+/// new request, finishes what it holds, and gets its SIGTERM only when a frozen look shows it holds nothing. For
+/// -max-requests the replacement starts a little before the limit (a tenth of it, at most 100 requests), and the old
+/// one serves up to its limit, where libpm-shim.so stops it taking more; one whose load stopped short of its limit
+/// is retired once it has been idle for <see cref="IdleBeforeLimit"/> with its replacement ready.
+/// </para>
+/// <para>
+/// Request counts are read from the instances' shared pages every <see cref="CountInterval"/> (a memory read, no
+/// syscall); memory is sampled off the loop every -memory-check-interval (smaps_rollup of every process of every
+/// group), for `pm status` as well as for the limit. A dynamic app's instance has no slot: it is retired at its
+/// limit, and the app's policy starts what its demand needs.
+/// </para>
+/// </summary>
+public sealed class InstanceRecycling
+{
+    public static readonly TimeSpan CountInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long an instance short of its -max-requests must be idle, with its replacement ready, before it is retired anyway.</summary>
+    public static readonly TimeSpan IdleBeforeLimit = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a retiring instance may take to finish the request it holds before it is stopped anyway.</summary>
+    public static readonly TimeSpan RetireDrain = TimeSpan.FromSeconds(60);
+
+    private readonly IReadOnlyList<StaticApp> _apps;
+    private readonly IDynamicApps _dynamic;
+    private readonly InstanceLifecycle _lifecycle;
+    private readonly StaticAppSupervision _static;
+    private readonly EventTimers _timers;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly LoopGuard _loop;
+    private readonly TimeSpan _memoryInterval;
+    private readonly bool _countsMatter;
+    private ITimer? _countRound;
+    private ITimer? _memoryRound;
+    private bool _sampling;
+    private bool _stopped;
+
+    /// <param name="limits">Every limit an app may have (static apps', FastCgiConfig's, the roots'): the rounds run as often as the strictest needs.</param>
+    public InstanceRecycling(IReadOnlyList<StaticApp> apps, IDynamicApps dynamic, InstanceLifecycle lifecycle, StaticAppSupervision statics,
+        IEnumerable<Config.RecycleLimits> limits, EventTimers timers, TimeProvider time, ILogger log, LoopGuard loop)
+    {
+        _apps = apps;
+        _dynamic = dynamic;
+        _lifecycle = lifecycle;
+        _static = statics;
+        _timers = timers;
+        _time = time;
+        _log = log;
+        _loop = loop;
+        var all = limits.ToList();
+        _countsMatter = all.Any(l => l.MaxRequests > 0);
+        _memoryInterval = all.Count == 0 ? Config.RecycleLimits.None.MemoryCheckInterval : all.Min(l => l.MemoryCheckInterval);
+    }
+
+    public void Start()
+    {
+        _loop.AssertOnLoop();
+        _memoryRound = _timers.After(_memoryInterval, new SupervisorEvent.MemoryRoundDue());
+        ScheduleCountRound();
+    }
+
+    public void Stop()
+    {
+        _stopped = true;
+        _countRound?.Dispose();
+        _memoryRound?.Dispose();
+    }
+
+    /// <summary>Request counts against -max-requests, and the recyclings under way.</summary>
+    public void OnCountRound()
+    {
+        _loop.AssertOnLoop();
+        _countRound = null;
+        if (_stopped)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var instance in AllInstances().ToList())
+        {
+            if (instance.State != InstancePhase.Running)
+            {
+                continue;
+            }
+
+            if (instance.RecycleReason is not null)
+            {
+                Progress(instance, now);
+                continue;
+            }
+
+            if (instance.RequestLimit > 0 && instance.Page is { ShimLoaded: true } page)
+            {
+                var taken = page.Accepted;
+                var margin = Math.Clamp(instance.RequestLimit / 10, 1, 100);
+                if (taken >= instance.RequestLimit - margin)
+                {
+                    Begin(instance, $"-max-requests: {taken} of its {instance.RequestLimit} requests taken", now);
+                }
+            }
+        }
+
+        ScheduleCountRound();
+    }
+
+    /// <summary>Time for a memory sample: taken off the loop (a pass over /proc and every process's smaps_rollup).</summary>
+    public void OnMemoryRound()
+    {
+        _loop.AssertOnLoop();
+        _memoryRound = null;
+        if (_stopped)
+        {
+            return;
+        }
+
+        if (_sampling)
+        {
+            _memoryRound = _timers.After(_memoryInterval, new SupervisorEvent.MemoryRoundDue());
+            return;
+        }
+
+        var groups = AllInstances().Where(i => i.State == InstancePhase.Running).Select(i => i.ProcessGroup).ToHashSet();
+        if (groups.Count == 0)
+        {
+            _memoryRound = _timers.After(_memoryInterval, new SupervisorEvent.MemoryRoundDue());
+            return;
+        }
+
+        _sampling = true;
+        var post = _lifecycle.Post;
+        _ = Task.Run(() =>
+        {
+            IReadOnlyDictionary<int, GroupMemory> sample;
+            try
+            {
+                sample = _lifecycle.MemoryOfGroups(groups);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                sample = new Dictionary<int, GroupMemory>();
+            }
+
+            post(new SupervisorEvent.MemorySampled(sample, _time.GetUtcNow()));
+        });
+    }
+
+    public void OnMemorySampled(SupervisorEvent.MemorySampled sampled)
+    {
+        _loop.AssertOnLoop();
+        _sampling = false;
+        if (_stopped)
+        {
+            return;
+        }
+
+        foreach (var instance in AllInstances().ToList())
+        {
+            if (!sampled.ByGroup.TryGetValue(instance.ProcessGroup, out var memory))
+            {
+                continue;
+            }
+
+            instance.Memory = memory;
+            instance.MemoryAt = sampled.At;
+            var limit = instance.App.Limits.Recycling.MemoryLimitBytes;
+            if (limit > 0 && memory.PrivateBytes > limit && instance.State == InstancePhase.Running && instance.RecycleReason is null)
+            {
+                Begin(instance, $"private memory {GroupMemory.Size(memory.PrivateBytes)} > -memory-limit {GroupMemory.Size(limit)}" +
+                    (instance.Requests is { } n ? $" after {n} requests" : ""), sampled.At);
+            }
+        }
+
+        _memoryRound = _timers.After(_memoryInterval, new SupervisorEvent.MemoryRoundDue());
+        ScheduleCountRound();
+    }
+
+    /// <summary>Starts a recycling: the replacement first (a static app's slot), the old one retired once it is ready.</summary>
+    private void Begin(Instance instance, string reason, DateTimeOffset now)
+    {
+        instance.RecycleReason = reason;
+        instance.RecycleSince = now;
+        instance.App.LastDecision = $"recycling pid {instance.Pid}: {reason}";
+        if (instance.App is StaticApp)
+        {
+            _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; its replacement starts first", instance.App.Name, instance.Pid, reason);
+            _static.StartReplacement(instance, $"replacing pid {instance.Pid} ({reason})");
+        }
+        else
+        {
+            _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; the policy starts what demand needs", instance.App.Name, instance.Pid, reason);
+        }
+
+        Progress(instance, now);
+        ScheduleCountRound();
+    }
+
+    /// <summary>A recycling under way: retire the old one once its replacement waits for work (and, for -max-requests, it reached its limit).</summary>
+    private void Progress(Instance old, DateTimeOffset now)
+    {
+        if (old.App is StaticApp)
+        {
+            var replacement = StaticAppSupervision.ReplacementOf(old);
+            if (replacement is null || replacement.State != InstancePhase.Running)
+            {
+                return; // its slot restarts as the backoff says; until then the old one serves on
+            }
+
+            if (!replacement.Ready && ConnectionProbe.IsWaitingForWork(replacement.Pid))
+            {
+                replacement.Ready = true;
+                replacement.StateSince = now;
+            }
+
+            if (!replacement.Ready)
+            {
+                return;
+            }
+        }
+
+        var why = old.RecycleReason!;
+        if (old.RequestLimit > 0 && old.Page is { } page && why.StartsWith("-max-requests", StringComparison.Ordinal))
+        {
+            var taken = page.Accepted;
+            if (taken < old.RequestLimit)
+            {
+                var idleSince = page.LastAccept ?? old.StartedAt;
+                if (old.HoldsRequest || now - idleSince < IdleBeforeLimit)
+                {
+                    return;
+                }
+
+                why = $"-max-requests: idle with {taken} of its {old.RequestLimit} requests taken";
+            }
+            else
+            {
+                why = $"-max-requests {old.RequestLimit} reached";
+            }
+        }
+
+        _lifecycle.Retire(old, old.App.Limits.KillGrace, why, RetireDrain);
+    }
+
+    private void ScheduleCountRound()
+    {
+        if (_stopped || _countRound is not null)
+        {
+            return;
+        }
+
+        if (_countsMatter || AllInstances().Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
+        {
+            _countRound = _timers.After(CountInterval, new SupervisorEvent.RecycleRoundDue());
+        }
+    }
+
+    private IEnumerable<Instance> AllInstances()
+    {
+        foreach (var app in _apps)
+        {
+            foreach (var instance in app.Instances)
+            {
+                yield return instance;
+            }
+        }
+
+        foreach (var app in _dynamic.Apps)
+        {
+            foreach (var instance in app.Instances)
+            {
+                yield return instance;
+            }
+        }
+    }
+}

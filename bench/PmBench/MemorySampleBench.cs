@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Pm.Diagnosis;
 using Pm.Posix;
 
@@ -39,7 +40,10 @@ public static class MemorySampleBench
             fleets.Add(("php-cgi, 1 process per group", PhpCgi, [], 1));
         }
 
-        Console.CancelKeyPress += (_, _) => Fleet.KillAll();
+        // Ctrl+C, kill and a closed terminal: kill the fleet, then let the signal end the bench as it would have.
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => Fleet.KillAll());
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Fleet.KillAll());
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => Fleet.KillAll());
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Fleet.KillAll();
         Console.WriteLine($"Sampling the memory of {instances} process groups, {rounds} rounds per figure; CPU share at one sample per {IntervalMs / 1000:0} s:");
         foreach (var (name, path, environment, perGroup) in fleets)
@@ -150,11 +154,19 @@ public static class MemorySampleBench
         private static readonly List<Fleet> Live = [];
         private readonly Socket listener;
         private readonly List<int> leaders = [];
-        private int stopped;
 
         private Fleet(Socket listener) => this.listener = listener;
 
-        public HashSet<int> Groups => [.. leaders];
+        public HashSet<int> Groups
+        {
+            get
+            {
+                lock (leaders)
+                {
+                    return [.. leaders];
+                }
+            }
+        }
 
         public static Fleet Start(string dir, string path, string[] environment, int instances)
         {
@@ -171,14 +183,18 @@ public static class MemorySampleBench
 
             for (var i = 0; i < instances; i++)
             {
-                fleet.leaders.Add(PosixSpawn.Start(new SpawnOptions
+                // Under the lock: Ctrl+C's KillAll must not miss one spawned while it kills the others.
+                lock (fleet.leaders)
                 {
-                    Path = path,
-                    Arguments = [path],
-                    Environment = environment,
-                    WorkingDirectory = dir,
-                    Descriptors = [((int)listener.Handle, 0)],
-                }));
+                    fleet.leaders.Add(PosixSpawn.Start(new SpawnOptions
+                    {
+                        Path = path,
+                        Arguments = [path],
+                        Environment = environment,
+                        WorkingDirectory = dir,
+                        Descriptors = [((int)listener.Handle, 0)],
+                    }));
+                }
             }
 
             return fleet;
@@ -193,7 +209,7 @@ public static class MemorySampleBench
             {
                 var scan = ProcStat.ScanGroups(Groups);
                 var rss = MemoryUsage.OfGroups(Groups).Values.Sum(u => u.RssBytes);
-                if (scan.Count == leaders.Count && scan.Values.All(m => m.Count == perGroup) && rss == last)
+                if (scan.Count == Groups.Count && scan.Values.All(m => m.Count == perGroup) && rss == last)
                 {
                     return;
                 }
@@ -202,7 +218,7 @@ public static class MemorySampleBench
                 await Task.Delay(500);
             }
 
-            throw new TimeoutException($"the fleet of {leaders.Count} did not settle in 60 s (some instance exited?)");
+            throw new TimeoutException($"the fleet of {Groups.Count} did not settle in 60 s (some instance exited?)");
         }
 
         public static void KillAll()
@@ -221,12 +237,10 @@ public static class MemorySampleBench
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref stopped, 1) != 0)
-            {
-                return;
-            }
-
-            foreach (var pid in leaders)
+            // Not once-only: Ctrl+C's and exit's KillAll may run while the main thread disposes; killing a group
+            // again is harmless and a leader already reaped is ECHILD.
+            var pids = Groups;
+            foreach (var pid in pids)
             {
                 if (ChildProcess.GroupExists(pid))
                 {
@@ -234,7 +248,7 @@ public static class MemorySampleBench
                 }
             }
 
-            foreach (var pid in leaders)
+            foreach (var pid in pids)
             {
                 try
                 {

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Win32.SafeHandles;
+using Pm.Posix;
 
 namespace Pm.Diagnosis;
 
@@ -13,9 +13,10 @@ namespace Pm.Diagnosis;
 /// so a php-cgi parent's preloaded code and its children's copies count once in RSS per process but not here.</item>
 /// </list>
 /// Constraints: the kernel walks the page tables of every mapping to produce smaps_rollup (holding the mm's read
-/// lock), so a read costs in proportion to the mapped size, not to the 1 KB of text; it is read into a stack
-/// buffer with one open and pread, and parsed from the bytes, without a string. The file is empty for kernel
-/// threads and zombies (no mm), and unreadable without ptrace read access to the process: both read as null.
+/// lock), so a read costs in proportion to the resident pages, not to the 1 KB of text; it is read into a stack
+/// buffer with one open, pread and close, and parsed from the bytes, without a string (pm-bench memsample measures
+/// it). A process without memory (a zombie, a kernel thread) fails the read with ESRCH, one without ptrace read
+/// access to it with EACCES, one gone with ENOENT: all read as null.
 /// </summary>
 public readonly record struct MemoryUsage(long RssBytes, long PssBytes, long PrivateBytes)
 {
@@ -30,7 +31,7 @@ public readonly record struct MemoryUsage(long RssBytes, long PssBytes, long Pri
     /// <summary>
     /// Parses the text of /proc/PID/smaps_rollup: lines "Name:   1234 kB" after a header line of address range and
     /// "[rollup]". Rss, Pss, Private_Clean and Private_Dirty are used, the others ignored. Null when there is no
-    /// well-formed Rss line (an empty file: a kernel thread or zombie); a missing Pss or Private_* line counts 0.
+    /// well-formed Rss line (an empty text, say); a missing Pss or Private_* line counts 0.
     /// </summary>
     public static MemoryUsage? Parse(ReadOnlySpan<byte> smapsRollup)
     {
@@ -94,31 +95,42 @@ public readonly record struct MemoryUsage(long RssBytes, long PssBytes, long Pri
         int length;
         try
         {
-            using var file = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/smaps_rollup"),
-                FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            length = ReadUpTo(file, buffer);
+            // open, pread, close: File.OpenHandle would add an fstat and a flock and its release on every sample.
+            var fd = PosixFile.OpenReadOnlyNonBlocking(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/smaps_rollup"));
+            try
+            {
+                length = ReadWholeLines(fd, buffer);
+            }
+            finally
+            {
+                FileDescriptor.Close(fd);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // PosixException is an IOException: ENOENT (gone), ESRCH (a zombie or kernel thread), EACCES (no ptrace access).
             return null;
         }
 
         return Parse(buffer[..length]);
     }
 
-    /// <summary>Reads until end of file or a full buffer: a seq_file may hand its text over in more than one read.</summary>
-    private static int ReadUpTo(SafeFileHandle file, Span<byte> buffer)
+    /// <summary>
+    /// Reads until end of file, a full buffer, or text that ends at a line's end: a seq_file hands a single record
+    /// such as smaps_rollup over whole in one read when the buffer holds it, so one pread usually suffices and the
+    /// read that would only find end of file is spared.
+    /// </summary>
+    private static int ReadWholeLines(int fd, Span<byte> buffer)
     {
         var length = 0;
         while (length < buffer.Length)
         {
-            var n = RandomAccess.Read(file, buffer[length..], length);
-            if (n == 0)
+            var n = PosixFile.ReadAt(fd, buffer[length..], length);
+            length += n;
+            if (n == 0 || buffer[length - 1] == (byte)'\n')
             {
                 break;
             }
-
-            length += n;
         }
 
         return length;

@@ -108,6 +108,25 @@ public sealed partial class MemoryUsageTests
     [Fact]
     public void OfGroups_NoSuchGroup_IsAbsent() => MemoryUsage.OfGroups(new HashSet<int> { int.MaxValue }).Should().BeEmpty();
 
+    [Fact(Timeout = 30_000)]
+    public async Task Read_Zombie_IsNull_AndItsGroupIsAbsent()
+    {
+        var pid = PosixSpawn.Start(new SpawnOptions { Path = "/bin/true", Arguments = ["/bin/true"] });
+        try
+        {
+            await WaitUntil(() => ProcessScan.Read(pid) is { State: 'Z' }, Wait, "/bin/true to exit unreaped");
+
+            MemoryUsage.Read(pid).Should().BeNull("a zombie has no memory left: reading its smaps_rollup fails with ESRCH");
+            MemoryUsage.OfGroups(new HashSet<int> { pid }).Should().BeEmpty();
+        }
+        finally
+        {
+            ChildProcess.WaitPidExited(pid);
+        }
+
+        ChildProcess.GroupExists(pid).Should().BeFalse();
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task OfGroups_LeakingApp_Grown64Mb_CountsThemAsPrivate()
     {

@@ -22,7 +22,7 @@ public static class OptionTable
         new("flush", OptionKind.Flag, S | E | D, "off", "write the app's output to the client as it arrives, without buffering"),
         new("pass-header", OptionKind.Text, S | E | D, "", "request header passed to the app as a CGI variable even where it would be withheld (e.g. Authorization)", Repeatable: true),
         new("nph", OptionKind.Flag, S | E, "off", "the app writes a complete HTTP response (non-parsed headers)"),
-        new("initial-env", OptionKind.Text, S | D, "", "NAME=value, or NAME to copy from the PM's environment: the app's ENTIRE environment (at most 64)", Repeatable: true),
+        new("initial-env", OptionKind.Text, S | D, "", "NAME=value, or NAME to copy from the PM's environment: the app's ENTIRE environment (at most 64), besides LD_PRELOAD and PM_SHIM_FD of libpm-shim.so, which counts its requests", Repeatable: true),
         new("init-start-delay", OptionKind.Integer, S | D, "1", "seconds between starts of instances that never ran", Min: 0),
         new("restart-delay", OptionKind.Integer, S | D, "5", "seconds: the step and floor of a crash loop's backoff (static apps: from the 2nd failure in a row, a first one restarts at once; dynamic `-restart`: every restart)", Min: 0),
         new("min-server-life", OptionKind.Integer, S | D, "30", "seconds an instance must live to count as a success; shorter lives are failures and back off", Min: 0),

@@ -141,6 +141,12 @@ public sealed class OptionValues
 
     public bool Has(string name) => _values.ContainsKey(name);
 
+    /// <summary>Whether <paramref name="other"/> gives the same options with the same values (a reload's comparison).</summary>
+    public bool SameAs(OptionValues other) =>
+        _values.Count == other._values.Count && PolicyParameters.Count == other.PolicyParameters.Count &&
+        _values.All(kv => other._values.TryGetValue(kv.Key, out var v) && v.SequenceEqual(kv.Value, StringComparer.Ordinal)) &&
+        PolicyParameters.All(kv => other.PolicyParameters.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
     public string? Text(string name) => _values.TryGetValue(name, out var v) ? v[0] : null;
 
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var v) ? v : [];

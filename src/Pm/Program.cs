@@ -58,7 +58,25 @@ public static class Program
         var reference = new Command("config-reference", "print the table of config options (as in the README)") { Hidden = true };
         reference.SetAction(_ => { Console.Write(Pm.Config.ConfigReference.OptionsMarkdown()); return ExitCodes.Ok; });
 
-        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, WebCommand.Create(), check, status, request, simulate, reference };
+        Command Control(string name, string description, Argument<string>? app = null)
+        {
+            var config = new Option<string?>("--config", "-c") { Description = "find the PM through this config's IPC dir" };
+            var ipc = new Option<string?>("--ipc-dir") { Description = "the PM's IPC dir" };
+            var command = new Command(name, description) { config, ipc };
+            if (app is not null)
+            {
+                command.Add(app);
+            }
+
+            command.SetAction((r, _) => ControlCommand.RunAsync(app is null ? name : $"{name} {r.GetValue(app)}", r.GetValue(config), r.GetValue(ipc)));
+            return command;
+        }
+
+        var reload = Control("reload", "re-read the running PM's config (as SIGHUP does): added apps start, removed ones drain, changed ones roll over, new instance first; a config with errors changes nothing");
+        var restart = Control("restart", "roll one static app's instances over, one at a time, new one first", new Argument<string>("app") { Description = "the app's path, as pm status names it" });
+        var stop = Control("stop", "stop the running PM and every app, as SIGTERM does");
+
+        var root = new RootCommand("pm: a FastCGI process manager") { run, serve, WebCommand.Create(), check, status, reload, restart, stop, request, simulate, reference };
         // No ProcessTerminationTimeout: System.CommandLine would otherwise take SIGTERM and exit after 2 s,
         // cutting the PM's own graceful shutdown short.
         return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });

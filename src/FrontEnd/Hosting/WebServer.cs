@@ -30,6 +30,11 @@ public static class WebServer
     /// </summary>
     public static bool InlineScheduling { get; } = true;
 
+    /// <summary>The most a stopping web process waits for its keep-alive clients to leave before Kestrel's own stop.</summary>
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
+
     /// <summary>
     /// Process-wide settings a web process needs before its first socket operation, which the socket engine reads
     /// once, when it starts: socket completions run inline on its event threads, and there are as many event threads
@@ -55,6 +60,7 @@ public static class WebServer
     public static async Task<int> RunAsync(WebServerOptions options, CancellationToken stopping)
     {
         var log = options.Log;
+        var connections = new OpenConnections();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = "pm-web",
@@ -76,17 +82,27 @@ public static class WebServer
             Configure(kestrel);
             if (options.Listen is { } endPoint)
             {
-                kestrel.Listen(endPoint);
+                kestrel.Listen(endPoint, listen => listen.Use(connections.Track));
             }
             else
             {
-                kestrel.ListenHandle(0);
+                kestrel.ListenHandle(0, listen => listen.Use(connections.Track));
             }
         });
 
         await using var handler = new FrontEndHandler(options.Config, options.StatusPage, options.Time, log);
         await using var app = builder.Build();
-        app.Run(handler.HandleAsync);
+        app.Run(context =>
+        {
+            if (connections.Draining)
+            {
+                // Stopping: every response closes its connection, so a keep-alive client goes elsewhere after a
+                // complete answer instead of meeting a connection closed under its next request.
+                context.Response.Headers.Connection = "close";
+            }
+
+            return handler.HandleAsync(context);
+        });
         try
         {
             await app.StartAsync(CancellationToken.None).ConfigureAwait(false);
@@ -112,8 +128,20 @@ public static class WebServer
         {
         }
 
-        log.Write($"pm web {Environment.ProcessId}: stopping: finishing requests in flight (at most {DurationFormat.Seconds(options.ShutdownTimeout, 1)})");
-        using (var grace = new CancellationTokenSource(options.ShutdownTimeout, options.Time))
+        // First drain: the PM has already told libpm-shim.so to take no new connection on the shared socket (a
+        // retirement), and each response now closes its connection; keep-alive clients leave within one request
+        // each. Then Kestrel's stop closes what is left (connections idle throughout) and cuts what overruns.
+        var drain = TimeSpan.FromTicks(Math.Min(DrainLimit.Ticks, options.ShutdownTimeout.Ticks / 2));
+        log.Write(string.Create(CultureInfo.InvariantCulture,
+            $"pm web {Environment.ProcessId}: stopping: {connections.Count} connection(s) open; each closes after its next response (at most {DurationFormat.Seconds(drain, 1)}), then requests in flight finish (at most {DurationFormat.Seconds(options.ShutdownTimeout - drain, 1)})"));
+        connections.Draining = true;
+        var started = options.Time.GetTimestamp();
+        while (connections.Count > 0 && options.Time.GetElapsedTime(started) < drain)
+        {
+            await Task.Delay(DrainPoll, options.Time).ConfigureAwait(false);
+        }
+
+        using (var grace = new CancellationTokenSource(options.ShutdownTimeout - options.Time.GetElapsedTime(started), options.Time))
         {
             await app.StopAsync(grace.Token).ConfigureAwait(false);
         }

@@ -21,7 +21,7 @@ public static class RunCommand
             services.AddSingleton(mode);
             services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>());
         });
-        return await RunHostAsync(host).ConfigureAwait(false);
+        return await RunHostAsync(host, () => _ = host.Services.GetRequiredService<PmDaemon>().ReloadAsync("SIGHUP")).ConfigureAwait(false);
     }
 
     public static IHost BuildHost(PmConfig config, Action<IServiceCollection> addServices)
@@ -51,12 +51,13 @@ public static class RunCommand
         return builder.Build();
     }
 
-    public static async Task<int> RunHostAsync(IHost host)
+    /// <param name="reload">What SIGHUP does (the PM's reload); null: SIGHUP stops, like SIGTERM.</param>
+    public static async Task<int> RunHostAsync(IHost host, Action? reload = null)
     {
         try
         {
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-            using var signals = new ShutdownSignals(lifetime);
+            using var signals = new ShutdownSignals(lifetime, reload);
             using var parent = Watchdog.IsCore ? ParentWatch.ForCore(lifetime) : ParentWatch.StartIfAsked(lifetime);
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;

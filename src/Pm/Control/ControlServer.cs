@@ -8,7 +8,8 @@ namespace Pm.Control;
 
 /// <summary>
 /// The PM's control socket (pm.sock in the IPC dir, mode 0600): a client sends one command line and reads one
-/// JSON reply, then the connection closes. Commands: <c>status</c>. Usable from scripts with socat or nc -U.
+/// JSON reply, then the connection closes. Commands: <c>status</c>; <c>reload</c>, <c>restart APP</c> and <c>stop</c>,
+/// answered {"result": "..."} or {"error": "..."}. Usable from scripts with socat or nc -U.
 /// It serves the contract in Pm.Control (the same <see cref="ControlClient"/> and <see cref="StatusReport"/> the CLI
 /// and the web processes use) and asks the supervisor for the report through a delegate, so nothing here depends on
 /// the supervision.
@@ -20,15 +21,18 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly string _path;
     private readonly Func<Task<StatusReport>> _queryStatus;
+    private readonly Func<string, Task<string>>? _command;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
     /// <param name="queryStatus">Asks the supervisor loop for a report (it answers on the loop, in turn with other events).</param>
-    public ControlServer(string path, Func<Task<StatusReport>> queryStatus, ILogger log)
+    /// <param name="command">Carries out reload, restart APP and stop: its answer starting "error:" is sent as an error.</param>
+    public ControlServer(string path, Func<Task<StatusReport>> queryStatus, ILogger log, Func<string, Task<string>>? command = null)
     {
         _path = path;
         _queryStatus = queryStatus;
+        _command = command;
         _log = log;
         if (Posix.PosixFile.StatPathNoFollow(path) is { Kind: Posix.FileKind.Socket })
         {
@@ -78,7 +82,9 @@ public sealed class ControlServer : IAsyncDisposable
                 {
                     "status" => JsonSerializer.Serialize(await _queryStatus().WaitAsync(timeout.Token).ConfigureAwait(false), StatusJsonContext.Default.StatusReport),
                     null => """{"error":"no command"}""",
-                    _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = $"unknown command '{command}' (known: status)" }, StatusJsonContext.Default.ErrorReply),
+                    "reload" or "stop" or ['r', 'e', 's', 't', 'a', 'r', 't', ' ', ..] when _command is not null =>
+                        Answer(await _command(command).WaitAsync(timeout.Token).ConfigureAwait(false)),
+                    _ => Answer($"error: unknown command '{command}' (known: status, reload, restart APP, stop)"),
                 };
                 await client.SendAsync(Encoding.UTF8.GetBytes(reply + "\n"), timeout.Token).ConfigureAwait(false);
             }
@@ -88,6 +94,10 @@ public sealed class ControlServer : IAsyncDisposable
             }
         }
     }
+
+    private static string Answer(string text) => JsonSerializer.Serialize(
+        new Dictionary<string, string> { [text.StartsWith("error: ", StringComparison.Ordinal) ? "error" : "result"] = text.StartsWith("error: ", StringComparison.Ordinal) ? text[7..] : text },
+        StatusJsonContext.Default.ErrorReply);
 
     private static async Task<string?> ReadLineAsync(Socket client, CancellationToken ct)
     {

@@ -32,10 +32,15 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private readonly List<ListenSocket> _sockets = [];
 
     private readonly DaemonMode _mode;
+    private readonly IHostApplicationLifetime? _lifetime;
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private PmConfig _running;
 
-    public PmDaemon(PmConfig config, DaemonMode mode, ILoggerFactory loggers, TimeProvider time)
+    public PmDaemon(PmConfig config, DaemonMode mode, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime? lifetime = null)
     {
         _config = config;
+        _running = config;
+        _lifetime = lifetime;
         _mode = mode;
         _loggers = loggers;
         _log = loggers.CreateLogger("pm");
@@ -55,24 +60,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         var apps = new List<StaticApp>();
         foreach (var app in _config.StaticApps)
         {
-            ListenSocket socket;
-            try
-            {
-                socket = ListenSocket.Open(app.Address, app.ListenQueueDepth);
-            }
-            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
-            {
-                throw new IOException($"app {app.Path} ({app.Source}): cannot listen on {app.Address}: {ex.Message}", ex);
-            }
-
-            _sockets.Add(socket);
-            apps.Add(new StaticApp(app.Path, "static", socket, new SpawnSpec(app.Path, app.Path, app.Arguments, app.Environment,
-                    app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, _config.Wrapper) { CountsRequests = true },
-                app.Processes, new RestartOptions(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax), app.UrlPrefix)
-            {
-                Limits = app.Limits,
-                RequestsTimed = app.Request.RequestTimeout is not null || app.Request.SlowLog is not null,
-            });
+            apps.Add(Build(app, Listen(app)));
         }
 
         if (_mode.ServeHttp)
@@ -93,7 +81,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             _log.LogInformation("recording completed requests as a trace in {File}", Path.GetFullPath(_mode.TraceFile!));
         }
 
-        _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor.QueryStatusAsync, _log);
+        _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor.QueryStatusAsync, _log, OnCommandAsync);
         _log.LogInformation("pm {Pid} running {Config}: {Static} static apps, {External} external apps, IPC dir {Ipc}",
             Identity.ProcessId, _config.SourceFile, _config.StaticApps.Count, _config.ExternalApps.Count, _config.IpcDir);
         foreach (var ext in _config.ExternalApps)
@@ -102,6 +90,183 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Opens a static app's socket (shared by all its instances).</summary>
+    private ListenSocket Listen(StaticAppConfig app)
+    {
+        ListenSocket socket;
+        try
+        {
+            socket = ListenSocket.Open(app.Address, app.ListenQueueDepth);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+        {
+            throw new IOException($"app {app.Path} ({app.Source}): cannot listen on {app.Address}: {ex.Message}", ex);
+        }
+
+        _sockets.Add(socket);
+        return socket;
+    }
+
+    private static SpawnSpec SpecOf(StaticAppConfig app, ListenSocket socket, string? wrapper) =>
+        new(app.Path, app.Path, app.Arguments, app.Environment, app.WorkingDirectory, socket.Descriptor, app.Priority, app.RunAs, wrapper) { CountsRequests = true };
+
+    private static RestartOptions RestartOf(StaticAppConfig app) => new(app.InitStartDelay, app.RestartDelay, app.MinServerLife, app.BackoffMax);
+
+    private static bool Timed(StaticAppConfig app) => app.Request.RequestTimeout is not null || app.Request.SlowLog is not null;
+
+    private StaticApp Build(StaticAppConfig app, ListenSocket socket) =>
+        new(app.Path, "static", socket, SpecOf(app, socket, _running.Wrapper), app.Processes, RestartOf(app), app.UrlPrefix)
+        {
+            Limits = app.Limits,
+            RequestsTimed = Timed(app),
+        };
+
+    /// <summary>
+    /// SIGHUP and `pm reload`: re-reads the config. One with errors is refused, each error logged with its file and
+    /// line, and nothing changes; so is one that changes what only a restart can (see <see cref="ConfigChanges"/>).
+    /// Otherwise the supervisor carries the changes out (<see cref="ReloadRollout"/>). Reloads run one at a time: one
+    /// asked for while another runs is queued and reads the config when its turn comes. The answer (for the control
+    /// socket) comes once the new config is read: what is refused and why, or what the reload does.
+    /// </summary>
+    public Task<string> ReloadAsync(string asker)
+    {
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var queued = _reloadGate.CurrentCount == 0;
+        _ = Task.Run(async () =>
+        {
+            await _reloadGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await ReloadOnceAsync(asker, answer).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _log.LogError(ex, "reload ({Asker}) failed; the running apps are as they were", asker);
+                answer.TrySetResult("error: " + ex.Message);
+            }
+            finally
+            {
+                _reloadGate.Release();
+            }
+        });
+        return queued ? Task.FromResult("queued: a reload is under way; this one reads the config when it has ended") : answer.Task;
+    }
+
+    private async Task ReloadOnceAsync(string asker, TaskCompletionSource<string> answer)
+    {
+        if (_supervisor is null)
+        {
+            answer.TrySetResult("error: the PM is not running yet");
+            return;
+        }
+
+        var file = _running.SourceFile;
+        _log.LogInformation("reload ({Asker}): reading {Config}", asker, file);
+        PmConfig next;
+        try
+        {
+            next = PmConfig.Load(file);
+        }
+        catch (ConfigException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                _log.LogError("reload refused: {Error}", error.ToString());
+            }
+
+            _log.LogError("reload refused: {Count} error(s) in {Config}; the running apps are untouched", ex.Errors.Count, file);
+            answer.TrySetResult($"error: refused, {ex.Errors.Count} error(s) in {file}, nothing changed: {string.Join("; ", ex.Errors.Select(e => e.ToString()))}");
+            return;
+        }
+        catch (IOException ex)
+        {
+            _log.LogError("reload refused: cannot read {Config}: {Error}; the running apps are untouched", file, ex.Message);
+            answer.TrySetResult($"error: refused, cannot read {file}: {ex.Message}");
+            return;
+        }
+
+        var changes = ConfigChanges.Between(_running, next);
+        if (changes.NeedsRestart.Count > 0)
+        {
+            var what = string.Join("; ", changes.NeedsRestart);
+            _log.LogError("reload refused: {What} cannot change without a restart of the PM; the running apps are untouched", what);
+            answer.TrySetResult($"error: refused, only a restart of the PM can change {what}; nothing changed");
+            return;
+        }
+
+        if (!changes.Any)
+        {
+            _log.LogInformation("reload: {Config} is unchanged; nothing to do", file);
+            _running = next;
+            answer.TrySetResult("unchanged: nothing to do");
+            return;
+        }
+
+        var added = new List<StaticApp>();
+        try
+        {
+            foreach (var app in changes.Added)
+            {
+                added.Add(Build(app, Listen(app)));
+            }
+        }
+        catch (IOException ex)
+        {
+            foreach (var app in added)
+            {
+                _sockets.Remove(app.Socket);
+                app.Socket.Dispose();
+            }
+
+            _log.LogError("reload refused: {Error}; the running apps are untouched", ex.Message);
+            answer.TrySetResult("error: refused, " + ex.Message);
+            return;
+        }
+
+        var wrapperChanged = _running.Wrapper != next.Wrapper;
+        _running = next;
+        var running = _supervisor.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var updates = changes.Changed.Where(c => running.ContainsKey(c.New.Path)).Select(c => new AppUpdate(c.New.Path,
+            SpecOf(c.New, running[c.New.Path].Socket, next.Wrapper), c.New.Limits, Timed(c.New), RestartOf(c.New), c.New.Processes,
+            c.RollsInstances || wrapperChanged, string.Join(", ", c.What))).ToList();
+        var plan = new ReloadPlan(added, changes.Removed.Select(a => a.Path).ToList(), updates,
+            _mode.ServeHttp ? next.FrontEnd.Processes : null, _mode.ServeHttp, next);
+        var summary = changes.Summary(_mode.ServeHttp);
+        _log.LogInformation("reload ({Asker}): {Summary}", asker, summary);
+        foreach (var note in changes.NotApplied)
+        {
+            _log.LogWarning("reload: not applied: {What}", note);
+        }
+
+        answer.TrySetResult("reloading: " + summary);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await _supervisor.ReloadAsync(plan).ConfigureAwait(false);
+        _log.LogInformation("reload ({Asker}): done in {Seconds:0.###} s", asker, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The control socket's commands other than status.</summary>
+    private Task<string> OnCommandAsync(string command)
+    {
+        if (command == "reload")
+        {
+            return ReloadAsync("pm reload");
+        }
+
+        if (command == "stop")
+        {
+            _log.LogInformation("pm stop: stopping, as on SIGTERM");
+            _lifetime?.StopApplication();
+            return Task.FromResult("stopping: every app is stopped and reaped first");
+        }
+
+        if (command.StartsWith("restart ", StringComparison.Ordinal) && _supervisor is not null)
+        {
+            return _supervisor.RestartAppAsync(command["restart ".Length..].Trim());
+        }
+
+        return Task.FromResult($"error: unknown command '{command}'");
     }
 
     /// <summary>
@@ -126,7 +291,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => $"{e.Key}={e.Value}").ToList();
         var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
-            socket.Descriptor, 0, null, null);
+            socket.Descriptor, 0, null, null) { CountsRequests = true };
         var restart = new RestartOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
         _log.LogInformation("web processes: {Count} serving http://{Host}:{Port}/", front.Processes, front.ListenHost, front.ListenPort);
         return new StaticApp("web", "web", socket, spec, front.Processes, restart, "/");

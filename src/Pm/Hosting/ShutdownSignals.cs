@@ -4,7 +4,8 @@ using Microsoft.Extensions.Hosting;
 namespace Pm.Hosting;
 
 /// <summary>
-/// SIGTERM, SIGINT, SIGQUIT and SIGHUP stop the PM gracefully. .NET 10 installs no SIGTERM handler of its own, and the
+/// SIGTERM, SIGINT and SIGQUIT stop the PM gracefully; SIGHUP reloads its config where the host has a reload (the
+/// PM's), and stops it otherwise (a web process: the PM replaces those). .NET 10 installs no SIGTERM handler of its own, and the
 /// empty host builder registers no console lifetime, so without this a SIGTERM would kill the PM outright and leave
 /// every app running. The handler only asks the host to stop; the shutdown itself runs in the hosted services.
 /// </summary>
@@ -12,16 +13,26 @@ public sealed class ShutdownSignals : IDisposable
 {
     private readonly PosixSignalRegistration[] _registrations;
 
-    public ShutdownSignals(IHostApplicationLifetime lifetime)
+    public ShutdownSignals(IHostApplicationLifetime lifetime, Action? reload = null)
     {
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
             PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
             PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Handle),
-            // SIGHUP's default action would kill the PM and leave its apps: a graceful stop for now. Its watchdog
-            // forwards it when the terminal did not hang up; it becomes a reload later (issue 9).
-            PosixSignalRegistration.Create(PosixSignal.SIGHUP, Handle),
+            // SIGHUP's default action would kill the PM and leave its apps. The watchdog forwards it when the
+            // terminal did not hang up (a hangup stops the core instead), so here it is a reload.
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                if (reload is null)
+                {
+                    Handle(context);
+                    return;
+                }
+
+                context.Cancel = true;
+                reload();
+            }),
         ];
 
         void Handle(PosixSignalContext context)

@@ -124,8 +124,16 @@ public sealed class ListenSocket : IDisposable
         throw new IOException($"{path} is in use: another process accepts connections on it (is another PM running with this IPC dir?)");
     }
 
+    /// <summary>Closes the socket and removes its name; once (a reload's removal and the PM's stop may both ask).</summary>
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _socket.Dispose();
         if (Address.SocketPath is { } path)
         {

@@ -14,6 +14,9 @@ public sealed record SpawnSpec(
     UserIdentity? RunAs,
     string? Wrapper)
 {
-    /// <summary>Whether its instances get libpm-shim.so and a page that counts their requests (apps: yes; web processes: no).</summary>
+    /// <summary>
+    /// Whether its instances get libpm-shim.so and a page that counts the connections they take and lets the PM stop
+    /// them taking more: requests for an app; for the web processes, HTTP connections (a retiring one takes no new one).
+    /// </summary>
     public bool CountsRequests { get; init; }
 }

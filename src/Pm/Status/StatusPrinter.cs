@@ -87,5 +87,5 @@ public static class StatusPrinter
         return sb.ToString();
     }
 
-    private static string Size(long? bytes) => bytes is { } b ? Supervision.GroupMemory.Size(b) : "-";
+    private static string Size(long? bytes) => bytes is { } b ? Diagnosis.MemoryUsage.Size(b) : "-";
 }

@@ -16,6 +16,9 @@ public sealed class AppSlot(int index)
 
     public ITimer? StartTimer { get; set; }
 
+    /// <summary>Whether a reload lowered -processes below it: its instance stops and it is not started again.</summary>
+    public bool Retired { get; set; }
+
     public void CancelStart()
     {
         StartTimer?.Dispose();

@@ -42,6 +42,7 @@ public sealed class InstanceRecycling
     private readonly bool _countsMatter;
     private ITimer? _countRound;
     private ITimer? _memoryRound;
+    private readonly Dictionary<StaticApp, (Queue<Instance> Left, string Reason)> _rolls = [];
     private bool _sampling;
     private bool _stopped;
 
@@ -76,7 +77,25 @@ public sealed class InstanceRecycling
         _memoryRound?.Dispose();
     }
 
-    /// <summary>Request counts against -max-requests, and the recyclings under way.</summary>
+    /// <summary>
+    /// Rolls the app's instances over, one at a time (a reload that changed it, `pm restart APP`): each is recycled,
+    /// replacement first, and the next begins once the previous one has been retired. A roll of an app already
+    /// rolling starts again from its instances now.
+    /// </summary>
+    public void Roll(StaticApp app, string reason)
+    {
+        _loop.AssertOnLoop();
+        var left = new Queue<Instance>(app.Instances.Where(i => i.State == InstancePhase.Running && i.RecycleReason is null &&
+            i.Slot >= 0 && !app.Slots[i.Slot].Retired));
+        _rolls[app] = (left, reason);
+        _log.LogInformation("app {App}: rolling over {Count} instance(s), one at a time, new one first: {Reason}", app.Name, left.Count, reason);
+        ScheduleCountRound();
+    }
+
+    /// <summary>Whether a roll of the app is under way (instances left, or one being recycled).</summary>
+    public bool IsRolling(StaticApp app) => _rolls.ContainsKey(app);
+
+    /// <summary>Request counts against -max-requests, the rolls, and the recyclings under way.</summary>
     public void OnCountRound()
     {
         _loop.AssertOnLoop();
@@ -87,6 +106,30 @@ public sealed class InstanceRecycling
         }
 
         var now = _time.GetUtcNow();
+        foreach (var (app, (left, reason)) in _rolls.ToList())
+        {
+            if (app.Instances.Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
+            {
+                continue; // the one under way first
+            }
+
+            Instance? next = null;
+            while (left.Count > 0 && next is null)
+            {
+                var candidate = left.Dequeue();
+                next = candidate.State == InstancePhase.Running && candidate.RecycleReason is null ? candidate : null;
+            }
+
+            if (next is null)
+            {
+                _rolls.Remove(app);
+                _log.LogInformation("app {App}: rolled over: {Reason}", app.Name, reason);
+                continue;
+            }
+
+            Begin(next, reason, now);
+        }
+
         foreach (var instance in AllInstances().ToList())
         {
             if (instance.State != InstancePhase.Running)
@@ -176,7 +219,7 @@ public sealed class InstanceRecycling
             var limit = instance.App.Limits.Recycling.MemoryLimitBytes;
             if (limit > 0 && memory.PrivateBytes > limit && instance.State == InstancePhase.Running && instance.RecycleReason is null)
             {
-                Begin(instance, $"private memory {GroupMemory.Size(memory.PrivateBytes)} > -memory-limit {GroupMemory.Size(limit)}" +
+                Begin(instance, $"private memory {Megabytes(memory.PrivateBytes)} > -memory-limit {Megabytes(limit)}" +
                     (instance.Requests is { } n ? $" after {n} requests" : ""), sampled.At);
             }
         }
@@ -258,7 +301,7 @@ public sealed class InstanceRecycling
             return;
         }
 
-        if (_countsMatter || AllInstances().Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
+        if (_countsMatter || _rolls.Count > 0 || AllInstances().Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
         {
             _countRound = _timers.After(CountInterval, new SupervisorEvent.RecycleRoundDue());
         }
@@ -282,4 +325,7 @@ public sealed class InstanceRecycling
             }
         }
     }
+
+    /// <summary>MiB with one decimal, so a figure just over its limit never reads as equal to it.</summary>
+    private static string Megabytes(long bytes) => (bytes / (double)(1L << 20)).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " MB";
 }

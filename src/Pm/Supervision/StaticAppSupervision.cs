@@ -46,10 +46,22 @@ public sealed class StaticAppSupervision
         _loop.AssertOnLoop();
         foreach (var app in _apps)
         {
-            foreach (var slot in app.Slots)
-            {
-                StartInSlot(app, slot, "the PM started");
-            }
+            StartSlots(app, app.ActiveSlots.ToList(), "the PM started");
+        }
+    }
+
+    /// <summary>Starts an instance in each of the slots (an app a reload added, or slots a higher -processes brought).</summary>
+    public void StartSlots(StaticApp app, IReadOnlyList<AppSlot> slots, string reason)
+    {
+        _loop.AssertOnLoop();
+        if (_stopped)
+        {
+            return;
+        }
+
+        foreach (var slot in slots)
+        {
+            StartInSlot(app, slot, reason);
         }
     }
 
@@ -59,7 +71,7 @@ public sealed class StaticAppSupervision
         _loop.AssertOnLoop();
         slot.StartTimer = null;
         slot.StartAt = null;
-        if (!_stopped && slot.Current is null)
+        if (!_stopped && slot.Current is null && !slot.Retired && !app.Removed)
         {
             StartInSlot(app, slot, "its scheduled restart is due");
         }
@@ -90,7 +102,7 @@ public sealed class StaticAppSupervision
         // Stopped on purpose: retired, or replaced already (a stuck or recycled one's replacement starts first). A
         // kill for a limit (spawn, request) leaves its slot to restart here, as the backoff says. One that ended on
         // its own after its replacement took the slot leaves nothing to restart either.
-        if ((instance.StopReason is not null && (!instance.ReplaceAfterStop || _stopped)) || slot.Current is not null)
+        if ((instance.StopReason is not null && (!instance.ReplaceAfterStop || _stopped)) || slot.Current is not null || slot.Retired || app.Removed)
         {
             return false;
         }
@@ -114,7 +126,7 @@ public sealed class StaticAppSupervision
     public Instance? StartReplacement(Instance old, string reason)
     {
         _loop.AssertOnLoop();
-        if (_stopped || old.App is not StaticApp app || old.Slot < 0)
+        if (_stopped || old.App is not StaticApp app || old.Slot < 0 || app.Removed || app.Slots[old.Slot].Retired)
         {
             return null;
         }

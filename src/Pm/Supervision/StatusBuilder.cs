@@ -11,6 +11,9 @@ namespace Pm.Supervision;
 /// </summary>
 public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps, DateTimeOffset startedAt, LoopGuard loop)
 {
+    /// <summary>The config the PM runs now (a reload replaces it).</summary>
+    public PmConfig Config { get; set; } = config;
+
     /// <summary>The report at <paramref name="now"/>; the caller refreshes the kernel's view of the instances first.</summary>
     public StatusReport Build(DateTimeOffset now, IEnumerable<AppStatus> dynamicApps)
     {
@@ -19,18 +22,18 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
         foreach (var app in apps)
         {
             var next = app.Slots.Where(s => s.StartAt is not null).Select(s => s.StartAt).Min();
-            statuses.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.Slots.Count,
+            statuses.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.ActiveSlots.Count(),
                 app.Restarts, app.ConsecutiveFailures, next, app.LastDecision, Report(app.LastExit), app.RequestsCompleted,
                 Instances(app)) { LastKill = Kill(app.LastKill) });
         }
 
         statuses.AddRange(dynamicApps);
-        foreach (var ext in config.ExternalApps)
+        foreach (var ext in Config.ExternalApps)
         {
             statuses.Add(new AppStatus(ext.Path, "external", ext.Address.ToString(), ext.UrlPrefix, 0, 0, 0, null, null, null, null, []));
         }
 
-        return new StatusReport(Hosting.Watchdog.UserPid, startedAt, now, config.IpcDir, config.SourceFile, statuses);
+        return new StatusReport(Hosting.Watchdog.UserPid, startedAt, now, Config.IpcDir, Config.SourceFile, statuses);
     }
 
     /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>
@@ -44,7 +47,7 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
     private static List<InstanceStatus> Instances(SupervisedApp app) => app.Instances.Select(Instance).ToList();
 
     /// <summary>One instance as status shows it (static and dynamic apps alike).</summary>
-    public static InstanceStatus Instance(Instance i) => new(i.Id, i.Pid, StateName(i), i.StartedAt, i.Requests, i.Slot)
+    public static InstanceStatus Instance(Instance i) => new(i.Id, i.Pid, StateName(i), i.StartedAt, i.App.Kind == "web" ? null : i.Requests, i.Slot)
     {
         RequestLimit = i.RequestLimit > 0 ? i.RequestLimit : null,
         BusySince = i.HoldsRequest ? i.StateSince : null,

@@ -16,7 +16,8 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
 
     public ListenSocket Socket { get; } = socket;
 
-    public SpawnSpec Spec { get; } = spec;
+    /// <summary>How its instances are spawned; a reload may change it, for the instances started from then on.</summary>
+    public SpawnSpec Spec { get; set; } = spec;
 
     public List<Instance> Instances { get; } = [];
 
@@ -31,10 +32,10 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     public int QueuedConnections { get; set; }
 
     /// <summary>-spawn-timeout, -stuck-timeout, -kill-grace and -diagnose-signal of its instances.</summary>
-    public Config.InstanceLimits Limits { get; init; } = Config.InstanceLimits.Default;
+    public Config.InstanceLimits Limits { get; set; } = Config.InstanceLimits.Default;
 
     /// <summary>Whether the web processes time its requests (-request-timeout or -slow-log): then the health round keeps CPU baselines of idle instances.</summary>
-    public bool RequestsTimed { get; init; }
+    public bool RequestsTimed { get; set; }
 
     /// <summary>The last instance killed for a limit: why, and its diagnosis in one line.</summary>
     public KillRecord? LastKill { get; set; }

@@ -28,7 +28,7 @@ public sealed class Supervisor
     /// </summary>
     private static readonly TimeSpan OrphanScanDelay = TimeSpan.FromMilliseconds(10);
 
-    private readonly IReadOnlyList<StaticApp> _apps;
+    private readonly List<StaticApp> _apps;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -41,6 +41,8 @@ public sealed class Supervisor
     private readonly StatusBuilder _status;
     private readonly InstanceHealth _health;
     private readonly InstanceRecycling _recycling;
+    private readonly Queue<SupervisorEvent.ReloadRequested> _reloadsWaiting = new();
+    private ReloadRollout? _rollout;
     private int _orphanScanPending;
     private Task? _loop;
 
@@ -49,7 +51,8 @@ public sealed class Supervisor
         TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps,
         IInstanceDiagnoser diagnoser, IInstanceRegistry? registry = null)
     {
-        _apps = apps;
+        _apps = [.. apps];
+        apps = _apps;
         _time = time;
         _log = loggers.CreateLogger("pm");
         _timers = new EventTimers(time, Post);
@@ -94,6 +97,22 @@ public sealed class Supervisor
     public void PostOverdue(Pm.Protocol.Queue.QueueRecord record) => Post(new SupervisorEvent.OverdueRequest(record));
 
     public IReadOnlyList<StaticApp> Apps => _apps;
+
+    /// <summary>Carries out a validated reload; completes when every part of it has happened (or a shutdown ended it).</summary>
+    public Task ReloadAsync(ReloadPlan plan)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new SupervisorEvent.ReloadRequested(plan, done));
+        return done.Task;
+    }
+
+    /// <summary>`pm restart APP`: rolls the static app's instances over, new one first; the reply says what happens.</summary>
+    public Task<string> RestartAppAsync(string app)
+    {
+        var reply = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new SupervisorEvent.RestartRequested(app, reply));
+        return reply.Task;
+    }
 
     /// <summary>Starts every static app's instances, then runs the loop until shutdown completes.</summary>
     public void Start()
@@ -201,6 +220,15 @@ public sealed class Supervisor
             case SupervisorEvent.MemorySampled x:
                 _recycling.OnMemorySampled(x);
                 break;
+            case SupervisorEvent.ReloadRequested x:
+                OnReloadRequested(x);
+                break;
+            case SupervisorEvent.ReloadTick:
+                OnReloadTick();
+                break;
+            case SupervisorEvent.RestartRequested x:
+                x.Reply.TrySetResult(OnRestartRequested(x.App));
+                break;
             case SupervisorEvent.DiagnosisDone x:
                 _lifecycle.OnDiagnosisDone(x);
                 break;
@@ -299,7 +327,71 @@ public sealed class Supervisor
             _health.Stop();
             _recycling.Stop();
             _dynamic.Stop();
+            _rollout?.Abandon();
+            while (_reloadsWaiting.TryDequeue(out var waiting))
+            {
+                waiting.Done.TrySetResult();
+            }
         });
+
+    private void OnReloadRequested(SupervisorEvent.ReloadRequested reload)
+    {
+        if (_shutdown.HasBegun)
+        {
+            reload.Done.TrySetResult();
+            return;
+        }
+
+        if (_rollout is not null)
+        {
+            _reloadsWaiting.Enqueue(reload); // one at a time, in order
+            return;
+        }
+
+        _status.Config = reload.Plan.Config;
+        _rollout = new ReloadRollout(reload.Plan, _apps, _static, _recycling, _lifecycle, _log);
+        var done = reload.Done;
+        _ = _rollout.Done.ContinueWith(_ => done.TrySetResult(), TaskScheduler.Default);
+        _rollout.Begin();
+        _timers.After(ReloadRollout.TickInterval, new SupervisorEvent.ReloadTick());
+    }
+
+    private void OnReloadTick()
+    {
+        if (_rollout is null)
+        {
+            return;
+        }
+
+        if (!_shutdown.HasBegun && _rollout.Tick())
+        {
+            _timers.After(ReloadRollout.TickInterval, new SupervisorEvent.ReloadTick());
+            return;
+        }
+
+        _rollout.Abandon();
+        _rollout = null;
+        if (_reloadsWaiting.TryDequeue(out var next))
+        {
+            OnReloadRequested(next);
+        }
+    }
+
+    private string OnRestartRequested(string name)
+    {
+        if (_shutdown.HasBegun)
+        {
+            return "error: the PM is stopping";
+        }
+
+        if (_apps.FirstOrDefault(a => a.Name == name && !a.Removed) is not { } app)
+        {
+            return $"error: no static app {name} (pm status lists them)";
+        }
+
+        _recycling.Roll(app, "pm restart");
+        return $"restarting {name}: {app.Instances.Count(i => i.State == InstancePhase.Running)} instance(s) rolled over one at a time, new one first";
+    }
 
     /// <summary>The shutdown's last step, once every instance is reaped (or given up on).</summary>
     private void OnShutdownComplete()

@@ -24,6 +24,15 @@ public abstract record SupervisorEvent
     /// <summary>Time to look at the instances' request counts (-max-requests) and at the recyclings under way.</summary>
     public sealed record RecycleRoundDue : SupervisorEvent;
 
+    /// <summary>A validated reload to carry out; <paramref name="Done"/> completes when it has all happened.</summary>
+    public sealed record ReloadRequested(ReloadPlan Plan, TaskCompletionSource Done) : SupervisorEvent;
+
+    /// <summary>Time to look at the reload under way.</summary>
+    public sealed record ReloadTick : SupervisorEvent;
+
+    /// <summary>`pm restart APP`: roll the app's instances over; the reply says what happens.</summary>
+    public sealed record RestartRequested(string App, TaskCompletionSource<string> Reply) : SupervisorEvent;
+
     /// <summary>Time to sample the instances' memory (off the loop).</summary>
     public sealed record MemoryRoundDue : SupervisorEvent;
 

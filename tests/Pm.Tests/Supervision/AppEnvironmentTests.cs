@@ -23,7 +23,9 @@ public sealed class AppEnvironmentTests
         var instance = (await pm.StatusAsync()).Apps.Single().Instances.Single();
         cwd.Should().Contain($"{app}[{instance.Pid}]: cwd {dir.File("appdir")}");
         var env = pm.Lines.Where(l => l.Contains("]: env ", StringComparison.Ordinal)).Select(l => l[(l.IndexOf("]: env ", StringComparison.Ordinal) + 7)..]).ToList();
-        env.Should().BeEquivalentTo(["GREETING=hello world", "EMPTY="]);
+        var shim = Path.Combine(Path.GetDirectoryName(Paths.Pm)!, "libpm-shim.so");
+        env.Should().BeEquivalentTo(["GREETING=hello world", "EMPTY=", $"LD_PRELOAD={shim}", "PM_SHIM_FD=3"],
+            "besides its -initial-env an instance gets only libpm-shim.so, which counts its requests, and the descriptor of its page");
 
         var proc = ProcessScan.Read(instance.Pid)!;
         proc.ProcessGroup.Should().Be(instance.Pid, "every instance leads its own process group");

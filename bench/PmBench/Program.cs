@@ -19,6 +19,8 @@ public static class Program
                 return await DynamicBench.RunAsync(args.Skip(1).ToArray());
             case "peers":
                 return await Peers.PeersBench.RunAsync(args.Skip(1).ToArray());
+            case "memcost":
+                return await MemoryCostBench.RunAsync(args.Skip(1).ToArray());
             case "rolling":
                 return await RollingRestartBench.RunAsync(args.Skip(1).ToArray());
             case "frozen":
@@ -28,7 +30,7 @@ public static class Program
             case "memsample":
                 return await MemorySampleBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S] | frozen [rounds] | rolling [--seconds S] [--rounds N] | memsample [instances] [rounds]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S] | frozen [rounds] | rolling [--seconds S] [--rounds N] | memcost [instances] [seconds] | memsample [instances] [rounds]");
                 return 2;
         }
     }

@@ -69,6 +69,7 @@ public static class Backtraces
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        using var child = Pm.Posix.RuntimeChildren.Running(); // until the runtime has reaped it: see RuntimeChildren
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync(cancel);

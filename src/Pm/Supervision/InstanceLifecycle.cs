@@ -531,10 +531,17 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     {
         _loop.AssertOnLoop();
         var remaining = 0;
+        var waitForRuntime = RuntimeChildren.Any;
         foreach (var pid in Subreaper.Children())
         {
             if (_byPid.ContainsKey(pid))
             {
+                continue;
+            }
+
+            if (waitForRuntime)
+            {
+                remaining++; // maybe the runtime's own child (a debugger): reaped on a later pass
                 continue;
             }
 

@@ -143,6 +143,13 @@ public sealed class InstanceRecycling
                 continue;
             }
 
+            if (instance.App.Limits.Recycling.MaxRequests > 0 && instance.Ready && instance.Page is not { ShimLoaded: true } && !instance.App.ShimMissingLogged)
+            {
+                instance.App.ShimMissingLogged = true;
+                _log.LogWarning("app {App}: pid {Pid} runs without libpm-shim.so ({Why}): its requests are not counted and -max-requests is not enforced",
+                    instance.App.Name, instance.Pid, instance.Page is null ? "no libpm-shim.so beside pm" : "a static binary, or the library is not readable by its user");
+            }
+
             if (instance.RequestLimit > 0 && instance.Page is { ShimLoaded: true } page)
             {
                 var taken = page.Accepted;

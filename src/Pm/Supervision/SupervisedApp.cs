@@ -40,6 +40,9 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>The last instance killed for a limit: why, and its diagnosis in one line.</summary>
     public KillRecord? LastKill { get; set; }
 
+    /// <summary>Whether the log has said that an instance of it runs without libpm-shim.so (said once).</summary>
+    public bool ShimMissingLogged { get; set; }
+
     /// <summary>Requests completed, as the web processes report them; null when nothing reports.</summary>
     public long? RequestsCompleted { get; set; }
 }

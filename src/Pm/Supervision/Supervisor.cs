@@ -1,3 +1,4 @@
+using Pm.Posix;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Pm.Config;
@@ -237,7 +238,11 @@ public sealed class Supervisor
                 break;
             case SupervisorEvent.OrphansMayExist:
                 Volatile.Write(ref _orphanScanPending, 0);
-                _lifecycle.ReapOrphans();
+                if (_lifecycle.ReapOrphans() > 0 && RuntimeChildren.Any)
+                {
+                    NotifyChildSignal(); // a debugger runs: look again once it is reaped
+                }
+
                 _shutdown.CheckComplete();
                 break;
             case SupervisorEvent.OrphanGroupCheck x:

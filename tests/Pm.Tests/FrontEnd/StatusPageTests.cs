@@ -115,7 +115,7 @@ public sealed class StatusPageTests
         web.Signal(Signals.SIGTERM);
         (await body).Should().EndWith("chunk 10\n", "the request in flight is finished before the web process exits");
         (await web.WaitForExitAsync(Wait)).Should().Be(0);
-        web.Output.Should().Contain("stopping: finishing requests in flight");
+        web.Output.Should().Contain("stopping: ").And.Contain("then requests in flight finish");
         (await pm.StopAsync(Wait)).Should().Be(0);
     }
 

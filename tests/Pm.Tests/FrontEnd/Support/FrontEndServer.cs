@@ -71,7 +71,7 @@ public sealed class FrontEndServer : IAsyncDisposable
         {
             if (!Pm.HasExited)
             {
-                (await Pm.StopAsync(Wait)).Should().Be(0, "pm serve stops cleanly, its web processes too");
+                (await Pm.StopAsync(Wait)).Should().Be(0, "pm serve stops cleanly, its web processes too; its log:\n{0}", Pm.Output);
             }
         }
         finally

@@ -10,9 +10,9 @@ namespace Pm.Bench;
 /// restarted again and again, beside the same pool left alone. Rows: pm serve with libfcgi hello-c (`pm restart APP`
 /// in a loop; SIGHUP reloads in a loop, each changing the app's -initial-env so its instances and the web processes
 /// roll); pm serve with php-cgi (pm restart in a loop); and the peer, php-fpm with 8 static children behind nginx
-/// (SIGUSR2, its graceful reload, in a loop). For each: restarts completed, requests, failed requests (wrk's socket
-/// errors and non-2xx answers), p50/p99, and the ratio of p99 to the same stack's steady p99. Prints numbers;
-/// asserts nothing.
+/// (SIGUSR2, its graceful reload, in a loop). Restarts come one a second at most (the next waits for the one before
+/// to complete). For each: restarts completed, requests, failed requests (wrk's socket errors and non-2xx answers),
+/// p50/p99, and the ratio of p99 to the same stack's steady p99. Prints numbers; asserts nothing.
 /// <code>pm-bench rolling [--seconds 10] [--rounds 1]   (Release build; scripts/setup.sh --bench installs wrk, nginx, php-fpm)</code>
 /// </summary>
 public static partial class RollingRestartBench
@@ -179,9 +179,17 @@ public static partial class RollingRestartBench
         var done = 0;
         var loop = Task.Run(async () =>
         {
-            await Task.Delay(500, stop.Token);
-            while (!stop.IsCancellationRequested)
+            // One restart a second (the next waits for the one before to complete), so that every stack is restarted
+            // about as often and failures per restart compare.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (var next = 1; !stop.IsCancellationRequested; next++)
             {
+                var wait = TimeSpan.FromSeconds(next) - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, stop.Token);
+                }
+
                 await restart(stop.Token);
                 done++;
             }
@@ -208,8 +216,8 @@ public static partial class RollingRestartBench
         Console.WriteLine(r.Errors is null ? line : $"{line}  ({r.Errors})");
     }
 
-    /// <summary>Socket errors and non-2xx/3xx answers, summed from wrk's lines.</summary>
-    private static long Failed(Wrk.Result r) => r.Errors is null ? 0 : Numbers().Matches(r.Errors).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+    /// <summary>Socket errors (connect, read, write, timeout) and non-2xx/3xx answers, summed from wrk's lines.</summary>
+    private static long Failed(Wrk.Result r) => r.Errors is null ? 0 : Counts().Matches(r.Errors).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
 
     private static int Count(string file, Regex line)
     {
@@ -296,6 +304,6 @@ public static partial class RollingRestartBench
     [GeneratedRegex(@"ready to handle connections")]
     private static partial Regex FpmReady();
 
-    [GeneratedRegex(@"(\d+)")]
-    private static partial Regex Numbers();
+    [GeneratedRegex(@"(?:responses:|connect|read|write|timeout) (\d+)")]
+    private static partial Regex Counts();
 }

@@ -107,6 +107,9 @@ public sealed class Instance
     /// <summary>Why it is being recycled (its replacement started first), when it is.</summary>
     public string? RecycleReason { get; set; }
 
+    /// <summary>A dynamic instance's replacement, started when its recycling began (a static one's is in its slot).</summary>
+    public Instance? Replacement { get; set; }
+
     /// <summary>When its recycling began.</summary>
     public DateTimeOffset? RecycleSince { get; set; }
 

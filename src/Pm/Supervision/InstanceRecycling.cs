@@ -16,8 +16,8 @@ namespace Pm.Supervision;
 /// <para>
 /// Request counts are read from the instances' shared pages every <see cref="CountInterval"/> (a memory read, no
 /// syscall); memory is sampled off the loop every -memory-check-interval (smaps_rollup of every process of every
-/// group), for `pm status` as well as for the limit. A dynamic app's instance has no slot: it is retired at its
-/// limit, and the app's policy starts what its demand needs.
+/// group), for `pm status` as well as for the limit. A dynamic app's instance has no slot: its replacement is one
+/// more instance of the app, which its policy then scales like any other.
 /// </para>
 /// </summary>
 public sealed class InstanceRecycling
@@ -248,7 +248,10 @@ public sealed class InstanceRecycling
         }
         else
         {
-            _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; the policy starts what demand needs", instance.App.Name, instance.Pid, reason);
+            // A dynamic app's instance has no slot: its replacement is one more instance of the app, which the
+            // app's policy then sees and scales like any other.
+            _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; its replacement starts first", instance.App.Name, instance.Pid, reason);
+            instance.Replacement = _lifecycle.Start(instance.App, -1, $"replacing pid {instance.Pid} ({reason})", out _);
         }
 
         Progress(instance, now);
@@ -258,14 +261,15 @@ public sealed class InstanceRecycling
     /// <summary>A recycling under way: retire the old one once its replacement waits for work (and, for -max-requests, it reached its limit).</summary>
     private void Progress(Instance old, DateTimeOffset now)
     {
-        if (old.App is StaticApp)
+        var replacement = old.App is StaticApp ? StaticAppSupervision.ReplacementOf(old) : old.Replacement;
+        if (old.App is StaticApp && (replacement is null || replacement.State != InstancePhase.Running))
         {
-            var replacement = StaticAppSupervision.ReplacementOf(old);
-            if (replacement is null || replacement.State != InstancePhase.Running)
-            {
-                return; // its slot restarts as the backoff says; until then the old one serves on
-            }
+            return; // its slot restarts as the backoff says; until then the old one serves on
+        }
 
+        // A dynamic replacement that could not start or died is not waited for: the policy starts what demand needs.
+        if (replacement is { State: InstancePhase.Running })
+        {
             if (!replacement.Ready && ConnectionProbe.IsWaitingForWork(replacement.Pid))
             {
                 replacement.Ready = true;

@@ -109,6 +109,23 @@ public sealed partial class RecyclingTests
         server.Pm.Lines.Should().NotContain(l => l.Contains("recycling", StringComparison.Ordinal));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task DynamicApp_WithMaxRequestsFromItsRoot_IsRecycledReplacementFirst_AtItsLimitExactly()
+    {
+        using var dir = new TestDirectory();
+        var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
+        File.Copy(FrontEndApps.FcgiTest, Path.Combine(root, "count.fcgi"));
+        await using var server = await FrontEndServer.StartAsync(dir, $"PmDynamicRoot /fcgi-bin/ {root} -max-requests 5");
+
+        var load = await LoadAsync(server.Client, workers: 1, total: 30, _ => "/fcgi-bin/count.fcgi?mode=count", pace: TimeSpan.FromMilliseconds(20));
+
+        load.Failures.Should().BeEmpty();
+        await WaitUntil(() => ExitCounts(server.Pm).Count >= 4, Wait);
+        ExitCounts(server.Pm).Values.Should().OnlyContain(n => n == 5, "each recycled instance served exactly its -max-requests 5");
+        server.Pm.Lines.Should().Contain(l => l.Contains("recycling pid", StringComparison.Ordinal) && l.Contains("its replacement starts first", StringComparison.Ordinal));
+        ReplacementsCameFirst(server.Pm);
+    }
+
     private sealed record LoadResult(List<string> Bodies, List<string> Failures);
 
     /// <summary>GETs from <paramref name="workers"/> concurrent clients until <paramref name="total"/> are done; every failure is kept.</summary>

@@ -18,6 +18,13 @@ public static class Signals
     public const int SIGCONT = 18;
     public const int SIGSTOP = 19;
 
+    /// <summary>
+    /// The catchable signals whose default action ends a process and that an operator (or a stray kill) may send
+    /// beyond TERM, INT, QUIT, HUP, USR1 and USR2: SIGSTKFLT, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO,
+    /// SIGPWR. The realtime signals are left alone (the .NET runtime uses the first of them).
+    /// </summary>
+    public static readonly int[] OtherTerminating = [16, SIGALRM, 24, 25, 26, 27, 29, 30];
+
     private static readonly string[] Names =
     [
         "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",

@@ -57,7 +57,8 @@ public static class RunCommand
         try
         {
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-            using var signals = new ShutdownSignals(lifetime, reload);
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("pm");
+            using var signals = new ShutdownSignals(lifetime, reload, line => log.LogWarning("{Line}", line));
             using var parent = Watchdog.IsCore ? ParentWatch.ForCore(lifetime) : ParentWatch.StartIfAsked(lifetime);
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -5,7 +5,10 @@ namespace Pm.Hosting;
 
 /// <summary>
 /// SIGTERM, SIGINT and SIGQUIT stop the PM gracefully; SIGHUP reloads its config where the host has a reload (the
-/// PM's), and stops it otherwise (a web process: the PM replaces those). .NET 10 installs no SIGTERM handler of its own, and the
+/// PM's), and stops it otherwise (a web process: the PM replaces those). SIGUSR1 (logrotate's "reopen your logs")
+/// and SIGUSR2 are logged and change nothing: the PM logs to its stdout and stderr. Every other catchable signal whose
+/// default would end the process (<see cref="Posix.Signals.OtherTerminating"/>) is logged and stops it as SIGTERM
+/// does, so none ends the PM without its apps. .NET 10 installs no SIGTERM handler of its own, and the
 /// empty host builder registers no console lifetime, so without this a SIGTERM would kill the PM outright and leave
 /// every app running. The handler only asks the host to stop; the shutdown itself runs in the hosted services.
 /// </summary>
@@ -13,10 +16,29 @@ public sealed class ShutdownSignals : IDisposable
 {
     private readonly PosixSignalRegistration[] _registrations;
 
-    public ShutdownSignals(IHostApplicationLifetime lifetime, Action? reload = null)
+    /// <param name="say">Where the line saying what a signal did goes (the PM's log).</param>
+    public ShutdownSignals(IHostApplicationLifetime lifetime, Action? reload = null, Action<string>? say = null)
     {
+        say ??= _ => { };
+        var others = Posix.Signals.OtherTerminating.Select(signal => PosixSignalRegistration.Create((PosixSignal)signal, context =>
+        {
+            context.Cancel = true;
+            say($"{Posix.Signals.Name(signal)}: stopping, as on SIGTERM");
+            lifetime.StopApplication();
+        }));
         _registrations =
         [
+            .. others,
+            PosixSignalRegistration.Create((PosixSignal)Posix.Signals.SIGUSR1, context =>
+            {
+                context.Cancel = true;
+                say("SIGUSR1: nothing to reopen: the PM logs to its stdout and stderr (rotate them where they are written, e.g. journald)");
+            }),
+            PosixSignalRegistration.Create((PosixSignal)Posix.Signals.SIGUSR2, context =>
+            {
+                context.Cancel = true;
+                say("SIGUSR2: ignored (SIGHUP or `pm reload` reloads the config)");
+            }),
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
             PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
             PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Handle),

@@ -21,8 +21,9 @@ public static class Watchdog
     /// <summary>Held so it is not collected before it fires.</summary>
     private static Timer? _hangupKill;
 
+    /// <summary>Every signal an operator may send to the pid they know: the core decides what each means (see ShutdownSignals).</summary>
     private static readonly int[] Forwarded =
-        [Signals.SIGTERM, Signals.SIGINT, Signals.SIGQUIT, Signals.SIGHUP, Signals.SIGUSR1, Signals.SIGUSR2];
+        [Signals.SIGTERM, Signals.SIGINT, Signals.SIGQUIT, Signals.SIGHUP, Signals.SIGUSR1, Signals.SIGUSR2, .. Signals.OtherTerminating];
 
     /// <summary>Whether this process is the core (started by a watchdog), not the watchdog itself.</summary>
     public static bool IsCore => Environment.GetEnvironmentVariable(CoreVariable) == "1";

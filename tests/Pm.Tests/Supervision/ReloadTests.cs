@@ -112,6 +112,42 @@ public sealed class ReloadTests
         output.Should().Contain("no static app /no/such/app");
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task ReloadDuringAReload_IsQueuedNotLost_AndPmStopStopsThePmAsSigtermDoes()
+    {
+        using var dir = new TestDirectory();
+        var a = dir.Link("a.fcgi", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {a} -processes 4 -url /a");
+        var config = dir.File("pm.conf");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("-url /a", "-url /a -initial-env ROUND=1", StringComparison.Ordinal));
+
+        var first = PmCommandAsync(dir, "reload");
+        await server.Pm.WaitForLineAsync(l => l.Contains("rolling over 4 instance(s)", StringComparison.Ordinal), Wait);
+        File.WriteAllText(config, File.ReadAllText(config).Replace("ROUND=1", "ROUND=2", StringComparison.Ordinal));
+        var (code, output) = await PmCommandAsync(dir, "reload");
+
+        code.Should().Be(0, output);
+        output.Should().Contain("queued", "a reload asked for during another waits for it");
+        (await first).Output.Should().Contain("reloading: 1 changed");
+        var clock = Stopwatch.StartNew();
+        while (server.Pm.Lines.Count(l => l.Contains("reload (pm reload): done", StringComparison.Ordinal)) < 2)
+        {
+            clock.Elapsed.Should().BeLessThan(Wait, "both reloads end");
+            await Task.Delay(50);
+        }
+
+        var pids = (await PidsAsync(server.Pm))[a];
+        pids.Should().HaveCount(4).And.OnlyContain(pid => File.ReadAllText($"/proc/{pid}/environ").Contains("ROUND=2", StringComparison.Ordinal),
+            "the queued reload read the config when its turn came");
+
+        (code, output) = await PmCommandAsync(dir, "stop");
+        code.Should().Be(0, output);
+        output.Should().Contain("stopping");
+        await server.Pm.WaitForExitAsync(Wait);
+        server.Pm.ExitCode.Should().Be(0);
+        pids.Should().OnlyContain(pid => !ChildProcess.GroupExists(pid));
+    }
+
     /// <summary>Constant load: GETs and POSTs with a body (checked by its echoed length) to /a and /b until stopped.</summary>
     private sealed class Load : IDisposable
     {

@@ -40,7 +40,7 @@ public static class Program
         var check = new Command("check-config", "report every error in a config without starting anything") { checkFile };
         check.SetAction(r => CheckConfigCommand.Run(r.GetValue(checkFile)!));
 
-        var statusConfig = new Option<string?>("--config", "-c") { Description = "find the PM through this config's IPC dir" };
+        var statusConfig = new Option<string?>("--config", "-c") { Description = "find the PM through this config's IPC dir (default: $PM_CONFIG, else the default IPC dir)" };
         var statusIpc = new Option<string?>("--ipc-dir") { Description = "the PM's IPC dir" };
         var json = new Option<bool>("--json") { Description = "print JSON for scripts" };
         var status = new Command("status", "show a running PM's apps and instances") { statusConfig, statusIpc, json };
@@ -60,7 +60,7 @@ public static class Program
 
         Command Control(string name, string description, Argument<string>? app = null)
         {
-            var config = new Option<string?>("--config", "-c") { Description = "find the PM through this config's IPC dir" };
+            var config = new Option<string?>("--config", "-c") { Description = "find the PM through this config's IPC dir (default: $PM_CONFIG, else the default IPC dir)" };
             var ipc = new Option<string?>("--ipc-dir") { Description = "the PM's IPC dir" };
             var command = new Command(name, description) { config, ipc };
             if (app is not null)

@@ -13,6 +13,7 @@ public static class ControlCommand
 {
     public static async Task<int> RunAsync(string command, string? configPath, string? ipcDir)
     {
+        configPath ??= ipcDir is null ? Environment.GetEnvironmentVariable("PM_CONFIG") is { Length: > 0 } named ? named : null : null;
         if (ipcDir is null && configPath is not null)
         {
             if (ConfigLoader.Load(configPath) is not { } config)

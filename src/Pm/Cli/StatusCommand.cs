@@ -10,6 +10,7 @@ public static class StatusCommand
 {
     public static async Task<int> RunAsync(string? configPath, string? ipcDir, bool json)
     {
+        configPath ??= ipcDir is null ? Environment.GetEnvironmentVariable("PM_CONFIG") is { Length: > 0 } named ? named : null : null;
         if (ipcDir is null && configPath is not null)
         {
             if (ConfigLoader.Load(configPath) is not { } config)

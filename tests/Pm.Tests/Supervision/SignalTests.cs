@@ -42,4 +42,32 @@ public sealed class SignalTests
         pm.Output.Should().Contain($"{Signals.Name(signal)}: stopping, as on SIGTERM").And.Contain("shutdown complete");
         instances.Should().OnlyContain(pid => !ChildProcess.GroupExists(pid));
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task PmStatusAndPmStop_FindThePmThroughPmConfig()
+    {
+        using var dir = new TestDirectory();
+        await using var pm = await PmProcess.StartAsync(dir, $"FastCgiIpcDir {dir.IpcDir}\nFastCgiServer {NativeApps.HelloC}");
+
+        var (code, output) = await RunAsync(dir, "status");
+        code.Should().Be(0, output);
+        output.Should().Contain(NativeApps.HelloC);
+        (code, output) = await RunAsync(dir, "stop");
+        code.Should().Be(0, output);
+
+        await pm.WaitForExitAsync(Wait);
+        pm.ExitCode.Should().Be(0);
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(TestDirectory dir, string command)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(Paths.Pm, [command]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["PM_CONFIG"] = dir.File("pm.conf");
+        using var process = System.Diagnostics.Process.Start(info)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
 }

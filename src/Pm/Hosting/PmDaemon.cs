@@ -34,6 +34,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private readonly DaemonMode _mode;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly SystemdNotifier _systemd;
+    private readonly CancellationTokenSource _stopping = new();
     private PmConfig _running;
 
     public PmDaemon(PmConfig config, DaemonMode mode, ILoggerFactory loggers, TimeProvider time, IHostApplicationLifetime? lifetime = null)
@@ -44,6 +46,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _mode = mode;
         _loggers = loggers;
         _log = loggers.CreateLogger("pm");
+        _systemd = new SystemdNotifier(m => _log.LogWarning("{Problem}", m));
         _time = time;
     }
 
@@ -82,6 +85,14 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _control = new ControlServer(IpcLayout.ControlSocket(_config.IpcDir), _supervisor.QueryStatusAsync, _log, OnCommandAsync);
+        if (_systemd.Active)
+        {
+            _ = Task.Run(() => NotifyReadyAsync(_stopping.Token));
+            if (_systemd.WatchdogInterval is { } interval)
+            {
+                _ = Task.Run(() => FeedWatchdogAsync(interval, _stopping.Token));
+            }
+        }
         _log.LogInformation("pm {Pid} running {Config}: {Static} static apps, {External} external apps, IPC dir {Ipc}",
             Identity.ProcessId, _config.SourceFile, _config.StaticApps.Count, _config.ExternalApps.Count, _config.IpcDir);
         foreach (var ext in _config.ExternalApps)
@@ -164,6 +175,20 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         var file = _running.SourceFile;
         _log.LogInformation("reload ({Asker}): reading {Config}", asker, file);
+        _systemd.Send("RELOADING=1\n" + SystemdNotifier.Status("reloading " + file));
+        try
+        {
+            await ReloadAndReportAsync(asker, file, answer).ConfigureAwait(false);
+        }
+        finally
+        {
+            _systemd.Send("READY=1\n" + SystemdNotifier.Status(await SummaryAsync().ConfigureAwait(false)));
+        }
+    }
+
+    private async Task ReloadAndReportAsync(string asker, string file, TaskCompletionSource<string> answer)
+    {
+        var supervisor = _supervisor!;
         PmConfig next;
         try
         {
@@ -227,7 +252,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         var wrapperChanged = _running.Wrapper != next.Wrapper;
         _running = next;
-        var running = _supervisor.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var running = supervisor.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
         var updates = changes.Changed.Where(c => running.ContainsKey(c.New.Path)).Select(c => new AppUpdate(c.New.Path,
             SpecOf(c.New, running[c.New.Path].Socket, next.Wrapper), c.New.Limits, Timed(c.New), RestartOf(c.New), c.New.Processes,
             c.RollsInstances || wrapperChanged, string.Join(", ", c.What))).ToList();
@@ -242,8 +267,77 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         answer.TrySetResult("reloading: " + summary);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await _supervisor.ReloadAsync(plan).ConfigureAwait(false);
+        await supervisor.ReloadAsync(plan).ConfigureAwait(false);
         _log.LogInformation("reload ({Asker}): done in {Seconds:0.###} s", asker, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>READY=1 for systemd once every static app's instances (and the web processes) wait for work, 60 s at most.</summary>
+    private async Task NotifyReadyAsync(CancellationToken stopping)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        try
+        {
+            while (DateTime.UtcNow < until)
+            {
+                var report = await _supervisor!.QueryStatusAsync().WaitAsync(stopping).ConfigureAwait(false);
+                var apps = report.Apps.Where(a => a.Kind is "static" or "web").ToList();
+                if (apps.All(a => a.Instances.Count >= a.DesiredInstances && a.Instances.All(i => i.State != "starting")))
+                {
+                    break;
+                }
+
+                await Task.Delay(50, stopping).ConfigureAwait(false);
+            }
+
+            _systemd.Send("READY=1\n" + SystemdNotifier.Status(await SummaryAsync().ConfigureAwait(false)));
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before every app was ready.
+        }
+    }
+
+    /// <summary>WATCHDOG=1 at half of WatchdogSec=, each only once the supervisor loop has answered a ping: a stuck loop starves systemd's watchdog.</summary>
+    private async Task FeedWatchdogAsync(TimeSpan interval, CancellationToken stopping)
+    {
+        var half = interval / 2;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    await _supervisor!.PingAsync().WaitAsync(half, stopping).ConfigureAwait(false);
+                    _systemd.Send("WATCHDOG=1");
+                }
+                catch (TimeoutException)
+                {
+                    _log.LogError("systemd watchdog: the supervisor loop has not answered for {Seconds:0.###} s; not feeding the watchdog", half.TotalSeconds);
+                }
+
+                await Task.Delay(half, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One line for systemd's STATUS=: apps, instances, how many busy.</summary>
+    private async Task<string> SummaryAsync()
+    {
+        try
+        {
+            var report = await _supervisor!.QueryStatusAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            var apps = report.Apps.Where(a => a.Kind is "static" or "dynamic").ToList();
+            var instances = apps.Sum(a => a.Instances.Count);
+            var busy = apps.Sum(a => a.Instances.Count(i => i.State == "busy"));
+            return $"{apps.Count} app(s), {instances} instance(s), {busy} busy; {_running.SourceFile}";
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            return "running; " + _running.SourceFile;
+        }
     }
 
     /// <summary>The control socket's commands other than status.</summary>
@@ -289,6 +383,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _sockets.Add(socket);
         var (exe, args) = SelfCommand.With("web", _config.SourceFile);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => !SystemdNotifier.Variables.Contains((string)e.Key))
             .Select(e => $"{e.Key}={e.Value}").ToList();
         var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
             socket.Descriptor, 0, null, null) { CountsRequests = true };
@@ -299,6 +394,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _systemd.Send("STOPPING=1\n" + SystemdNotifier.Status("stopping: every app is stopped and reaped first"));
         if (_queue is not null)
         {
             await _queue.DisposeAsync().ConfigureAwait(false);
@@ -323,6 +420,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         _sigchld?.Dispose();
         _sigchld = null;
+        _systemd.Dispose();
         foreach (var socket in _sockets)
         {
             socket.Dispose();

@@ -107,6 +107,14 @@ public sealed class Supervisor
         return done.Task;
     }
 
+    /// <summary>Completes once the loop has handled it: the loop is alive and not stuck behind an event.</summary>
+    public Task PingAsync()
+    {
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new SupervisorEvent.Ping(reply));
+        return reply.Task;
+    }
+
     /// <summary>`pm restart APP`: rolls the static app's instances over, new one first; the reply says what happens.</summary>
     public Task<string> RestartAppAsync(string app)
     {
@@ -223,6 +231,9 @@ public sealed class Supervisor
                 break;
             case SupervisorEvent.ReloadRequested x:
                 OnReloadRequested(x);
+                break;
+            case SupervisorEvent.Ping x:
+                x.Reply.TrySetResult();
                 break;
             case SupervisorEvent.ReloadTick:
                 OnReloadTick();

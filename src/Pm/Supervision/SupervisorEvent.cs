@@ -27,6 +27,9 @@ public abstract record SupervisorEvent
     /// <summary>A validated reload to carry out; <paramref name="Done"/> completes when it has all happened.</summary>
     public sealed record ReloadRequested(ReloadPlan Plan, TaskCompletionSource Done) : SupervisorEvent;
 
+    /// <summary>Is the loop alive? (systemd's watchdog): answered on the loop.</summary>
+    public sealed record Ping(TaskCompletionSource Reply) : SupervisorEvent;
+
     /// <summary>Time to look at the reload under way.</summary>
     public sealed record ReloadTick : SupervisorEvent;
 

@@ -64,7 +64,11 @@ public sealed class PmProcess : IAsyncDisposable
         return pm;
     }
 
-    public static PmProcess Start(string marker, string configPath, string command, string ipcDir, params string[] options)
+    public static PmProcess Start(string marker, string configPath, string command, string ipcDir, params string[] options) =>
+        Start(marker, configPath, command, ipcDir, new Dictionary<string, string>(), options);
+
+    /// <summary>As <see cref="Start(string, string, string, string, string[])"/>, with these variables added to pm's environment.</summary>
+    public static PmProcess Start(string marker, string configPath, string command, string ipcDir, IReadOnlyDictionary<string, string> environment, params string[] options)
     {
         var info = new ProcessStartInfo(Paths.Pm, [command, configPath, .. options])
         {
@@ -72,6 +76,10 @@ public sealed class PmProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
 
         // If the test host dies (a killed or timed-out run), pm stops its apps and exits rather than linger.
         info.Environment[Hosting.ParentWatch.Variable] = "1";

@@ -13,18 +13,12 @@ public static class ControlCommand
 {
     public static async Task<int> RunAsync(string command, string? configPath, string? ipcDir)
     {
-        configPath ??= ipcDir is null ? Environment.GetEnvironmentVariable("PM_CONFIG") is { Length: > 0 } named ? named : null : null;
-        if (ipcDir is null && configPath is not null)
+        if (PmLocator.IpcDir(configPath, ipcDir) is not { } found)
         {
-            if (ConfigLoader.Load(configPath) is not { } config)
-            {
-                return ExitCodes.ConfigError;
-            }
-
-            ipcDir = config.IpcDir;
+            return ExitCodes.ConfigError;
         }
 
-        ipcDir ??= IpcLayout.DefaultDirectory();
+        ipcDir = found;
         var verb = command.Split(' ', 2)[0];
         string reply;
         try

@@ -184,32 +184,12 @@ public sealed partial class RecyclingTests
         }
     }
 
-    private static async Task<IReadOnlyList<Pm.Status.InstanceStatus>> ReadyInstancesAsync(PmProcess pm, string app, int count)
-    {
-        IReadOnlyList<Pm.Status.InstanceStatus> instances = [];
-        await WaitUntil(async () =>
-        {
-            instances = (await pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances;
-            return instances.Count == count && instances.All(i => i.State == "idle");
-        }, Wait);
-        return instances;
-    }
+    private static Task<IReadOnlyList<Pm.Status.InstanceStatus>> ReadyInstancesAsync(PmProcess pm, string app, int count) =>
+        Eventually.ReadyInstancesAsync(pm, app, count, Wait);
 
-    private static Task WaitUntil(Func<bool> condition, TimeSpan timeout) => WaitUntil(() => Task.FromResult(condition()), timeout);
+    private static Task WaitUntil(Func<bool> condition, TimeSpan timeout) => Eventually.Until(condition, timeout);
 
-    private static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"not so within {timeout.TotalSeconds} s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout) => Eventually.Until(condition, timeout);
 
     [GeneratedRegex(@"^pid=(\d+) count=(\d+)")]
     private static partial Regex CountAnswer();

@@ -243,18 +243,6 @@ public sealed class ReloadTests
         }
     }
 
-    private static async Task<(int Code, string Output)> PmCommandAsync(TestDirectory dir, string command)
-    {
-        var info = new ProcessStartInfo(Paths.Pm, [.. command.Split(' ', 2), "--ipc-dir", dir.IpcDir])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Code, string Output)> PmCommandAsync(TestDirectory dir, string command) =>
+        PmCommand.RunAsync([.. command.Split(' ', 2), "--ipc-dir", dir.IpcDir]);
 }

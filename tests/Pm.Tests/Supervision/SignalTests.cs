@@ -59,15 +59,6 @@ public sealed class SignalTests
         pm.ExitCode.Should().Be(0);
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(TestDirectory dir, string command)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo(Paths.Pm, [command]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["PM_CONFIG"] = dir.File("pm.conf");
-        using var process = System.Diagnostics.Process.Start(info)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int Code, string Output)> RunAsync(TestDirectory dir, string command) =>
+        PmCommand.RunAsync([command], new Dictionary<string, string> { ["PM_CONFIG"] = dir.File("pm.conf") });
 }

@@ -148,6 +148,38 @@ public sealed class ReloadTests
         pids.Should().OnlyContain(pid => !ChildProcess.GroupExists(pid));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task ProcessesLoweredThenRaised_RetiresTheLastSlotsThenStartsThem_TouchingNoOtherInstance()
+    {
+        using var dir = new TestDirectory();
+        var a = dir.Link("a.fcgi", FrontEndApps.FcgiTest);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {a} -processes 4 -url /a");
+        var four = await PidsAsync(server.Pm);
+        var config = dir.File("pm.conf");
+
+        File.WriteAllText(config, File.ReadAllText(config).Replace("-processes 4", "-processes 2", StringComparison.Ordinal));
+        var (code, output) = await PmCommandAsync(dir, "reload");
+        code.Should().Be(0, output);
+        output.Should().Contain("processes 4 -> 2");
+        await server.Pm.WaitForLineAsync(l => l.Contains("reload (pm reload): done", StringComparison.Ordinal), Wait);
+        var two = await PidsAsync(server.Pm);
+        two[a].Should().HaveCount(2).And.BeSubsetOf(four[a], "lowering -processes retires instances and starts none");
+
+        File.WriteAllText(config, File.ReadAllText(config).Replace("-processes 2", "-processes 3", StringComparison.Ordinal));
+        (code, output) = await PmCommandAsync(dir, "reload");
+        code.Should().Be(0, output);
+        var clock = Stopwatch.StartNew();
+        while (server.Pm.Lines.Count(l => l.Contains("reload (pm reload): done", StringComparison.Ordinal)) < 2)
+        {
+            clock.Elapsed.Should().BeLessThan(Wait);
+            await Task.Delay(50);
+        }
+
+        var three = await PidsAsync(server.Pm);
+        three[a].Should().HaveCount(3).And.Contain(two[a], "raising it starts one more and keeps the others");
+        (await server.Pm.StatusAsync()).Apps.Single(x => x.Name == a).DesiredInstances.Should().Be(3);
+    }
+
     /// <summary>Constant load: GETs and POSTs with a body (checked by its echoed length) to /a and /b until stopped.</summary>
     private sealed class Load : IDisposable
     {

@@ -66,9 +66,12 @@ public sealed class InstanceRecycling
     public void Start()
     {
         _loop.AssertOnLoop();
-        _memoryRound = _timers.After(_memoryInterval, new SupervisorEvent.MemoryRoundDue());
+        // The first sample soon after the start, so that pm status shows memory at once; then every interval.
+        _memoryRound = _timers.After(_memoryInterval < FirstSample ? _memoryInterval : FirstSample, new SupervisorEvent.MemoryRoundDue());
         ScheduleCountRound();
     }
+
+    private static readonly TimeSpan FirstSample = TimeSpan.FromSeconds(1);
 
     public void Stop()
     {

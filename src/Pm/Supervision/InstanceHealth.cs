@@ -152,7 +152,7 @@ public sealed class InstanceHealth
         _round = _timers.After(RoundInterval, new SupervisorEvent.HealthRoundDue());
     }
 
-    /// <summary>Stuck: a static app's slot gets its replacement first, then the stuck one is diagnosed and killed.</summary>
+    /// <summary>Stuck: the replacement first (a static app's in its slot, a dynamic app's as one more instance), then the stuck one is diagnosed and killed.</summary>
     private void KillStuck(Instance instance, DateTimeOffset now)
     {
         var limits = instance.App.Limits;
@@ -160,6 +160,11 @@ public sealed class InstanceHealth
         if (instance.App is StaticApp)
         {
             _static.StartReplacement(instance, $"replacing stuck pid {instance.Pid}");
+        }
+        else
+        {
+            // A dynamic app's: one more instance of the app, which its policy then scales like any other.
+            _lifecycle.Start(instance.App, -1, $"replacing stuck pid {instance.Pid}", out _);
         }
 
         _lifecycle.Stop(instance, limits.KillGrace, reason, diagnose: new InstanceLifecycle.Diagnose(null));

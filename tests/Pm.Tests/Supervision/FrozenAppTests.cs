@@ -162,6 +162,29 @@ public sealed class FrozenAppTests
         next.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task StuckDynamicInstance_GetsItsReplacementFirst_ThenIsKilled()
+    {
+        using var dir = new TestDirectory();
+        var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
+        var app = Path.Combine(root, "wedge.fcgi");
+        File.Copy(FrontEndApps.FcgiTest, app);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiConfig -stuck-timeout 1 -kill-grace 1\nPmDynamicRoot /fcgi-bin/ {root}");
+
+        using var answered = await server.Client.GetAsync("/fcgi-bin/wedge.fcgi?mode=wedge");
+
+        answered.StatusCode.Should().Be(HttpStatusCode.OK);
+        var body = await answered.Content.ReadAsStringAsync();
+        body.Should().StartWith("pid ");
+        var stuck = int.Parse(body["pid ".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var started = await server.Pm.WaitForLineAsync(l => l.Contains($"replacing stuck pid {stuck}", StringComparison.Ordinal), Wait);
+        var killing = await server.Pm.WaitForLineAsync(l => l.Contains($"killing pid {stuck}", StringComparison.Ordinal), Wait);
+        server.Pm.Lines.ToList().IndexOf(started).Should().BeLessThan(server.Pm.Lines.ToList().IndexOf(killing), "new one first");
+        await WaitUntil(() => !ChildProcess.GroupExists(stuck), Wait);
+        using var next = await server.Client.GetAsync("/fcgi-bin/wedge.fcgi");
+        next.StatusCode.Should().Be(HttpStatusCode.OK, "the replacement serves the next request");
+    }
+
     private static Task<IReadOnlyList<Pm.Status.InstanceStatus>> ReadyInstancesAsync(PmProcess pm, string app, int count) =>
         Eventually.ReadyInstancesAsync(pm, app, count, Wait);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -14,6 +15,8 @@ namespace Pm.TestApp;
 ///   say TEXT...           write each TEXT as a line to stdout, then one to stderr, then serve
 ///   env                   write every environment variable and the working directory as lines, then serve
 ///   pids FILE             append its pid and process group to FILE, then serve
+///   mux                   a FastCGI responder that multiplexes (FCGI_MPXS_CONNS=1) on fd 0: "pid N"; ?hang waits
+///                         for ever and ignores FCGI_ABORT_REQUEST (a request the app cannot be made to end)
 /// </summary>
 public static class Program
 {
@@ -37,6 +40,9 @@ public static class Program
                 }
 
                 return Serve();
+            case "mux":
+                Pm.Protocol.FastCgi.FastCgiServer.RunAsync(new Socket(new SafeSocketHandle(0, ownsHandle: false)), MultiplexAsync).GetAwaiter().GetResult();
+                return 0;
             case "ignore-term":
                 using (IgnoreTerm())
                 {
@@ -83,6 +89,17 @@ public static class Program
         PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = true);
 
     /// <summary>Accepts and closes connections on fd 0, like an app that answers nothing; exits 0 on SIGTERM.</summary>
+    private static async ValueTask<int> MultiplexAsync(Pm.Protocol.FastCgi.FastCgiServerRequest request)
+    {
+        if ((request.Params.GetValue("QUERY_STRING") ?? "").Contains("hang", StringComparison.Ordinal))
+        {
+            await Task.Delay(Timeout.Infinite, CancellationToken.None); // deaf to the abort
+        }
+
+        request.Stdout.Write(System.Text.Encoding.ASCII.GetBytes($"Content-Type: text/plain\r\n\r\npid {Environment.ProcessId}\n"));
+        return 0;
+    }
+
     private static int Serve()
     {
         using var listener = new Socket(new SafeSocketHandle(0, ownsHandle: false));

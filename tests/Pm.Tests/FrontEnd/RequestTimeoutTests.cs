@@ -57,4 +57,54 @@ public sealed class RequestTimeoutTests
         using var response = await server.Client.GetAsync("/t?mode=slow&n=3&ms=500");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task MultiplexingApp_ThatEndsTheAbortedRequest_IsNotKilled_AndServesOnMeanwhile()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("hello", Paths.Hello);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 1 -url /h -request-timeout 1");
+        using (var warm = await server.Client.GetAsync("/h"))
+        {
+            warm.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
+        var slow = server.Client.GetAsync("/h?sleep=30000");
+        await Task.Delay(200);
+        using (var fast = await server.Client.GetAsync("/h"))
+        {
+            fast.StatusCode.Should().Be(HttpStatusCode.OK, "the app multiplexes: one slow request does not hold it");
+        }
+
+        using var timedOut = await slow;
+        timedOut.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+        await server.Pm.WaitForLineAsync(l => l.Contains("the PM is asked to kill the instance if it does not end it within 2s", StringComparison.Ordinal), FrontEndServer.Wait);
+        await Task.Delay(3000); // past the 2 s the app has to end the aborted request
+
+        server.Pm.Lines.Should().NotContain(l => l.Contains($"killing pid {pid}", StringComparison.Ordinal), "the app ended the aborted request itself");
+        (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid.Should().Be(pid);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task MultiplexingApp_ThatIgnoresTheAbort_IsKilledTwoSecondsLater()
+    {
+        using var dir = new TestDirectory();
+        var app = dir.Link("mux", Paths.TestApp);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -arg mux -processes 1 -url /m -request-timeout 1");
+        using (var warm = await server.Client.GetAsync("/m"))
+        {
+            (await warm.Content.ReadAsStringAsync()).Should().StartWith("pid ");
+        }
+
+        var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
+        var clock = Stopwatch.StartNew();
+        using var timedOut = await server.Client.GetAsync("/m?hang");
+
+        timedOut.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+        var killing = await server.Pm.WaitForLineAsync(l => l.Contains($"killing pid {pid}", StringComparison.Ordinal), FrontEndServer.Wait);
+        clock.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2.9), "the 504 at 1 s, then 2 s for the app to end the aborted request");
+        killing.Should().Contain("-request-timeout");
+        server.Pm.Lines.Should().Contain(l => l.Contains("did not end", StringComparison.Ordinal) && l.Contains("of its abort", StringComparison.Ordinal));
+    }
 }

@@ -11,7 +11,7 @@ namespace Pm.Bench;
 /// <item>-request-timeout 1 on a libfcgi app frozen in sleep(): how long after the limit the client has its 504,
 /// and how long after the 504 the next request is answered by the replacement (one instance, so that request
 /// waits in the socket's backlog through the diagnosis, the kill and the restart).</item>
-/// <item>The diagnosis of a two-process group, with and without backtraces (eu-stack or gdb, whichever is installed).</item>
+/// <item>The diagnosis of a two-process group, without backtraces, with eu-stack's and with gdb's (those installed).</item>
 /// <item>kill -9 of `pm run` (the watchdog) and of the PM core: until its instance is gone.</item>
 /// <item>The fast paths, limits off against limits on, in the same run: restart after SIGKILL, and front-end req/s (wrk).</item>
 /// </list>
@@ -82,8 +82,14 @@ public static class FrozenBench
         {
             await Task.Delay(200);
             var input = new DiagnosisInput("bench", group.Id, group.Id, "pm-bench frozen", null, null, null, null);
-            foreach (var backtraces in new[] { false, true })
+            foreach (var (backtraces, prefer) in new[] { (false, "eu-stack"), (true, "eu-stack"), (true, "gdb") })
             {
+                Environment.SetEnvironmentVariable("PM_BACKTRACE_TOOL", prefer);
+                if (backtraces && Backtraces.Tool() is var (found, _) && found != prefer)
+                {
+                    continue; // not installed: the row would repeat the other tool's
+                }
+
                 var diagnoser = new ProcDiagnoser(TimeProvider.System, backtraces);
                 var samples = new List<double>();
                 for (var i = 0; i < rounds; i++)

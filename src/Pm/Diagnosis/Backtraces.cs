@@ -5,8 +5,9 @@ namespace Pm.Diagnosis;
 
 /// <summary>
 /// C-level backtraces of every thread of a process, as Passenger's crash-watch takes them before a kill: eu-stack
-/// (elfutils, fast) where installed, else gdb in batch mode. All the group's processes share one time budget; a
-/// debugger still running when it is spent is killed, and the diagnosis says where it was cut.
+/// (elfutils, fast) where installed, else gdb in batch mode; PM_BACKTRACE_TOOL=gdb (or eu-stack) prefers that one.
+/// All the group's processes share one time budget; a debugger still running when it is spent is killed, and the
+/// diagnosis says where it was cut.
 /// </summary>
 public static class Backtraces
 {
@@ -17,7 +18,8 @@ public static class Backtraces
     /// <summary>The debugger found, "eu-stack" or "gdb" with its path; null when neither is installed.</summary>
     public static (string Name, string Path)? Tool()
     {
-        foreach (var name in new[] { "eu-stack", "gdb" })
+        string[] order = Environment.GetEnvironmentVariable("PM_BACKTRACE_TOOL") == "gdb" ? ["gdb", "eu-stack"] : ["eu-stack", "gdb"];
+        foreach (var name in order)
         {
             foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(Dirs))
             {

@@ -62,7 +62,8 @@ public sealed class DynamicAppManager : IDynamicApps
         _engine.OnInstanceExited(new InstanceExited(app.Name, now, instance.Id,
             status is { Exited: true } s ? s.ExitCode : null,
             status is { Signaled: true } k ? k.TermSignal : null,
-            instance.StopReason is not null, now - instance.StartedAt));
+            // A kill at -spawn-timeout is a failed start, for the policy's backoff as for a static app's; other stops are retirements.
+            instance.StopReason is not null && !instance.FailedStart, now - instance.StartedAt));
     }
 
     public void Stop() => _engine.Stop();

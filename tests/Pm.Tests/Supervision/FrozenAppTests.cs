@@ -163,6 +163,27 @@ public sealed class FrozenAppTests
     }
 
     [Fact(Timeout = 90_000)]
+    public async Task DynamicAppThatNeverListens_IsKilledAtSpawnTimeout_AndCountsAsAFailureForItsPolicy()
+    {
+        using var dir = new TestDirectory();
+        var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
+        var script = Path.Combine(root, "never.fcgi");
+        File.WriteAllText(script, "#!/bin/sh\nexec sleep 300\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiConfig -spawn-timeout 1 -kill-grace 1 -idle-timeout 3\nPmDynamicRoot /fcgi-bin/ {root}");
+        var clock = Stopwatch.StartNew();
+
+        using var response = await server.Client.GetAsync("/fcgi-bin/never.fcgi");
+
+        // Its connection waits in the app's accept queue for an instance that never takes it, until -idle-timeout.
+        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "a request for an app that never starts ends, it does not hang");
+        await server.Pm.WaitForLineAsync(l => l.Contains("-spawn-timeout 1 s: not waiting for work", StringComparison.Ordinal), Wait);
+        await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.SingleOrDefault(a => a.Name == script)?.Load is { } load
+            && load.TryGetValue("failures", out var failures) && failures >= 1, Wait);
+    }
+
+    [Fact(Timeout = 90_000)]
     public async Task StuckDynamicInstance_GetsItsReplacementFirst_ThenIsKilled()
     {
         using var dir = new TestDirectory();

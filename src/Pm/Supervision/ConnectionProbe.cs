@@ -69,7 +69,9 @@ public static class ConnectionProbe
                     instance.EverServed |= holds;
                 }
 
-                if (!instance.Ready && (instance.HoldsRequest || IsWaitingForWork(instance.Pid)))
+                // Ready: seen holding a request or waiting for work, or it has accepted a connection already (the
+                // shim's count), which also catches one that answered and wedged before any round saw it.
+                if (!instance.Ready && (instance.HoldsRequest || instance.Page is { ShimLoaded: true, Accepted: > 0 } || IsWaitingForWork(instance.Pid)))
                 {
                     instance.Ready = true;
                     instance.StateSince = now;

@@ -69,6 +69,8 @@ public sealed class RequestTimeoutTests
             warm.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
+        await server.Pm.WaitForLineAsync(l => l.Contains("FCGI_MPXS_CONNS=1", StringComparison.Ordinal), FrontEndServer.Wait); // the web process knows it multiplexes
+
         var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
         var slow = server.Client.GetAsync("/h?sleep=30000");
         await Task.Delay(200);
@@ -96,6 +98,8 @@ public sealed class RequestTimeoutTests
         {
             (await warm.Content.ReadAsStringAsync()).Should().StartWith("pid ");
         }
+
+        await server.Pm.WaitForLineAsync(l => l.Contains("FCGI_MPXS_CONNS=1", StringComparison.Ordinal), FrontEndServer.Wait); // the web process knows it multiplexes
 
         var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
         var clock = Stopwatch.StartNew();

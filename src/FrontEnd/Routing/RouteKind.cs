@@ -9,7 +9,7 @@ public enum RouteKind
     /// <summary>A dynamic app under a PmDynamicRoot prefix.</summary>
     Dynamic,
 
-    /// <summary>The status page: exactly "/", when no app is mounted there.</summary>
+    /// <summary>The status page: exactly "/" (and its Prometheus metrics at "/metrics"), when no app is mounted there.</summary>
     Status,
 
     /// <summary>Nothing: 404.</summary>

@@ -27,6 +27,6 @@ public sealed class RouteTable
             }
         }
 
-        return path == "/" ? new RouteMatch(RouteKind.Status, null) : new RouteMatch(RouteKind.NotFound, null);
+        return path is "/" or "/metrics" ? new RouteMatch(RouteKind.Status, null) : new RouteMatch(RouteKind.NotFound, null);
     }
 }

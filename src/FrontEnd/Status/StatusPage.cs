@@ -12,7 +12,7 @@ using Pm.Shared;
 namespace Pm.FrontEnd.Status;
 
 /// <summary>
-/// The page at "/" of the web processes: every app the PM runs or knows (kind, address, URL), its instances (pid,
+/// The page at "/" of the web processes (and at "/metrics" the same report for Prometheus, <see cref="PrometheusText"/>): every app the PM runs or knows (kind, address, URL), its instances (pid,
 /// state, uptime), restarts, last exit, and for dynamic apps the policy's last decision and load figures. Asked of
 /// the PM over its control socket at each view; valid HTML with no external assets. When the PM does not answer,
 /// the page says so with 503.
@@ -50,6 +50,20 @@ public sealed class StatusPage : IStatusPage
         if (report is null)
         {
             response.Headers.RetryAfter = "5";
+        }
+
+        if (context.Request.Path == "/metrics")
+        {
+            // Prometheus: the same report as its text format; a PM that does not answer is a failed scrape (503).
+            response.ContentType = report is null ? "text/plain; charset=utf-8" : PrometheusText.ContentType;
+            var text = Encoding.UTF8.GetBytes(report is null ? $"the PM does not answer: {problem}\n" : PrometheusText.Render(report));
+            response.ContentLength = text.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await response.Body.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            return;
         }
 
         var html = report is null ? Unavailable(problem!) : Render(report);

@@ -16,7 +16,14 @@ public static class ControlClient
         }
         catch (SocketException ex)
         {
-            throw new IOException($"no PM answers on {socketPath}: {ex.Message} (is it running with this IPC dir?)", ex);
+            // .NET reports a missing Unix socket (ENOENT) as AddressNotAvailable.
+            var why = ex.SocketErrorCode switch
+            {
+                SocketError.AddressNotAvailable => $"no PM runs with IPC dir {Path.GetDirectoryName(socketPath)} (there is no {Path.GetFileName(socketPath)}); name the PM's config with -c CONFIG or $PM_CONFIG, or its IPC dir with --ipc-dir",
+                SocketError.ConnectionRefused => $"{socketPath} is there but nobody answers on it (a PM that died without removing it?)",
+                _ => $"no PM answers on {socketPath}: {ex.Message}",
+            };
+            throw new IOException(why, ex);
         }
 
         await socket.SendAsync(Encoding.UTF8.GetBytes(command + "\n"), cts.Token).ConfigureAwait(false);

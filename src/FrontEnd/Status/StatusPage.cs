@@ -52,6 +52,20 @@ public sealed class StatusPage : IStatusPage
             response.Headers.RetryAfter = "5";
         }
 
+        if (context.Request.QueryString.Value == "?json" && report is not null)
+        {
+            // The report as `pm status --json` gives it, for scripts that reach only the HTTP listener.
+            response.ContentType = "application/json; charset=utf-8";
+            var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(report, StatusJsonContext.Default.StatusReport));
+            response.ContentLength = json.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (context.Request.Path == "/metrics")
         {
             // Prometheus: the same report as its text format; a PM that does not answer is a failed scrape (503).

@@ -47,6 +47,10 @@ public sealed partial class MetricsTests
         var counted = RequestsOf().Matches(text).Where(m => m.Groups[1].Value == app).Sum(m => long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
         counted.Should().Be(5, "each instance's count, summed, is the requests sent");
         text.Should().Contain($"pm_app_instances{{app=\"{app}\",kind=\"static\",state=\"idle\"}} 2");
+
+        var json = await server.Client.GetStringAsync("/?json");
+        var report = System.Text.Json.JsonSerializer.Deserialize(json, StatusJsonContext.Default.StatusReport)!;
+        report.Apps.Single(a => a.Name == app).Instances.Sum(i => i.Requests).Should().Be(5, "/?json is the status report, as pm status --json gives it");
     }
 
     private static IEnumerable<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -70,6 +70,6 @@ public sealed class CliTests
         (await pm.StopAsync(Wait)).Should().Be(0);
         var (after, _, err) = await Pm("status", "--ipc-dir", dir.IpcDir);
         after.Should().Be(3);
-        err.Should().Contain("no PM answers");
+        err.Should().Contain("no PM runs with IPC dir").And.Contain("-c CONFIG or $PM_CONFIG");
     }
 }

@@ -78,7 +78,8 @@ public sealed record ConfigChanges(
 
         removed.AddRange(running.StaticApps.Where(a => !after.ContainsKey(a.Path)));
         var notApplied = new List<string>();
-        if (!SameDynamic(running, next))
+        var sameDynamic = SameDynamic(running, next);
+        if (!sameDynamic)
         {
             notApplied.Add("FastCgiConfig and PmDynamicRoot settings (dynamic apps keep theirs until the PM restarts)");
         }
@@ -89,7 +90,7 @@ public sealed record ConfigChanges(
         }
 
         var web = routing || running.FrontEnd.Processes != next.FrontEnd.Processes || !running.ExternalApps.SequenceEqual(next.ExternalApps, ExternalComparer.Instance)
-            || !SameDynamic(running, next);
+            || !sameDynamic;
         return new ConfigChanges(added, removed, changed, unchanged, restart, notApplied, web);
     }
 

@@ -109,25 +109,38 @@ static int refuse(int fd)
  * Whether the connection comes from a web process's management connection: one bound, before it connected, to the
  * abstract address "\0pm-mgmt/..." (src/FrontEnd/Apps/AppConnector.cs), so FCGI_GET_VALUES is not counted as a request.
  */
-static int is_management(int fd)
+/* addr/addr_len: what accept(2) filled in; given: the buffer's size before the call (the kernel truncates to it). */
+static int is_management(int fd, const struct sockaddr *addr, const socklen_t *addr_len, socklen_t given)
 {
     static const char prefix[] = "pm-mgmt/";
+    const size_t head = offsetof(struct sockaddr_un, sun_path);
     struct sockaddr_un peer;
-    socklen_t len = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0 || peer.sun_family != AF_UNIX) {
-        return 0;
+    socklen_t len;
+    if (addr != NULL && addr_len != NULL && *addr_len <= given) {
+        /* accept(2) filled in the peer's whole address already (libfcgi and php-cgi ask for it): no syscall more.
+           A web process's request connection is unbound, and its address is the family alone. */
+        if (*addr_len < head + sizeof prefix || *addr_len > sizeof peer) {
+            return 0;
+        }
+
+        len = *addr_len;
+        memcpy(&peer, addr, len);
+    } else {
+        len = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0) {
+            return 0;
+        }
     }
 
-    size_t path = len - offsetof(struct sockaddr_un, sun_path);
-    return len > offsetof(struct sockaddr_un, sun_path) && path > sizeof prefix - 1 && peer.sun_path[0] == 0 &&
+    return peer.sun_family == AF_UNIX && len >= head + sizeof prefix && peer.sun_path[0] == 0 &&
         memcmp(peer.sun_path + 1, prefix, sizeof prefix - 1) == 0;
 }
 
-static int after(int result)
+static int after(int result, const struct sockaddr *addr, const socklen_t *addr_len, socklen_t given)
 {
     int saved = errno;
     __atomic_sub_fetch(&page->in_accept, 1, __ATOMIC_ACQ_REL);
-    if (result >= 0 && is_management(result)) {
+    if (result >= 0 && is_management(result, addr, addr_len, given)) {
         __atomic_sub_fetch(&page->reserved, 1, __ATOMIC_ACQ_REL);
         __atomic_add_fetch(&page->management, 1, __ATOMIC_ACQ_REL);
     } else if (result >= 0) {
@@ -157,8 +170,9 @@ int accept(int fd, struct sockaddr *addr, socklen_t *len)
         return refuse(fd);
     }
 
+    socklen_t given = len != NULL ? *len : 0;
     __atomic_add_fetch(&page->in_accept, 1, __ATOMIC_ACQ_REL);
-    return after(real_accept(fd, addr, len));
+    return after(real_accept(fd, addr, len), addr, len, given);
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -175,6 +189,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
         return refuse(fd);
     }
 
+    socklen_t given = len != NULL ? *len : 0;
     __atomic_add_fetch(&page->in_accept, 1, __ATOMIC_ACQ_REL);
-    return after(real_accept4(fd, addr, len, flags));
+    return after(real_accept4(fd, addr, len, flags), addr, len, given);
 }

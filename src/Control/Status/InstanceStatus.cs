@@ -26,6 +26,9 @@ public sealed record InstanceStatus(
     /// <summary>Private memory (USS), what -memory-limit judges.</summary>
     public long? PrivateBytes { get; init; }
 
+    /// <summary>When the memory figures were sampled.</summary>
+    public DateTimeOffset? MemorySampledAt { get; init; }
+
     /// <summary>Why it is being recycled, or stopped.</summary>
     public string? Note { get; init; }
 }

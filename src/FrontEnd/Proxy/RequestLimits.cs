@@ -115,6 +115,7 @@ internal sealed class RequestLimits : IDisposable
         try
         {
             await ended.WaitAsync(AbortGrace, _app.Time).ConfigureAwait(false);
+            _log.Write($"{who}: ended {_request} after its abort; the instance serves on");
         }
         catch (TimeoutException)
         {

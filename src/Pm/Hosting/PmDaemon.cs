@@ -250,12 +250,11 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             return;
         }
 
-        var wrapperChanged = _running.Wrapper != next.Wrapper;
         _running = next;
         var running = supervisor.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
         var updates = changes.Changed.Where(c => running.ContainsKey(c.New.Path)).Select(c => new AppUpdate(c.New.Path,
             SpecOf(c.New, running[c.New.Path].Socket, next.Wrapper), c.New.Limits, Timed(c.New), RestartOf(c.New), c.New.Processes,
-            c.RollsInstances || wrapperChanged, string.Join(", ", c.What))).ToList();
+            c.RollsInstances, string.Join(", ", c.What))).ToList();
         var plan = new ReloadPlan(added, changes.Removed.Select(a => a.Path).ToList(), updates,
             _mode.ServeHttp ? next.FrontEnd.Processes : null, _mode.ServeHttp, next);
         var summary = changes.Summary(_mode.ServeHttp);

@@ -238,22 +238,8 @@ public static class ConnectionProbe
     /// </summary>
     public static bool IsStopped(int pid) => StoppedOrGone(pid) && Children(pid).All(StoppedOrGone);
 
-    private static bool StoppedOrGone(int pid)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-
-        // The state follows the command name, which is in parentheses and may itself contain ") ".
-        var close = text.LastIndexOf(')');
-        return close < 0 || close + 2 >= text.Length || text[close + 2] is 'T' or 't' or 'Z' or 'X';
-    }
+    private static bool StoppedOrGone(int pid) =>
+        Diagnosis.ProcStat.Read($"/proc/{pid}/stat") is not { } stat || stat.State is 'T' or 't' or 'Z' or 'X';
 
     private static bool HoldsAny(int pid, HashSet<uint> accepted)
     {

@@ -110,6 +110,12 @@ public sealed class Instance
     /// <summary>A dynamic instance's replacement, started when its recycling began (a static one's is in its slot).</summary>
     public Instance? Replacement { get; set; }
 
+    /// <summary>Whether it serves up to its -max-requests before it is retired (a recycling for its count); otherwise it goes once its replacement is ready.</summary>
+    public bool RecycleAtLimit { get; set; }
+
+    /// <summary>Whether a recycling of it is under way: its replacement started, it not yet retired.</summary>
+    public bool BeingRecycled => RecycleReason is not null && State == InstancePhase.Running;
+
     /// <summary>When its recycling began.</summary>
     public DateTimeOffset? RecycleSince { get; set; }
 

@@ -111,7 +111,7 @@ public sealed class InstanceRecycling
         var now = _time.GetUtcNow();
         foreach (var (app, (left, reason)) in _rolls.ToList())
         {
-            if (app.Instances.Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
+            if (app.Instances.Any(i => i.BeingRecycled))
             {
                 continue; // the one under way first
             }
@@ -159,7 +159,7 @@ public sealed class InstanceRecycling
                 var margin = Math.Clamp(instance.RequestLimit / 10, 1, 100);
                 if (taken >= instance.RequestLimit - margin)
                 {
-                    Begin(instance, $"-max-requests: {taken} of its {instance.RequestLimit} requests taken", now);
+                    Begin(instance, $"-max-requests: {taken} of its {instance.RequestLimit} requests taken", now, atLimit: true);
                 }
             }
         }
@@ -239,9 +239,10 @@ public sealed class InstanceRecycling
     }
 
     /// <summary>Starts a recycling: the replacement first (a static app's slot), the old one retired once it is ready.</summary>
-    private void Begin(Instance instance, string reason, DateTimeOffset now)
+    private void Begin(Instance instance, string reason, DateTimeOffset now, bool atLimit = false)
     {
         instance.RecycleReason = reason;
+        instance.RecycleAtLimit = atLimit;
         instance.RecycleSince = now;
         instance.App.LastDecision = $"recycling pid {instance.Pid}: {reason}";
         if (instance.App is StaticApp)
@@ -286,7 +287,7 @@ public sealed class InstanceRecycling
         }
 
         var why = old.RecycleReason!;
-        if (old.RequestLimit > 0 && old.Page is { } page && why.StartsWith("-max-requests", StringComparison.Ordinal))
+        if (old.RecycleAtLimit && old.Page is { } page)
         {
             var taken = page.Accepted;
             if (taken < old.RequestLimit)
@@ -315,7 +316,7 @@ public sealed class InstanceRecycling
             return;
         }
 
-        if (_countsMatter || _rolls.Count > 0 || AllInstances().Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running))
+        if (_countsMatter || _rolls.Count > 0 || AllInstances().Any(i => i.BeingRecycled))
         {
             _countRound = _timers.After(CountInterval, new SupervisorEvent.RecycleRoundDue());
         }

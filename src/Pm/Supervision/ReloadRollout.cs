@@ -122,7 +122,7 @@ public sealed class ReloadRollout
             }
         }
 
-        var rolling = _apps.Any(_recycling.IsRolling) || _apps.Any(a => a.Instances.Any(i => i.RecycleReason is not null && i.State == InstancePhase.Running));
+        var rolling = _apps.Any(_recycling.IsRolling) || _apps.Any(a => a.Instances.Any(i => i.BeingRecycled));
         if (_removalsBegun && _removing.Count == 0 && !rolling)
         {
             _done.TrySetResult();

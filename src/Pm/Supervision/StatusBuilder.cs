@@ -54,6 +54,7 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
         RssBytes = i.Memory?.RssBytes,
         PssBytes = i.Memory?.PssBytes,
         PrivateBytes = i.Memory?.PrivateBytes,
+        MemorySampledAt = i.MemoryAt,
         Note = i.StopReason ?? (i.RecycleReason is { } why ? "recycling: " + why : null),
     };
 }

@@ -73,7 +73,7 @@ public sealed class RequestTimeoutTests
 
         var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
         var slow = server.Client.GetAsync("/h?sleep=30000");
-        await Task.Delay(200);
+        await Eventually.Until(async () => (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().State == "busy", FrontEndServer.Wait);
         using (var fast = await server.Client.GetAsync("/h"))
         {
             fast.StatusCode.Should().Be(HttpStatusCode.OK, "the app multiplexes: one slow request does not hold it");
@@ -82,7 +82,7 @@ public sealed class RequestTimeoutTests
         using var timedOut = await slow;
         timedOut.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
         await server.Pm.WaitForLineAsync(l => l.Contains("the PM is asked to kill the instance if it does not end it within 2s", StringComparison.Ordinal), FrontEndServer.Wait);
-        await Task.Delay(3000); // past the 2 s the app has to end the aborted request
+        await server.Pm.WaitForLineAsync(l => l.Contains("after its abort; the instance serves on", StringComparison.Ordinal), FrontEndServer.Wait);
 
         server.Pm.Lines.Should().NotContain(l => l.Contains($"killing pid {pid}", StringComparison.Ordinal), "the app ended the aborted request itself");
         (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid.Should().Be(pid);

@@ -97,11 +97,15 @@ public sealed partial class RecyclingTests
         await WaitUntil(async () =>
         {
             instance = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single();
-            return instance.RssBytes is not null;
+            return instance.MemorySampledAt is not null;
         }, Wait);
-        await Task.Delay(1000); // five more memory checks
+        var first = instance.MemorySampledAt!.Value;
+        await WaitUntil(async () =>
+        {
+            instance = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single();
+            return instance.MemorySampledAt >= first + TimeSpan.FromSeconds(1); // five more samples, each judged against the limit
+        }, Wait);
 
-        instance = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single();
         instance.Pid.Should().Be(pid, "shared copy-on-write pages are nobody's private memory");
         instance.RssBytes.Should().BeGreaterThan((3 * 48L - 8) << 20, "the parent and its two children each map the 48 MB");
         instance.PrivateBytes.Should().BeLessThan(32L << 20);

@@ -60,7 +60,7 @@ public static class MemoryCostBench
         {
             foreach (var d in Directory.EnumerateDirectories("/proc"))
             {
-                if (int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var pid) && Stat(pid) is { } f && f[1] == watchdog.ToString(CultureInfo.InvariantCulture))
+                if (int.TryParse(Path.GetFileName(d), CultureInfo.InvariantCulture, out var pid) && Stat(pid) is { ParentPid: var parent } && parent == watchdog)
                 {
                     return pid;
                 }
@@ -72,21 +72,7 @@ public static class MemoryCostBench
         throw new TimeoutException($"no child of pm {watchdog}");
     }
 
-    private static TimeSpan CpuOf(int pid) => Stat(pid) is { } f
-        ? TimeSpan.FromSeconds((long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0)
-        : TimeSpan.Zero;
+    private static TimeSpan CpuOf(int pid) => Stat(pid)?.Cpu ?? TimeSpan.Zero;
 
-    /// <summary>The fields of /proc/PID/stat after the command name: [0] state, [1] ppid, ... [11] utime, [12] stime.</summary>
-    private static string[]? Stat(int pid)
-    {
-        try
-        {
-            var text = File.ReadAllText($"/proc/{pid}/stat");
-            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+    private static Pm.Diagnosis.ProcStat? Stat(int pid) => Pm.Diagnosis.ProcStat.Read($"/proc/{pid}/stat");
 }

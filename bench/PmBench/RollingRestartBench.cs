@@ -13,6 +13,8 @@ namespace Pm.Bench;
 /// (SIGUSR2, its graceful reload, in a loop). Restarts come one a second at most (the next waits for the one before
 /// to complete). For each: restarts completed, requests, failed requests (wrk's socket errors and non-2xx answers),
 /// p50/p99, and the ratio of p99 to the same stack's steady p99. Prints numbers; asserts nothing.
+/// Each stack's first row is measured from its fresh start (restarts with the first load, no warm-up), the others
+/// after a 2 s warm-up.
 /// <code>pm-bench rolling [--seconds 10] [--rounds 1]   (Release build; scripts/setup.sh --bench installs wrk, nginx, php-fpm)</code>
 /// </summary>
 public static partial class RollingRestartBench
@@ -81,17 +83,21 @@ public static partial class RollingRestartBench
             }
 
             var url = $"http://127.0.0.1:{port}{path}";
-            await Wrk.RunAsync(url, Connections, 2); // warm-up
-            var steady = await Wrk.RunAsync(url, Connections, seconds);
-            Print($"pm serve, {label} x{Instances}: steady", 0, steady, steady);
-
             var appName = app;
-            var restarts = await UnderLoadAsync(url, seconds, async cancel =>
+            async Task RestartAsync(CancellationToken cancel)
             {
                 var before = Count(log, RolledOver());
                 await RunPmAsync(["restart", appName, "--ipc-dir", ipc], cancel);
                 await WaitForAsync(() => Count(log, RolledOver()) > before, cancel);
-            });
+            }
+
+            // From a fresh start, as a user meets it: the restarts begin with the first load, before any warm-up.
+            var fresh = await UnderLoadAsync(url, seconds, RestartAsync);
+            await Wrk.RunAsync(url, Connections, 2); // warm-up
+            var steady = await Wrk.RunAsync(url, Connections, seconds);
+            Print($"pm serve, {label} x{Instances}: steady", 0, steady, steady);
+            Print($"pm serve, {label} x{Instances}: pm restart, fresh start", fresh.Count, fresh.Result, steady);
+            var restarts = await UnderLoadAsync(url, seconds, RestartAsync);
             Print($"pm serve, {label} x{Instances}: pm restart looped", restarts.Count, restarts.Result, steady);
 
             if (sighup)
@@ -149,15 +155,19 @@ public static partial class RollingRestartBench
             }
 
             var url = $"http://127.0.0.1:{port}/hello.php";
-            await Wrk.RunAsync(url, Connections, 2);
-            var steady = await Wrk.RunAsync(url, Connections, seconds);
-            Print($"php-fpm static x{Instances} + nginx: steady", 0, steady, steady);
-            var reloads = await UnderLoadAsync(url, seconds, async cancel =>
+            async Task ReloadAsync(CancellationToken cancel)
             {
                 var before = Count(errorLog, FpmReady());
                 ChildProcess.SignalProcess(fpm.Pid, Signals.SIGUSR2);
                 await WaitForAsync(() => Count(errorLog, FpmReady()) > before, cancel);
-            });
+            }
+
+            var fresh = await UnderLoadAsync(url, seconds, ReloadAsync);
+            await Wrk.RunAsync(url, Connections, 2);
+            var steady = await Wrk.RunAsync(url, Connections, seconds);
+            Print($"php-fpm static x{Instances} + nginx: steady", 0, steady, steady);
+            Print($"php-fpm static x{Instances} + nginx: SIGUSR2, fresh start", fresh.Count, fresh.Result, steady);
+            var reloads = await UnderLoadAsync(url, seconds, ReloadAsync);
             Print($"php-fpm static x{Instances} + nginx: SIGUSR2 looped", reloads.Count, reloads.Result, steady);
         }
         finally

@@ -70,16 +70,7 @@ public sealed class ProcDiagnoser(TimeProvider time, bool backtraces = true) : I
         return result;
     }
 
-    public IReadOnlyDictionary<int, GroupMemory> MemoryOfGroups(IReadOnlySet<int> groups)
-    {
-        var result = new Dictionary<int, GroupMemory>(groups.Count);
-        foreach (var (group, usage) in MemoryUsage.OfGroups(groups))
-        {
-            result[group] = new GroupMemory(usage.RssBytes, usage.PssBytes, usage.PrivateBytes);
-        }
-
-        return result;
-    }
+    public IReadOnlyDictionary<int, MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups) => MemoryUsage.OfGroups(groups);
 
     /// <summary>The leader first, then the other members of its group by pid; the leader even if /proc no longer has it.</summary>
     private static List<(int Pid, ProcStat? Stat)> Members(int leader, int group)

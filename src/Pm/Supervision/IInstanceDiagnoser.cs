@@ -13,8 +13,12 @@ public interface IInstanceDiagnoser
     /// <summary>CPU time of every process of each of <paramref name="groups"/>, now, by process group then pid (one pass over /proc).</summary>
     IReadOnlyDictionary<int, IReadOnlyDictionary<int, TimeSpan>> CpuOfGroups(IReadOnlySet<int> groups);
 
-    /// <summary>Memory of each of <paramref name="groups"/>, summed over its processes (smaps_rollup); a group with no readable process is left out.</summary>
-    IReadOnlyDictionary<int, GroupMemory> MemoryOfGroups(IReadOnlySet<int> groups);
+    /// <summary>
+    /// Memory of each of <paramref name="groups"/>, summed over its processes (smaps_rollup): RSS, PSS and private
+    /// (USS, what -memory-limit judges: copy-on-write pages still shared with a preloading parent count in nobody's);
+    /// a group with no readable process is left out.
+    /// </summary>
+    IReadOnlyDictionary<int, Diagnosis.MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups);
 }
 
 /// <param name="HeldFor">How long it has held the request it is diagnosed for; null when it holds none (spawn, stuck).</param>

@@ -100,7 +100,7 @@ public sealed class Instance
     public long? RequestsAtExit { get; set; }
 
     /// <summary>Its memory at the last sample, and when that was.</summary>
-    public GroupMemory? Memory { get; set; }
+    public Diagnosis.MemoryUsage? Memory { get; set; }
 
     public DateTimeOffset? MemoryAt { get; set; }
 

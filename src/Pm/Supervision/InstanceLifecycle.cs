@@ -423,7 +423,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     }
 
     /// <summary>Memory of each of the given groups (for the memory rounds); called off the loop.</summary>
-    public IReadOnlyDictionary<int, GroupMemory> MemoryOfGroups(IReadOnlySet<int> groups) => _diagnoser.MemoryOfGroups(groups);
+    public IReadOnlyDictionary<int, Diagnosis.MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups) => _diagnoser.MemoryOfGroups(groups);
 
     /// <summary>Posts an event to the supervisor loop (from any thread).</summary>
     public Action<SupervisorEvent> Post => _post;

@@ -194,14 +194,16 @@ public sealed class InstanceRecycling
         var post = _lifecycle.Post;
         _ = Task.Run(() =>
         {
-            IReadOnlyDictionary<int, GroupMemory> sample;
+            IReadOnlyDictionary<int, Diagnosis.MemoryUsage> sample;
             try
             {
                 sample = _lifecycle.MemoryOfGroups(groups);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex)
             {
-                sample = new Dictionary<int, GroupMemory>();
+                // Whatever went wrong, the round ends (posted) so that the next one runs: a lost sample, not lost sampling.
+                _log.LogWarning("memory sample failed: {Error}", ex.Message);
+                sample = new Dictionary<int, Diagnosis.MemoryUsage>();
             }
 
             post(new SupervisorEvent.MemorySampled(sample, _time.GetUtcNow()));

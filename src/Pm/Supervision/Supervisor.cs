@@ -29,6 +29,9 @@ public sealed class Supervisor
     /// </summary>
     private static readonly TimeSpan OrphanScanDelay = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>How often orphans are looked for again while a diagnosis's debugger runs (reaping waits for the runtime to reap it).</summary>
+    private static readonly TimeSpan RuntimeChildRetry = TimeSpan.FromMilliseconds(100);
+
     private readonly List<StaticApp> _apps;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -249,9 +252,9 @@ public sealed class Supervisor
                 break;
             case SupervisorEvent.OrphansMayExist:
                 Volatile.Write(ref _orphanScanPending, 0);
-                if (_lifecycle.ReapOrphans() > 0 && RuntimeChildren.Any)
+                if (_lifecycle.ReapOrphans() > 0 && RuntimeChildren.Any && Interlocked.Exchange(ref _orphanScanPending, 1) == 0)
                 {
-                    NotifyChildSignal(); // a debugger runs: look again once it is reaped
+                    _timers.After(RuntimeChildRetry, new SupervisorEvent.OrphansMayExist()); // a debugger runs: look again once it is reaped
                 }
 
                 _shutdown.CheckComplete();

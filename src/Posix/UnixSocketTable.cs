@@ -23,16 +23,43 @@ public static unsafe class UnixSocketTable
     private const ushort NlmFDump = 0x300;
     private const uint ShowName = 1;
     private const uint ShowPeer = 4;
+    private const uint ShowIcons = 8;
     private const uint ShowRqlen = 0x10;
     private const ushort AttrName = 0;
     private const ushort AttrPeer = 2;
+    private const ushort AttrIcons = 3;
     private const ushort AttrRqlen = 4;
 
-    /// <summary>One socket: its inode, state (1 established, 10 listening), path (null if unbound), peer inode (0 if none), queues.</summary>
-    public readonly record struct Entry(uint Inode, byte State, string? Path, uint PeerInode, uint ReceiveQueue, uint SendQueue);
+    /// <summary>
+    /// One socket: its inode, state (1 established, 10 listening), path (null if unbound), peer inode (0 if none),
+    /// queues; for a listener read with waiting connections asked for, the inodes of the connecting sockets whose
+    /// connections wait in its accept queue (UNIX_DIAG_ICONS), else null.
+    /// </summary>
+    public readonly record struct Entry(uint Inode, byte State, string? Path, uint PeerInode, uint ReceiveQueue, uint SendQueue, uint[]? Waiting = null);
 
     /// <summary>Dumps the table. Only sockets whose path is in <paramref name="paths"/> (or every socket when null) are kept.</summary>
-    public static List<Entry> Read(IReadOnlySet<string>? paths = null)
+    public static List<Entry> Read(IReadOnlySet<string>? paths = null) => Read(paths, waiting: false);
+
+    /// <summary>
+    /// Whether the connection of the socket with inode <paramref name="connecting"/> waits, not yet accepted, in the
+    /// accept queue of a listener bound to one of <paramref name="listenerPaths"/>: the kernel lists, for each
+    /// connection in a listener's queue, the inode of the socket that connected. Null when no such listener exists.
+    /// </summary>
+    public static bool? WaitsForAccept(uint connecting, IReadOnlySet<string> listenerPaths)
+    {
+        bool? found = null;
+        foreach (var entry in Read(listenerPaths, waiting: true))
+        {
+            if (entry.State == StateListen)
+            {
+                found = (found ?? false) || (entry.Waiting is { } waiting && Array.IndexOf(waiting, connecting) >= 0);
+            }
+        }
+
+        return found;
+    }
+
+    private static List<Entry> Read(IReadOnlySet<string>? paths, bool waiting)
     {
         var fd = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, Libc.NETLINK_SOCK_DIAG);
         if (fd < 0)
@@ -42,7 +69,7 @@ public static unsafe class UnixSocketTable
 
         try
         {
-            Request(fd);
+            Request(fd, ShowName | ShowPeer | ShowRqlen | (waiting ? ShowIcons : 0));
             return Receive(fd, paths);
         }
         finally
@@ -102,7 +129,7 @@ public static unsafe class UnixSocketTable
         && uint.TryParse(linkTarget.AsSpan(8, linkTarget.Length - 9), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inode)
             ? inode : null;
 
-    private static void Request(int fd)
+    private static void Request(int fd, uint show)
     {
         // struct nlmsghdr (16 bytes) + struct unix_diag_req (24 bytes).
         var msg = stackalloc byte[40];
@@ -114,7 +141,7 @@ public static unsafe class UnixSocketTable
         BinaryPrimitives.WriteUInt32LittleEndian(span[8..], 1);
         span[16] = 1; // AF_UNIX
         BinaryPrimitives.WriteUInt32LittleEndian(span[20..], uint.MaxValue); // every state
-        BinaryPrimitives.WriteUInt32LittleEndian(span[28..], ShowName | ShowPeer | ShowRqlen);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[28..], show);
         if (Libc.send(fd, msg, 40, 0) != 40)
         {
             throw PosixException.FromLastError("send(sock_diag request)");
@@ -187,6 +214,7 @@ public static unsafe class UnixSocketTable
         var inode = BinaryPrimitives.ReadUInt32LittleEndian(body[4..]);
         string? path = null;
         uint peer = 0, rq = 0, wq = 0;
+        uint[]? waiting = null;
         var attrs = body[16..];
         while (attrs.Length >= 4)
         {
@@ -207,6 +235,14 @@ public static unsafe class UnixSocketTable
                 case AttrPeer when payload.Length >= 4:
                     peer = BinaryPrimitives.ReadUInt32LittleEndian(payload);
                     break;
+                case AttrIcons:
+                    waiting = new uint[payload.Length / 4];
+                    for (var i = 0; i < waiting.Length; i++)
+                    {
+                        waiting[i] = BinaryPrimitives.ReadUInt32LittleEndian(payload[(i * 4)..]);
+                    }
+
+                    break;
                 case AttrRqlen when payload.Length >= 8:
                     rq = BinaryPrimitives.ReadUInt32LittleEndian(payload);
                     wq = BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
@@ -221,7 +257,7 @@ public static unsafe class UnixSocketTable
             return null;
         }
 
-        return new Entry(inode, state, path, peer, rq, wq);
+        return new Entry(inode, state, path, peer, rq, wq, waiting);
     }
 
     private static int Align(int n) => (n + 3) & ~3;

@@ -21,6 +21,9 @@ public sealed class AppBackend : IAsyncDisposable
         DocumentRootReal = documentRoot is null ? null : Posix.RealPath.Of(documentRoot) ?? documentRoot;
         IpcDir = ipcDir;
         EndPoint = address.ToEndPoint();
+        ListenerNames = address.SocketPath is { } path
+            ? new HashSet<string>(StringComparer.Ordinal) { path, path + IpcLayout.TemporarySuffix }
+            : null;
         Time = time;
         Pool = new AppConnectionPool(this, time, log);
     }
@@ -31,6 +34,9 @@ public sealed class AppBackend : IAsyncDisposable
     public AppAddress Address { get; }
 
     public EndPoint EndPoint { get; }
+
+    /// <summary>The names the kernel may report for the app's listening Unix socket (the PM binds under a temporary name, then renames); null for TCP.</summary>
+    internal IReadOnlySet<string>? ListenerNames { get; }
 
     public RequestSettings Settings { get; }
 

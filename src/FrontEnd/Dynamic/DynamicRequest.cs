@@ -8,7 +8,8 @@ namespace Pm.FrontEnd.Dynamic;
 /// One request to a dynamic app, as the PM hears of it: an S record when the app's socket is missing (shared with
 /// concurrent requests), a T record every StartDelay while no byte of the answer has come, and at the end a C record
 /// with the queue time (arrival to first byte) and the service time (first byte to end). The wait for a start is
-/// bounded by -appConnTimeout, or -idle-timeout when that is 0, from the request's arrival; then 503.
+/// bounded by -appConnTimeout, or -idle-timeout when that is 0, from the request's arrival; then 503. So is the wait for
+/// an instance to take the connection once the socket is there (<see cref="Proxy.AcceptDeadline"/>).
 /// </summary>
 internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
 {
@@ -54,6 +55,8 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
             return false;
         }
     }
+
+    public TimeSpan StartLimit => _startLimit;
 
     public bool AppSocketMissing() => !File.Exists(_app.SocketPath);
 

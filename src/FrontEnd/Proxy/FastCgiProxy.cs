@@ -6,6 +6,7 @@ using Microsoft.Extensions.ObjectPool;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Cgi;
 using Pm.FrontEnd.Logging;
+using Pm.Shared;
 using Pm.Protocol.FastCgi;
 
 namespace Pm.FrontEnd.Proxy;
@@ -89,6 +90,8 @@ public sealed class FastCgiProxy
             var resets = 0;
             var retried = false;
             var settings = app.Settings;
+            var arrival = app.Time.GetTimestamp();
+            var startLimit = lifecycle?.StartLimit ?? settings.AppConnTimeout;
             if (settings.RequestTimeout is not null || settings.SlowLog is not null)
             {
                 limits = new RequestLimits(app, exchange, lifecycle, _log, Describe(context), context.RequestAborted);
@@ -98,7 +101,7 @@ public sealed class FastCgiProxy
             {
                 exchange.Head.Reset();
                 exchange.HeadWritten = false;
-                var attempt = await AttemptAsync(context, app, exchange, body, lifecycle, limits).ConfigureAwait(false);
+                var attempt = await AttemptAsync(context, app, exchange, body, lifecycle, limits, startLimit, startLimit - app.Time.GetElapsedTime(arrival)).ConfigureAwait(false);
                 switch (attempt.Kind)
                 {
                     case Attempt.Done:
@@ -145,7 +148,8 @@ public sealed class FastCgiProxy
     }
 
     private async ValueTask<(Attempt Kind, AppConnection? Connection, FastCgiConnectException? Unreachable)> AttemptAsync(
-        HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits)
+        HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
+        TimeSpan startLimit, TimeSpan startLeft)
     {
         var clientAborted = context.RequestAborted;
         var aborted = limits?.Token ?? clientAborted;
@@ -173,8 +177,10 @@ public sealed class FastCgiProxy
 
         exchange.Connection = connection;
         FastCgiClientRequest? request = null;
+        var deadline = AcceptDeadline.Arm(connection, startLimit, startLeft, aborted);
         try
         {
+            var token = deadline?.Token ?? aborted;
             try
             {
                 request = await connection.Client.BeginRequestAsync(new FastCgiOutgoingRequest
@@ -182,14 +188,24 @@ public sealed class FastCgiProxy
                     Parameters = exchange.Parameters,
                     Body = body,
                     StandardError = exchange.StandardError,
-                }, aborted).ConfigureAwait(false);
+                }, token).ConfigureAwait(false);
             }
             catch (FastCgiConnectionClosedException)
             {
                 return (Attempt.Stale, connection, null);
             }
 
-            return (await RespondAsync(context, app, exchange, request, lifecycle, aborted).ConfigureAwait(false), connection, null);
+            return (await RespondAsync(context, app, exchange, request, lifecycle, token).ConfigureAwait(false), connection, null);
+        }
+        catch (Exception e) when (deadline is { Expired: true } && !aborted.IsCancellationRequested && !exchange.HeadWritten
+            && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
+        {
+            // No instance took the connection within the start limit: disposing the request below closes it, which
+            // takes it out of the accept queue before any instance could start on it.
+            _log.Write($"app {app.Name}: 503 for {Describe(context)}: no instance took it within {DurationFormat.Seconds(startLimit)} of its arrival " +
+                $"({(lifecycle is null || app.Settings.AppConnTimeout > TimeSpan.Zero ? "-appConnTimeout" : "-idle-timeout, as -appConnTimeout is 0")}); it waited in the app's accept queue");
+            await ErrorResponses.WriteAsync(context, 503, "the application did not take the request in time; try again in a few seconds").ConfigureAwait(false);
+            return (Attempt.Done, null, null);
         }
         catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)
             && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
@@ -246,6 +262,7 @@ public sealed class FastCgiProxy
         }
         finally
         {
+            deadline?.Dispose();
             exchange.FlushStandardError();
             if (request is not null)
             {

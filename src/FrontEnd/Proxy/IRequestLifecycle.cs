@@ -21,6 +21,9 @@ internal interface IRequestLifecycle : IOverdueReports
     /// </summary>
     bool AppSocketMissing();
 
+    /// <summary>How long after its arrival the request may wait for an instance to take it: -appConnTimeout, or -idle-timeout when that is 0.</summary>
+    TimeSpan StartLimit { get; }
+
     /// <summary>The connection was reset before any answer (the PM released an idle app's socket): ask for a start again.</summary>
     void OnResetBeforeAnswer();
 

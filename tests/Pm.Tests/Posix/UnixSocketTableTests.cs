@@ -40,4 +40,29 @@ public sealed class UnixSocketTableTests
             clients.ForEach(c => c.Dispose());
         }
     }
+
+    [Fact]
+    public void WaitsForAccept_IsTrueWhileTheConnectionIsInTheQueue_AndFalseOnceAccepted()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.File("s");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(10);
+        using var first = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var second = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        first.Connect(new UnixDomainSocketEndPoint(path));
+        second.Connect(new UnixDomainSocketEndPoint(path));
+        var paths = new HashSet<string> { path };
+        var firstInode = UnixSocketTable.InodeOf((int)first.Handle);
+        var secondInode = UnixSocketTable.InodeOf((int)second.Handle);
+
+        UnixSocketTable.WaitsForAccept(firstInode, paths).Should().BeTrue();
+        UnixSocketTable.WaitsForAccept(secondInode, paths).Should().BeTrue();
+        using var accepted = listener.Accept();
+
+        UnixSocketTable.WaitsForAccept(firstInode, paths).Should().BeFalse("the queue is first in, first out");
+        UnixSocketTable.WaitsForAccept(secondInode, paths).Should().BeTrue();
+        UnixSocketTable.WaitsForAccept(secondInode, new HashSet<string> { dir.File("none") }).Should().BeNull("no listener is bound there");
+    }
 }

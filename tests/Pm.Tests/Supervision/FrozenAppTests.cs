@@ -163,24 +163,48 @@ public sealed class FrozenAppTests
     }
 
     [Fact(Timeout = 90_000)]
-    public async Task DynamicAppThatNeverListens_IsKilledAtSpawnTimeout_AndCountsAsAFailureForItsPolicy()
+    public async Task DynamicAppThatNeverListens_IsKilledAtSpawnTimeout_CountsAsAFailure_AndItsRequestGets503AtAppConnTimeout()
     {
         using var dir = new TestDirectory();
         var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
         var script = Path.Combine(root, "never.fcgi");
         File.WriteAllText(script, "#!/bin/sh\nexec sleep 300\n");
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiConfig -spawn-timeout 1 -kill-grace 1 -idle-timeout 3\nPmDynamicRoot /fcgi-bin/ {root}");
-        var clock = Stopwatch.StartNew();
+        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiConfig -spawn-timeout 1 -kill-grace 1 -appConnTimeout 3 -idle-timeout 30\nPmDynamicRoot /fcgi-bin/ {root}");
 
         using var response = await server.Client.GetAsync("/fcgi-bin/never.fcgi");
 
-        // Its connection waits in the app's accept queue for an instance that never takes it, until -idle-timeout.
-        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "a request for an app that never starts ends, it does not hang");
+        // Its connection waited in the app's accept queue, taken by no instance: 503 at -appConnTimeout, not a 504 at -idle-timeout.
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Headers.RetryAfter.Should().NotBeNull();
         await server.Pm.WaitForLineAsync(l => l.Contains("-spawn-timeout 1 s: not waiting for work", StringComparison.Ordinal), Wait);
+        await server.Pm.WaitForLineAsync(l => l.Contains("no instance took it within 3 s", StringComparison.Ordinal) && l.Contains("-appConnTimeout", StringComparison.Ordinal), Wait);
         await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.SingleOrDefault(a => a.Name == script)?.Load is { } load
             && load.TryGetValue("failures", out var failures) && failures >= 1, Wait);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task StaticAppThatNeverListens_ItsRequestGets503WithRetryAfterAtAppConnTimeout_AndOnceFixedTheNextReadyInstanceServes()
+    {
+        using var dir = new TestDirectory();
+        var fixedFile = dir.File("fixed");
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        var script = dir.Write("never-listens.sh", $"#!/bin/sh\nif [ -e {fixedFile} ]; then exec {app}; fi\nexec sleep 300\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var server = await FrontEndServer.StartAsync(dir,
+            $"FastCgiServer {script} -processes 1 -url /t -spawn-timeout 1 -restart-delay 1 -kill-grace 1 -appConnTimeout 2 -idle-timeout 30");
+
+        using var refused = await server.Client.GetAsync("/t");
+
+        refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        refused.Headers.RetryAfter.Should().NotBeNull();
+        await server.Pm.WaitForLineAsync(l => l.Contains("no instance took it within 2 s", StringComparison.Ordinal), Wait);
+
+        // A request that arrives while the app is being fixed waits in the shared accept queue for the first ready instance.
+        File.WriteAllText(fixedFile, "");
+        await WaitUntil(async () => (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == script).Instances is [{ State: "idle" }], TimeSpan.FromSeconds(30));
+        using var served = await server.Client.GetAsync("/t");
+        served.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact(Timeout = 90_000)]

@@ -1,0 +1,103 @@
+using Pm.FrontEnd.Apps;
+using Pm.Posix;
+
+namespace Pm.FrontEnd.Proxy;
+
+/// <summary>
+/// The start limit of a request on a Unix socket: -appConnTimeout (a dynamic app's: -idle-timeout when that is 0),
+/// counted from the request's arrival.
+/// <para>
+/// connect() to a listening Unix socket succeeds as soon as the kernel queues the connection, whether or not an
+/// instance ever takes it. An app that never starts waiting for work (its instances killed at -spawn-timeout one
+/// after another), or whose every instance is frozen, would hold the request until -idle-timeout and answer it
+/// with a 504 that blames an answer nobody was working on. So when the limit is up the kernel is asked whether
+/// the connection still waits in the listener's accept queue (sock_diag lists, for each queued connection, the
+/// socket that connected); if it does, the attempt is cancelled and the client gets a 503 with Retry-After: no
+/// instance took the request, so trying again later is the right advice. A connection an instance took is left
+/// to -idle-timeout and -request-timeout.
+/// </para>
+/// <para>
+/// Armed only on a connection of the request's own (a multiplexing app's kept connection was taken long ago):
+/// one timer per request; the table is read only when the limit is up and the request is still unanswered.
+/// </para>
+/// </summary>
+internal sealed class AcceptDeadline : IDisposable
+{
+    private readonly CancellationTokenSource _cancel;
+    private readonly ITimer _timer;
+    private readonly uint _connecting;
+    private readonly IReadOnlySet<string> _listenerNames;
+    private volatile bool _expired;
+
+    private AcceptDeadline(AppBackend app, uint connecting, IReadOnlySet<string> listenerNames, TimeSpan left, CancellationToken aborted)
+    {
+        _connecting = connecting;
+        _listenerNames = listenerNames;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        _timer = app.Time.CreateTimer(static state => ((AcceptDeadline)state!).Check(), this, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Cancelled when the client leaves, the request's other limits cancel it, or no instance took it in time.</summary>
+    public CancellationToken Token => _cancel.Token;
+
+    /// <summary>Whether the limit cancelled <see cref="Token"/> (the connection still waited to be accepted).</summary>
+    public bool Expired => _expired;
+
+    /// <summary>
+    /// A deadline for <paramref name="connection"/>, <paramref name="left"/> from now; null where none applies (no
+    /// limit, a TCP app, a kept shared connection) or the socket cannot be named.
+    /// </summary>
+    public static AcceptDeadline? Arm(AppConnection connection, TimeSpan limit, TimeSpan left, CancellationToken aborted)
+    {
+        var app = connection.App;
+        if (limit <= TimeSpan.Zero || connection.Shared || app.ListenerNames is not { } names)
+        {
+            return null;
+        }
+
+        uint inode;
+        try
+        {
+            inode = UnixSocketTable.InodeOf((int)connection.Socket.SafeHandle.DangerousGetHandle());
+        }
+        catch (Exception e) when (e is PosixException or ObjectDisposedException)
+        {
+            return null;
+        }
+
+        return new AcceptDeadline(app, inode, names, left, aborted);
+    }
+
+    public void Dispose()
+    {
+        _timer.Dispose();
+        _cancel.Dispose();
+    }
+
+    private void Check()
+    {
+        bool? waits;
+        try
+        {
+            waits = UnixSocketTable.WaitsForAccept(_connecting, _listenerNames);
+        }
+        catch (PosixException)
+        {
+            // The table could not be read: unknown, so the request is left to its other limits.
+            return;
+        }
+
+        if (waits == true)
+        {
+            _expired = true;
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request ended as the limit came.
+            }
+        }
+    }
+}

@@ -38,6 +38,24 @@ public sealed record ConfigChanges(
             restart.Add("the queue's group");
         }
 
+        // The IPC dir's mode is set once, when the PM prepares it; a socket's owner and mode when it is bound, and an
+        // app whose address stays keeps its socket.
+        var pmUser = Posix.Identity.EffectiveUserId;
+        var pmGroup = Posix.Identity.EffectiveGroupId;
+        if (!DirectoryAccess.ForIpcDir(running, pmUser, pmGroup).SameAs(DirectoryAccess.ForIpcDir(next, pmUser, pmGroup)) ||
+            !DirectoryAccess.ForDynamicDir(running, pmUser, pmGroup).SameAs(DirectoryAccess.ForDynamicDir(next, pmUser, pmGroup)))
+        {
+            restart.Add($"the IPC dir's access ({DirectoryAccess.ForIpcDir(next, pmUser, pmGroup)})");
+        }
+
+        foreach (var app in next.StaticApps)
+        {
+            if (running.StaticApps.FirstOrDefault(a => a.Path == app.Path) is { } old && old.Address == app.Address && old.Access != app.Access)
+            {
+                restart.Add($"the socket access of {app.Path} ({old.Access} -> {app.Access})");
+            }
+        }
+
         var wrapperChanged = running.Wrapper != next.Wrapper;
         var before = running.StaticApps.ToDictionary(a => a.Path, StringComparer.Ordinal);
         var after = next.StaticApps.ToDictionary(a => a.Path, StringComparer.Ordinal);

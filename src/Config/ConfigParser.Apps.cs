@@ -87,6 +87,16 @@ public sealed partial class ConfigParser
         var env = Environment(d, path, o);
         var (url, docRoot) = Routing(d, path, o);
         var limits = InstanceLimits.From(o, m => Error(d, $"{path}: {m}"));
+        var access = SocketAccess.Private;
+        if (SocketAccess.Given(o) && o.Has("port"))
+        {
+            Error(d, $"{path}: -socket-user, -socket-group and -socket-mode apply to a Unix socket, not to -port");
+        }
+        else
+        {
+            access = SocketAccess.From(o, m => Error(d, $"{path}: {m}"));
+        }
+
         if (_errors.Count > errorsBefore)
         {
             return null;
@@ -94,7 +104,7 @@ public sealed partial class ConfigParser
 
         return new StaticAppConfig(path, address!, o.Integer("processes"), o.Integer("priority"), o.Integer("listen-queue-depth"),
             env, o.All("arg"), o.Seconds("init-start-delay"), o.Seconds("restart-delay"), o.Seconds("min-server-life"),
-            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), limits);
+            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), limits, access);
     }
 
     private ExternalAppConfig? BuildExternal(Directive d, string ipcDir)

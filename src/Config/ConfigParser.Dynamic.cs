@@ -71,7 +71,8 @@ public sealed partial class ConfigParser
             TimeSpan.FromSeconds(o.Decimal("startDelay")), o.Integer("listen-queue-depth"), o.Flag("autoUpdate"), o.Integer("maxProcesses"),
             o.Integer("maxClassProcesses"), resolved.Settings ?? new DemandPolicyOptions(), resolved.Ignored,
             d is null ? null : new ConfigSource(d.File, d.Line),
-            InstanceLimits.From(o, m => { if (d is not null) { Error(d, m); } }));
+            InstanceLimits.From(o, m => { if (d is not null) { Error(d, m); } }),
+            SocketAccess.From(o, m => { if (d is not null) { Error(d, m); } }));
     }
 
     private DynamicRootConfig? BuildDynamicRoot(Directive d)
@@ -108,13 +109,23 @@ public sealed partial class ConfigParser
         }
 
         var resolved = CheckPolicy(d, policy, parameters);
+
+        // Each of the three falls back to FastCgiConfig's on its own, as the other options do; read as one, so the
+        // mode's default (0660 once an owner or group is given) and the lock-out check see the whole result.
+        var access = SocketAccess.Given(o)
+            ? SocketAccess.Parse(
+                o.Text(SocketAccess.UserOption) ?? _dynamic.Options.Text(SocketAccess.UserOption),
+                o.Text(SocketAccess.GroupOption) ?? _dynamic.Options.Text(SocketAccess.GroupOption),
+                o.Text(SocketAccess.ModeOption) ?? _dynamic.Options.Text(SocketAccess.ModeOption),
+                m => Error(d, $"PmDynamicRoot {url}: {m}"))
+            : _dynamic.Access;
         if (_errors.Count > errorsBefore || resolved.Settings is null)
         {
             return null;
         }
 
         return new DynamicRootConfig(url!, dir, handlers, resolved.Settings, resolved.Ignored, new ConfigSource(d.File, d.Line),
-            _dynamic.Request.OverriddenBy(o), _dynamic.Limits.Recycling.OverriddenBy(o, m => Error(d, $"PmDynamicRoot {url}: {m}")));
+            _dynamic.Request.OverriddenBy(o), _dynamic.Limits.Recycling.OverriddenBy(o, m => Error(d, $"PmDynamicRoot {url}: {m}")), access);
     }
 
     private static bool IsClassic(string policy) =>

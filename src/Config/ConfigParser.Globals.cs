@@ -5,6 +5,7 @@ public sealed partial class ConfigParser
 {
     private string? _ipcDirGiven;
     private string _ipcDir = "";
+    private IpcDirLocation _ipc = null!;
     private string? _wrapper;
     private string? _listen;
     private Directive? _listenDirective;
@@ -19,13 +20,17 @@ public sealed partial class ConfigParser
         }
     }
 
-    /// <summary>The IPC dir given, or the default; either must leave room for the socket paths inside it.</summary>
+    /// <summary>
+    /// The IPC dir given, or the default, and the directory that stands for it (its pm-UID subdirectory when it is an
+    /// existing directory the PM did not create); that one must leave room for the socket paths inside it.
+    /// </summary>
     private void SettleIpcDir()
     {
-        _ipcDir = _ipcDirGiven ?? IpcLayout.DefaultDirectory();
+        _ipc = IpcLayout.Locate(_ipcDirGiven ?? IpcLayout.DefaultDirectory());
+        _ipcDir = _ipc.Path;
         if (!IpcLayout.FitsSocketPath(IpcLayout.DynamicSocket(_ipcDir, "x")))
         {
-            _errors.Add(new ConfigError(_file, 0, "FastCgiIpcDir", $"'{_ipcDir}' is too long for Unix socket paths inside it (at most {IpcLayout.MaxSocketPathBytes - 45} bytes)"));
+            _errors.Add(new ConfigError(_file, 0, "FastCgiIpcDir", $"'{_ipcDir}'{(_ipc.IsSubdirectory ? $" (the PM's own subdirectory of {_ipc.Configured})" : "")} is too long for Unix socket paths inside it (at most {IpcLayout.MaxSocketPathBytes - 45} bytes)"));
         }
     }
 

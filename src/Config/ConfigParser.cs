@@ -86,7 +86,7 @@ public sealed partial class ConfigParser
         SettleIpcDir();
         SettleDynamicDefaults();
         Read(directives, DirectivePass.Apps);
-        return new PmConfig(Path.GetFullPath(_file), _ipcDir, _wrapper, _statics, _externals, _dynamic, _roots, BuildFrontEnd(),
+        return new PmConfig(Path.GetFullPath(_file), _ipc, _wrapper, _statics, _externals, _dynamic, _roots, BuildFrontEnd(),
             _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null); // PmQueueGroup has never been kept: a known gap, not fixed here
     }
 

@@ -65,6 +65,9 @@ public static class OptionTable
         new("max-requests-jitter", OptionKind.Integer, S | D | R, "0", "each instance's -max-requests is raised by 0..this many, uniformly, so a pool does not recycle at once", Min: 0, Ours: true),
         new("memory-limit", OptionKind.Text, S | D | R, "", "private memory (USS: Private_Clean + Private_Dirty of smaps_rollup, summed over the instance's process group) above which an instance is recycled: 256M, 1G (unset = off)", Ours: true),
         new("memory-check-interval", OptionKind.Decimal, S | D | R, "5", "seconds between samples of the instances' memory", Min: 0.1, Ours: true),
+        new(SocketAccess.UserOption, OptionKind.Text, S | D | R, "PM's user", "owner of the app's Unix socket (name or uid; the PM must run as root to give it to another user), as php-fpm's listen.owner", Ours: true),
+        new(SocketAccess.GroupOption, OptionKind.Text, S | D | R, "PM's group", "group of the app's Unix socket (name or gid; one of the PM's groups unless it runs as root), as php-fpm's listen.group: e.g. www-data for nginx", Ours: true),
+        new(SocketAccess.ModeOption, OptionKind.Text, S | D | R, "0600", "octal mode of the app's Unix socket, at most 0777 (0660 when -socket-user or -socket-group is given); the owner keeps read and write. The IPC dir is opened just enough for it (see *Behind nginx and Apache*)", Ours: true),
         new("handler", OptionKind.Text, R, ".fcgi", "file extension of dynamic apps under the root (repeat for several)", Repeatable: true, Ours: true),
     ];
 

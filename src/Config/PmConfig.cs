@@ -1,9 +1,10 @@
 namespace Pm.Config;
 
 /// <summary>A whole, validated config: what the PM runs and how the web processes route to it.</summary>
+/// <param name="Ipc">The IPC dir as configured and the directory that stands for it (<see cref="IpcLayout.Locate"/>).</param>
 public sealed record PmConfig(
     string SourceFile,
-    string IpcDir,
+    IpcDirLocation Ipc,
     string? Wrapper,
     IReadOnlyList<StaticAppConfig> StaticApps,
     IReadOnlyList<ExternalAppConfig> ExternalApps,
@@ -13,6 +14,9 @@ public sealed record PmConfig(
     TimeSpan ShutdownTimeout,
     string? QueueGroup)
 {
+    /// <summary>The directory of the sockets, queue and control socket: <see cref="IpcDirLocation.Path"/>.</summary>
+    public string IpcDir => Ipc.Path;
+
     /// <summary>Reads and validates a config file; throws <see cref="ConfigException"/> listing every error.</summary>
     public static PmConfig Load(string path) => ConfigParser.ParseFile(path);
 }

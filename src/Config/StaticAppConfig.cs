@@ -1,6 +1,7 @@
 namespace Pm.Config;
 
 /// <summary>A FastCgiServer / AppClass: started with the PM, always kept running.</summary>
+/// <param name="Access">Who may connect to the app's Unix socket (-socket-user, -socket-group, -socket-mode); <see cref="SocketAccess.Private"/> for a TCP app.</param>
 public sealed record StaticAppConfig(
     string Path,
     AppAddress Address,
@@ -18,7 +19,8 @@ public sealed record StaticAppConfig(
     string? UrlPrefix,
     string? DocumentRoot,
     ConfigSource Source,
-    InstanceLimits Limits)
+    InstanceLimits Limits,
+    SocketAccess Access)
 {
     /// <summary>The app's directory: its instances' working directory.</summary>
     public string WorkingDirectory => System.IO.Path.GetDirectoryName(Path) ?? "/";

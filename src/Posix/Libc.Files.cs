@@ -112,6 +112,12 @@ internal static unsafe partial class Libc
     internal static partial int fchown(int fd, uint owner, uint group);
 
     [LibraryImport(Name, SetLastError = true)]
+    internal static partial int fchownat(int dirfd, byte* path, uint owner, uint group, int flags);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial int fchmodat(int dirfd, byte* path, uint mode, int flags);
+
+    [LibraryImport(Name, SetLastError = true)]
     internal static partial int link(byte* oldpath, byte* newpath);
 
     [LibraryImport(Name, SetLastError = true)]

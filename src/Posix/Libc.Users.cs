@@ -40,6 +40,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Name)]
     internal static partial int getgrgid_r(uint gid, GroupEntry* grp, byte* buf, nint buflen, GroupEntry** result);
 
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial int getgroups(int size, uint* list);
+
     [LibraryImport(Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int access(string path, int mode);
 }

@@ -96,6 +96,35 @@ public static unsafe class PosixFile
         }
     }
 
+    /// <summary>
+    /// fchownat(AT_SYMLINK_NOFOLLOW): the owner and group of the file at the path itself, never of a link's target;
+    /// null leaves that id as it is (-1). For a Unix socket's file, which has no descriptor to fchown.
+    /// </summary>
+    public static void ChangeOwnerNoFollow(string path, uint? userId, uint? groupId)
+    {
+        var p = NativePath.Encode(path);
+        fixed (byte* pp = p)
+        {
+            if (Libc.fchownat(Libc.AT_FDCWD, pp, userId ?? uint.MaxValue, groupId ?? uint.MaxValue, Libc.AT_SYMLINK_NOFOLLOW) != 0)
+            {
+                throw PosixException.FromLastError("fchownat", $"{path} to {userId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}:{groupId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}");
+            }
+        }
+    }
+
+    /// <summary>fchmodat(2) of the path (permission bits only); for a Unix socket's file, which has no descriptor to fchmod.</summary>
+    public static void ChangeMode(string path, uint mode)
+    {
+        var p = NativePath.Encode(path);
+        fixed (byte* pp = p)
+        {
+            if (Libc.fchmodat(Libc.AT_FDCWD, pp, mode, 0) != 0)
+            {
+                throw PosixException.FromLastError("fchmodat", $"{path} to {Convert.ToString(mode, 8)}");
+            }
+        }
+    }
+
     /// <summary>mkfifo(2). False if something already exists at the path (EEXIST); the caller checks what.</summary>
     public static bool MakeFifo(string path, uint mode) => Make(path, mode, fifo: true);
 

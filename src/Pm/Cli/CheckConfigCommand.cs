@@ -11,10 +11,11 @@ public static class CheckConfigCommand
         }
 
         Console.WriteLine($"{path}: OK: {config.StaticApps.Count} static apps ({config.StaticApps.Sum(a => a.Processes)} instances), " +
-            $"{config.ExternalApps.Count} external apps, {config.DynamicRoots.Count} dynamic roots; IPC dir {config.IpcDir}");
+            $"{config.ExternalApps.Count} external apps, {config.DynamicRoots.Count} dynamic roots; IPC dir {config.IpcDir}" +
+            (config.Ipc.IsSubdirectory ? $" ({config.Ipc.Reason})" : ""));
         foreach (var app in config.StaticApps)
         {
-            Console.WriteLine($"  static   {app.Path} x{app.Processes} on {app.Address}{(app.UrlPrefix is null ? "" : " at " + app.UrlPrefix)}");
+            Console.WriteLine($"  static   {app.Path} x{app.Processes} on {app.Address}{(app.Access == Config.SocketAccess.Private ? "" : $" ({app.Access})")}{(app.UrlPrefix is null ? "" : " at " + app.UrlPrefix)}");
         }
 
         foreach (var app in config.ExternalApps)

@@ -19,7 +19,12 @@ public static class RequestCommand
             ipcDir = config.IpcDir;
         }
 
-        ipcDir ??= IpcLayout.DefaultDirectory();
+        else
+        {
+            // As the PM does with FastCgiIpcDir: an existing directory it did not create stands for its subdirectory.
+            ipcDir = IpcLayout.Locate(ipcDir ?? IpcLayout.DefaultDirectory()).Path;
+        }
+
         var full = Path.GetFullPath(path);
         var now = DateTimeOffset.UtcNow;
         var uid = Identity.EffectiveUserId;

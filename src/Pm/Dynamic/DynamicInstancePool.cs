@@ -64,7 +64,7 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
         ListenSocket socket;
         try
         {
-            socket = ListenSocket.Open(address, config.Dynamic.ListenQueueDepth);
+            socket = ListenSocket.Open(address, config.Dynamic.ListenQueueDepth, script.Root.Access ?? config.Dynamic.Access);
         }
         catch (Exception ex) when (ex is IOException or SocketException)
         {

@@ -55,7 +55,14 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Pid1Guard.Check();
-        _ipc = IpcDirectory.Prepare(_config.IpcDir);
+        _ipc = IpcDirectory.Prepare(_config.Ipc,
+            DirectoryAccess.ForIpcDir(_config, Identity.EffectiveUserId, Identity.EffectiveGroupId),
+            DirectoryAccess.ForDynamicDir(_config, Identity.EffectiveUserId, Identity.EffectiveGroupId));
+        foreach (var line in _ipc.Report)
+        {
+            _log.LogInformation("{Line}", line);
+        }
+
         CrashLeftovers.Stop(_config.IpcDir, _log);
         _registry = new InstanceRegistry(InstanceRegistry.PathIn(_config.IpcDir));
         Subreaper.Enable();
@@ -109,7 +116,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         ListenSocket socket;
         try
         {
-            socket = ListenSocket.Open(app.Address, app.ListenQueueDepth);
+            socket = ListenSocket.Open(app.Address, app.ListenQueueDepth, app.Access);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
         {
@@ -117,6 +124,11 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _sockets.Add(socket);
+        if (app.Access != SocketAccess.Private)
+        {
+            _log.LogInformation("app {App}: socket {Socket}, {Access}", app.Path, app.Address, app.Access);
+        }
+
         return socket;
     }
 

@@ -33,15 +33,19 @@ public sealed class ListenSocket : IDisposable
 
     /// <summary>
     /// Binds and listens. A Unix socket file left by a PM that died is removed first, unless something still
-    /// accepts on it (then another PM owns it, and that is an error naming the path). Mode 0600: the IPC dir is
-    /// 0700 anyway, so the short window before chmod exposes nothing.
+    /// accepts on it (then another PM owns it, and that is an error naming the path). The socket file gets
+    /// <paramref name="access"/>'s owner, group and mode (default 0600, the PM's user alone).
     /// </summary>
     /// <remarks>
     /// The socket is bound under a temporary name and renamed into place once it listens, so a web process that
-    /// sees the file appear can connect at once: it never finds a bound socket that refuses connections.
+    /// sees the file appear can connect at once: it never finds a bound socket that refuses connections. Owner,
+    /// group and mode are set on the temporary name before listen(2): until then a connect(2) is refused whatever
+    /// the mode bind(2) gave it (the umask's), so nobody connects under the wrong permissions, and the name that
+    /// appears by the rename already has the right ones.
     /// </remarks>
-    public static ListenSocket Open(AppAddress address, int backlog)
+    public static ListenSocket Open(AppAddress address, int backlog, SocketAccess? access = null)
     {
+        access ??= SocketAccess.Private;
         if (address.SocketPath is { } path)
         {
             RemoveStale(path);
@@ -55,7 +59,13 @@ public sealed class ListenSocket : IDisposable
             try
             {
                 socket.Bind(new UnixDomainSocketEndPoint(temporary));
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (access.UserId is not null || access.GroupId is not null)
+                {
+                    Posix.PosixFile.ChangeOwnerNoFollow(temporary, access.UserId, access.GroupId);
+                }
+
+                // After the chown, which as root would clear set-id bits anyway; a socket has none to keep.
+                Posix.PosixFile.ChangeMode(temporary, access.Mode);
                 socket.Listen(backlog);
                 File.Move(temporary, path, overwrite: false);
             }

@@ -9,6 +9,7 @@ public sealed partial class ConfigParser
     private string? _wrapper;
     private string? _listen;
     private Directive? _listenDirective;
+    private TlsSettings? _tls;
     private int? _webProcesses;
     private TimeSpan? _shutdown;
 
@@ -51,10 +52,89 @@ public sealed partial class ConfigParser
         }
     }
 
+    /// <summary>`PmListen [ADDRESS:]PORT [-cert FILE -key FILE] [-http2 on|off]`.</summary>
     private void ReadListen(Directive d)
     {
-        _listen = Single(d, _listen, "[ADDRESS:]PORT");
-        _listenDirective ??= d;
+        if (_listenDirective is not null)
+        {
+            Error(d, "given more than once");
+            return;
+        }
+
+        _listenDirective = d;
+        if (d.Arguments.Count == 0 || d.Arguments[0].StartsWith('-'))
+        {
+            Error(d, "takes [ADDRESS:]PORT, then optionally -cert FILE -key FILE and -http2 on|off");
+            return;
+        }
+
+        _listen = d.Arguments[0];
+        string? cert = null, key = null;
+        bool? http2 = null;
+        for (var i = 1; i < d.Arguments.Count; i++)
+        {
+            var option = d.Arguments[i];
+            if (option is not ("-cert" or "-key" or "-http2"))
+            {
+                Error(d, $"unknown option '{option}' (PmListen takes -cert FILE, -key FILE and -http2 on|off)");
+                return;
+            }
+
+            if (i + 1 >= d.Arguments.Count)
+            {
+                Error(d, $"{option} needs a value");
+                return;
+            }
+
+            var value = d.Arguments[++i];
+            switch (option)
+            {
+                case "-cert":
+                    cert = Resolve(value);
+                    break;
+                case "-key":
+                    key = Resolve(value);
+                    break;
+                default:
+                    http2 = value.ToLowerInvariant() switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        _ => null,
+                    };
+                    if (http2 is null)
+                    {
+                        Error(d, $"-http2 takes on or off, not '{value}'");
+                        return;
+                    }
+
+                    break;
+            }
+        }
+
+        if ((cert is null) != (key is null))
+        {
+            Error(d, cert is null ? "-key needs -cert (the certificate it belongs to)" : "-cert needs -key (the certificate's private key)");
+            return;
+        }
+
+        if (cert is null)
+        {
+            if (http2 == true)
+            {
+                Error(d, "-http2 on needs TLS (-cert and -key): browsers speak HTTP/2 only over TLS");
+            }
+
+            return;
+        }
+
+        if (TlsCertificate.Check(cert, key!) is { } problem)
+        {
+            Error(d, problem);
+            return;
+        }
+
+        _tls = new TlsSettings(cert, key!, http2 ?? true);
     }
 
     // PmWebProcesses and PmShutdownTimeout have never been checked for repetition: the last one given wins.
@@ -92,6 +172,6 @@ public sealed partial class ConfigParser
             (host, port) = (address.Host!, address.Port);
         }
 
-        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount);
+        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls);
     }
 }

@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Pm.Config;
 using Pm.FrontEnd.Logging;
 using Pm.Shared;
 
@@ -80,13 +82,14 @@ public static class WebServer
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             Configure(kestrel);
+            var tls = options.Config.FrontEnd.Tls;
             if (options.Listen is { } endPoint)
             {
-                kestrel.Listen(endPoint, listen => listen.Use(connections.Track));
+                kestrel.Listen(endPoint, listen => ConfigureListener(listen, connections, tls));
             }
             else
             {
-                kestrel.ListenHandle(0, listen => listen.Use(connections.Track));
+                kestrel.ListenHandle(0, listen => ConfigureListener(listen, connections, tls));
             }
         });
 
@@ -148,6 +151,25 @@ public static class WebServer
 
         log.Write($"pm web {Environment.ProcessId}: stopped");
         return 0;
+    }
+
+    /// <summary>
+    /// The listener: connections counted for the drain; with TLS, the certificate and its chain loaded now (a renewed
+    /// one is taken up by the next web process, so `pm reload` renews it without a dropped request), and HTTP/2 offered
+    /// through ALPN beside HTTP/1.1 unless -http2 off. Without TLS only HTTP/1.1: browsers speak HTTP/2 only over TLS.
+    /// </summary>
+    private static void ConfigureListener(ListenOptions listen, OpenConnections connections, TlsSettings? tls)
+    {
+        listen.Use(connections.Track);
+        if (tls is null)
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            return;
+        }
+
+        var (server, chain) = TlsCertificate.Load(tls);
+        listen.Protocols = tls.Http2 ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
+        listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = server, ServerCertificateChain = chain });
     }
 
     /// <summary>Kestrel settings for a FastCGI front end.</summary>

@@ -399,7 +399,8 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
             socket.Descriptor, 0, null, null) { CountsRequests = true };
         var restart = new RestartOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
-        _log.LogInformation("web processes: {Count} serving http://{Host}:{Port}/", front.Processes, front.ListenHost, front.ListenPort);
+        _log.LogInformation("web processes: {Count} serving {Scheme}://{Host}:{Port}/{Protocols}", front.Processes, front.Tls is null ? "http" : "https",
+            front.ListenHost, front.ListenPort, front.Tls is null ? "" : front.Tls.Http2 ? " (HTTP/1.1 and HTTP/2)" : " (HTTP/1.1)");
         return new StaticApp("web", "web", socket, spec, front.Processes, restart, "/");
     }
 

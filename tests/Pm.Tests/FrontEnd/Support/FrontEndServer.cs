@@ -30,12 +30,16 @@ public sealed class FrontEndServer : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts `pm serve` with <paramref name="apps"/> (config lines) and <paramref name="pmOptions"/> and waits until its web process serves.</summary>
-    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions)
+    public static Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions) =>
+        StartAsync(dir, apps, "", webProcesses, pmOptions);
+
+    /// <summary>As above, with <paramref name="listenOptions"/> after PmListen's address (-cert, -key, -http2).</summary>
+    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, string listenOptions, int webProcesses = 1, params string[] pmOptions)
     {
         var port = FreePort();
         var config = $"""
             FastCgiIpcDir {dir.IpcDir}
-            PmListen 127.0.0.1:{port}
+            PmListen 127.0.0.1:{port} {listenOptions}
             PmWebProcesses {webProcesses}
             {apps}
             """;

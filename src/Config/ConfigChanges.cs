@@ -107,7 +107,7 @@ public sealed record ConfigChanges(
             notApplied.Add("the shutdown timeout (until the PM restarts)");
         }
 
-        var web = routing || running.FrontEnd.Processes != next.FrontEnd.Processes || !running.ExternalApps.SequenceEqual(next.ExternalApps, ExternalComparer.Instance)
+        var web = routing || running.FrontEnd.Processes != next.FrontEnd.Processes || running.FrontEnd.Tls != next.FrontEnd.Tls || !running.ExternalApps.SequenceEqual(next.ExternalApps, ExternalComparer.Instance)
             || !sameDynamic;
         return new ConfigChanges(added, removed, changed, unchanged, restart, notApplied, web);
     }

@@ -27,7 +27,9 @@ public sealed class TlsConfigTests : IDisposable
         var tls = Parse("PmListen 8443 -cert server.crt -key server.key").FrontEnd.Tls;
         var off = Parse("PmListen 8443 -cert server.crt -key server.key -http2 off").FrontEnd.Tls;
 
-        tls.Should().Be(new TlsSettings(_dir.File("server.crt"), _dir.File("server.key"), Http2: true));
+        tls!.CertificateFile.Should().Be(_dir.File("server.crt"));
+        tls.KeyFile.Should().Be(_dir.File("server.key"));
+        tls.Http2.Should().BeTrue();
         off!.Http2.Should().BeFalse();
         Parse("PmListen 8080").FrontEnd.Tls.Should().BeNull();
     }
@@ -61,6 +63,18 @@ public sealed class TlsConfigTests : IDisposable
 
         Error($"PmListen 8443 -cert {cert} -key {otherKey}").Message.Should().Contain("cannot use -cert").And.Contain("other.key");
         Error($"PmListen 8443 -cert junk.crt -key {otherKey}").Message.Should().Contain("junk.crt");
+    }
+
+    [Fact]
+    public void Reload_AfterTheCertificateWasRenewedInPlace_RollsTheWebProcesses()
+    {
+        TlsTests.SelfSigned(_dir);
+        const string Text = "PmListen 8443 -cert server.crt -key server.key";
+        var running = Parse(Text);
+        File.SetLastWriteTimeUtc(_dir.File("server.crt"), DateTime.UtcNow.AddMinutes(1));
+
+        ConfigChanges.Between(running, Parse(Text)).WebChanged.Should().BeTrue("the web processes load the renewed certificate when they start");
+        ConfigChanges.Between(running, running).WebChanged.Should().BeFalse();
     }
 
     [Fact]

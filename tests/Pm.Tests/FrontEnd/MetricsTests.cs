@@ -48,9 +48,32 @@ public sealed partial class MetricsTests
         counted.Should().Be(5, "each instance's count, summed, is the requests sent");
         text.Should().Contain($"pm_app_instances{{app=\"{app}\",kind=\"static\",state=\"idle\"}} 2");
 
+        await PromtoolAccepts(text);
+
         var json = await server.Client.GetStringAsync("/?json");
         var report = System.Text.Json.JsonSerializer.Deserialize(json, StatusJsonContext.Default.StatusReport)!;
         report.Apps.Single(a => a.Name == app).Instances.Sum(i => i.Requests).Should().Be(5, "/?json is the status report, as pm status --json gives it");
+    }
+
+    /// <summary>`promtool check metrics` (Debian's prometheus package) reads the text from stdin: exit 0 and no lint problem.</summary>
+    private static async Task PromtoolAccepts(string text)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("promtool", "check metrics")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var promtool = System.Diagnostics.Process.Start(start)!;
+        await promtool.StandardInput.WriteAsync(text);
+        promtool.StandardInput.Close();
+        var output = promtool.StandardOutput.ReadToEndAsync();
+        var errors = promtool.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await promtool.WaitForExitAsync(deadline.Token);
+        var said = (await output + await errors).Trim();
+        promtool.ExitCode.Should().Be(0, "promtool check metrics said: {0}", said);
+        said.Should().BeEmpty("promtool's lint finds nothing to say about the metrics");
     }
 
     private static IEnumerable<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);

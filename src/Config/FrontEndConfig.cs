@@ -1,4 +1,7 @@
 namespace Pm.Config;
 
-/// <summary>The HTTP front end: where it listens and how many web processes share the port.</summary>
-public sealed record FrontEndConfig(string ListenHost, int ListenPort, int Processes);
+/// <summary>
+/// The front end: where it listens for HTTP, how many web processes share the port, and where they also accept
+/// FastCGI from a web server in front (PmFastCgiListen; null: not at all).
+/// </summary>
+public sealed record FrontEndConfig(string ListenHost, int ListenPort, int Processes, AppAddress? FastCgiListen = null);

@@ -350,7 +350,7 @@ internal sealed class FastCgiServerConnection
             }
             else
             {
-                _requests.Add(id, new FastCgiServerRequest(id, begin, _transport.Output, _inputOptions));
+                _requests.Add(id, new FastCgiServerRequest(id, begin, _transport, _inputOptions));
             }
         }
 

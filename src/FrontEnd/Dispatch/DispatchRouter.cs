@@ -10,7 +10,8 @@ namespace Pm.FrontEnd.Dispatch;
 /// <list type="number">
 /// <item><c>PM_APP</c> (set with nginx's <c>fastcgi_param PM_APP /srv/app/hello.fcgi;</c>): the static or external
 /// app of that path, as the config names it; another value is a 404, never a fall-through.</item>
-/// <item><c>SCRIPT_FILENAME</c> equal to a static or external app's path: that app.</item>
+/// <item><c>SCRIPT_FILENAME</c> (without it, <c>DOCUMENT_ROOT</c> + <c>SCRIPT_NAME</c>, which Debian's stock
+/// fastcgi_params send) equal to a static or external app's path: that app.</item>
 /// <item><c>SCRIPT_FILENAME</c> under a <c>PmDynamicRoot</c>'s directory (the longest that holds it): the dynamic app
 /// it names, by the rules HTTP requests follow (<see cref="DynamicScriptResolver"/>): a handler extension, an
 /// executable file, no '.' or '..' segment, no symbolic link out of the root; else 403 or 404.</item>
@@ -24,6 +25,8 @@ internal sealed class DispatchRouter
     public const string AppParameter = "PM_APP";
 
     private const string ScriptFileName = "SCRIPT_FILENAME";
+    private const string DocumentRoot = "DOCUMENT_ROOT";
+    private const string ScriptName = "SCRIPT_NAME";
 
     private readonly Dictionary<string, AppBackend> _apps = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<DynamicRootConfig> _roots;
@@ -54,7 +57,14 @@ internal sealed class DispatchRouter
 
         if (!parameters.TryGetValue(ScriptFileName, out var given) || given.Length == 0)
         {
-            return DispatchTarget.Refused(404, $"the request has no {ScriptFileName} (nginx: include fastcgi_params) and no {AppParameter}");
+            // Debian's stock fastcgi_params sends no SCRIPT_FILENAME, but DOCUMENT_ROOT and SCRIPT_NAME, which
+            // nginx's fastcgi.conf joins into it ($document_root$fastcgi_script_name): join them the same way.
+            if (parameters.GetValue(DocumentRoot) is not { Length: > 0 } documentRoot || parameters.GetValue(ScriptName) is not { Length: > 0 } scriptName)
+            {
+                return DispatchTarget.Refused(404, $"the request has neither {ScriptFileName}, nor {DocumentRoot} and {ScriptName}, nor {AppParameter}");
+            }
+
+            given = documentRoot.TrimEnd('/') + (scriptName.StartsWith('/') ? scriptName : "/" + scriptName);
         }
 
         var file = WithoutProxyPrefix(given);

@@ -44,6 +44,9 @@ public sealed class FastCgiDispatcher
             MaxConnections = 4096,
             MaxRequests = 16384,
             MultiplexConnections = true,
+
+            // The handler's first wait comes at once (the connect to the app, then its answer): no thread hop per request.
+            StartHandlersInline = true,
             ShutdownTimeout = shutdownTimeout,
             OnError = error => _log.Write($"dispatcher: {error}"),
         }, stopping);

@@ -37,7 +37,11 @@ public static class Nginx
         """;
 
     /// <summary>Writes ROOT/nginx.conf: listen on 127.0.0.1:PORT with WORKERS worker processes and the given locations.</summary>
-    public static string WriteConfig(string root, int port, int workers, params string[] locations)
+    public static string WriteConfig(string root, int port, int workers, params string[] locations) =>
+        WriteConfig(root, port, workers, upstreams: "", locations);
+
+    /// <summary>As <see cref="WriteConfig(string, int, int, string[])"/>, with <c>upstream</c> blocks in the http block (for keepalive to a FastCGI socket).</summary>
+    public static string WriteConfig(string root, int port, int workers, string upstreams, string[] locations)
     {
         Directory.CreateDirectory(root);
         var config = System.IO.Path.Combine(root, "nginx.conf");
@@ -58,6 +62,7 @@ public static class Nginx
                 proxy_temp_path {{root}}/proxy_temp;
                 uwsgi_temp_path {{root}}/uwsgi_temp;
                 scgi_temp_path {{root}}/scgi_temp;
+            {{upstreams}}
                 server {
                     listen 127.0.0.1:{{port}};
             {{string.Join("\n", locations)}}

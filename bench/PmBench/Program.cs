@@ -27,10 +27,12 @@ public static class Program
                 return await FrozenBench.RunAsync(args.Skip(1).ToArray());
             case "fidelity":
                 return await FidelityBench.RunAsync(args.Skip(1).ToArray());
+            case "dispatch":
+                return await DispatchBench.RunAsync(args.Skip(1).ToArray());
             case "memsample":
                 return await MemorySampleBench.RunAsync(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S] | frozen [rounds] | rolling [--seconds S] [--rounds N] | memcost [instances] [seconds] | memsample [instances] [rounds]");
+                Console.Error.WriteLine("usage: pm-bench restart [kills] | idle [instances] [seconds] | dynamic [cold-rounds] | frontend [seconds] | fidelity [--traces burst,spike,...] [--speed X] | peers [--quick] [--rounds N] [--seconds S] | frozen [rounds] | rolling [--seconds S] [--rounds N] | memcost [instances] [seconds] | memsample [instances] [rounds] | dispatch [--seconds S] [--fresh N]");
                 return 2;
         }
     }

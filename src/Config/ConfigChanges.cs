@@ -33,6 +33,11 @@ public sealed record ConfigChanges(
             restart.Add($"the HTTP address {running.FrontEnd.ListenHost}:{running.FrontEnd.ListenPort} -> {next.FrontEnd.ListenHost}:{next.FrontEnd.ListenPort}");
         }
 
+        if (running.FrontEnd.FastCgiListen != next.FrontEnd.FastCgiListen)
+        {
+            restart.Add($"PmFastCgiListen {running.FrontEnd.FastCgiListen?.ToString() ?? "(none)"} -> {next.FrontEnd.FastCgiListen?.ToString() ?? "(none)"}");
+        }
+
         if (running.QueueGroup != next.QueueGroup)
         {
             restart.Add("the queue's group");

@@ -11,6 +11,8 @@ public sealed partial class ConfigParser
     private Directive? _listenDirective;
     private TlsSettings? _tls;
     private int? _webProcesses;
+    private AppAddress? _fastCgiListen;
+    private string? _fastCgiListenText;
     private TimeSpan? _shutdown;
 
     private void ReadIpcDir(Directive d)
@@ -137,6 +139,48 @@ public sealed partial class ConfigParser
         _tls = new TlsSettings(cert, key!, http2 ?? true);
     }
 
+    /// <summary>
+    /// PmFastCgiListen unix:PATH | [ADDRESS:]PORT: where the web processes accept FastCGI for the dispatcher. A
+    /// relative PATH is relative to the config file, as every path; the address defaults to 127.0.0.1, as PmListen's.
+    /// </summary>
+    private void ReadFastCgiListen(Directive d)
+    {
+        if (Single(d, _fastCgiListenText, "unix:PATH or [ADDRESS:]PORT") is not { } text)
+        {
+            return;
+        }
+
+        _fastCgiListenText = text;
+
+        if (text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = text["unix:".Length..];
+            if (path.Length == 0)
+            {
+                Error(d, "'unix:' must be followed by the socket's path");
+                return;
+            }
+
+            path = Resolve(path);
+            if (!IpcLayout.FitsSocketPath(path))
+            {
+                Error(d, $"socket path '{path}' is too long for a Unix socket (at most {IpcLayout.MaxSocketPathBytes - IpcLayout.TemporarySuffix.Length} bytes)");
+                return;
+            }
+
+            if (!Directory.Exists(Path.GetDirectoryName(path)))
+            {
+                Error(d, $"the directory of socket path '{path}' does not exist");
+                return;
+            }
+
+            _fastCgiListen = AppAddress.Unix(path);
+            return;
+        }
+
+        _fastCgiListen = ParseTcp(d, "PmFastCgiListen", text, "127.0.0.1");
+    }
+
     // PmWebProcesses and PmShutdownTimeout have never been checked for repetition: the last one given wins.
     private void ReadWebProcesses(Directive d)
     {
@@ -172,6 +216,6 @@ public sealed partial class ConfigParser
             (host, port) = (address.Host!, address.Port);
         }
 
-        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls);
+        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen);
     }
 }

@@ -25,6 +25,7 @@ public sealed partial class ConfigParser
         ["FastCgiIpcDir"] = new(DirectivePass.Globals, static (p, d) => p.ReadIpcDir(d)),
         ["FastCgiWrapper"] = new(DirectivePass.Globals, static (p, d) => p.ReadWrapper(d)),
         ["PmListen"] = new(DirectivePass.Globals, static (p, d) => p.ReadListen(d)),
+        ["PmFastCgiListen"] = new(DirectivePass.Globals, static (p, d) => p.ReadFastCgiListen(d)),
         ["PmWebProcesses"] = new(DirectivePass.Globals, static (p, d) => p.ReadWebProcesses(d)),
         ["PmShutdownTimeout"] = new(DirectivePass.Globals, static (p, d) => p.ReadShutdownTimeout(d)),
         ["PmQueueGroup"] = new(DirectivePass.Globals, static (p, d) => p.ReadQueueGroup(d)),

@@ -1,4 +1,7 @@
 namespace Pm.Config;
 
-/// <summary>The HTTP front end: where it listens, whether with TLS, and how many web processes share the port.</summary>
-public sealed record FrontEndConfig(string ListenHost, int ListenPort, int Processes, TlsSettings? Tls = null);
+/// <summary>
+/// The front end: where it listens for HTTP, whether with TLS, how many web processes share the port, and where they
+/// also accept FastCGI from a web server in front (PmFastCgiListen; null: not at all).
+/// </summary>
+public sealed record FrontEndConfig(string ListenHost, int ListenPort, int Processes, TlsSettings? Tls = null, AppAddress? FastCgiListen = null);

@@ -37,27 +37,29 @@ public sealed class FrontEndHandler : IAsyncDisposable
             TimeProvider = time,
             Failed = failure => log.Write($"queue: {failure.Message}"),
         }));
+        // Every static and external app has its backend (its pool), mounted or not: the FastCGI dispatcher reaches
+        // apps by name, and shares the pool with HTTP requests to the same app.
         foreach (var app in config.StaticApps)
         {
+            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log);
+            if (app.Request.RequestTimeout is not null || app.Request.SlowLog is not null)
+            {
+                backend.Overdue = new StaticAppReports(app.Path, queue, time);
+            }
+
+            _apps.Add(backend);
             if (app.UrlPrefix is { } url)
             {
-                var backend = new AppBackend(app.Path, app.Address, app.Request, url, app.DocumentRoot, config.IpcDir, time, log);
-                if (app.Request.RequestTimeout is not null || app.Request.SlowLog is not null)
-                {
-                    backend.Overdue = new StaticAppReports(app.Path, queue, time);
-                }
-
-                _apps.Add(backend);
                 mounts.Add(new Mount(url, backend, null));
             }
         }
 
         foreach (var app in config.ExternalApps)
         {
+            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log);
+            _apps.Add(backend);
             if (app.UrlPrefix is { } url)
             {
-                var backend = new AppBackend(app.Path, app.Address, app.Request, url, app.DocumentRoot, config.IpcDir, time, log);
-                _apps.Add(backend);
                 mounts.Add(new Mount(url, backend, null));
             }
         }
@@ -76,6 +78,14 @@ public sealed class FrontEndHandler : IAsyncDisposable
     }
 
     public RouteTable Routes => _routes;
+
+    /// <summary>Every static and external app, by its path (its name in the config).</summary>
+    internal IReadOnlyList<AppBackend> Apps => _apps;
+
+    /// <summary>The dynamic apps' machinery (null without a PmDynamicRoot), shared with the dispatcher so an app starts once however it is reached.</summary>
+    internal DynamicApps? Dynamic => _dynamic;
+
+    internal bool AutoUpdate => _autoUpdate;
 
     public Task HandleAsync(HttpContext context)
     {

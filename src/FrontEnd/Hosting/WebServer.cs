@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using System.Net.Sockets;
 using Pm.Config;
 using Pm.FrontEnd.Logging;
 using Pm.Shared;
@@ -118,8 +119,21 @@ public static class WebServer
             return 0;
         }
 
+        // The dispatcher shares the handler's apps and pools: it runs until the handler is disposed, after it.
+        using var dispatchStopping = new CancellationTokenSource();
+        var dispatching = Task.CompletedTask;
+        if (options.FastCgiListener is { } fastCgi)
+        {
+            var dispatcher = new Dispatch.FastCgiDispatcher(handler, options.Config, options.Time, log);
+            dispatching = dispatcher.ServeAsync(fastCgi, options.ShutdownTimeout, dispatchStopping.Token);
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = options.Listen is null ? "the PM's listening socket (fd 0)" : string.Join(" ", addresses ?? []);
+        if (options.FastCgiListener is not null)
+        {
+            where += $", and FastCGI for the dispatcher on {options.Config.FrontEnd.FastCgiListen?.ToString() ?? "fd 4"}";
+        }
         log.Write(string.Create(CultureInfo.InvariantCulture,
             $"pm web {Environment.ProcessId}: serving {where}: {Describe(handler)}"));
 
@@ -138,6 +152,7 @@ public static class WebServer
         log.Write(string.Create(CultureInfo.InvariantCulture,
             $"pm web {Environment.ProcessId}: stopping: {connections.Count} connection(s) open; each closes after its next response (at most {DurationFormat.Seconds(drain, 1)}), then requests in flight finish (at most {DurationFormat.Seconds(options.ShutdownTimeout - drain, 1)})"));
         connections.Draining = true;
+        await dispatchStopping.CancelAsync().ConfigureAwait(false);
         var started = options.Time.GetTimestamp();
         while (connections.Count > 0 && options.Time.GetElapsedTime(started) < drain)
         {
@@ -147,6 +162,16 @@ public static class WebServer
         using (var grace = new CancellationTokenSource(options.ShutdownTimeout - options.Time.GetElapsedTime(started), options.Time))
         {
             await app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // Bounded: the dispatcher aborts what is left after the shutdown timeout.
+            await dispatching.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            log.Write($"pm web {Environment.ProcessId}: the FastCGI dispatcher failed: {e.Message}");
         }
 
         log.Write($"pm web {Environment.ProcessId}: stopped");

@@ -13,6 +13,9 @@ public sealed class WebServerOptions
     /// <summary>Where to listen; null: the listening socket the PM passed on fd 0 (shared by all web processes).</summary>
     public IPEndPoint? Listen { get; init; }
 
+    /// <summary>The dispatcher's FastCGI listening socket (PmFastCgiListen), the PM's on fd 4; null: no dispatcher.</summary>
+    public System.Net.Sockets.Socket? FastCgiListener { get; init; }
+
     /// <summary>The page at "/"; null: "/" is not found.</summary>
     public IStatusPage? StatusPage { get; init; }
 

@@ -30,7 +30,7 @@ internal static class ErrorResponses
             response.Headers.RetryAfter = RetryAfter;
         }
 
-        var body = Encoding.UTF8.GetBytes($"{status} {ReasonOf(status)}: {message}\n");
+        var body = Encoding.UTF8.GetBytes(Text(status, message));
         response.ContentLength = body.Length;
         if (HttpMethods.IsHead(context.Request.Method))
         {
@@ -40,9 +40,12 @@ internal static class ErrorResponses
         return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
-    private static readonly string RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The body of an error answer, the same over HTTP and through the FastCGI dispatcher.</summary>
+    public static string Text(int status, string message) => $"{status} {ReasonOf(status)}: {message}\n";
 
-    private static string ReasonOf(int status) => status switch
+    internal static readonly string RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string ReasonOf(int status) => status switch
     {
         400 => "Bad Request",
         408 => "Request Timeout",

@@ -66,9 +66,6 @@ public sealed class FastCgiProxy
 
         /// <summary>The request was sent; the connection closed before the first byte of the answer.</summary>
         ClosedBeforeAnswer,
-
-        /// <summary>A dynamic app's socket is missing or refuses: the app must be started.</summary>
-        Unreachable,
     }
 
     /// <summary>Forwards <paramref name="context"/>'s request to <paramref name="app"/> as <paramref name="script"/>.</summary>
@@ -110,16 +107,6 @@ public sealed class FastCgiProxy
                     case Attempt.Stale when stale++ < MaxStaleRetries:
                         continue;
 
-                    case Attempt.Unreachable:
-                        if (await lifecycle!.WaitForStartAsync(attempt.Unreachable!, context.RequestAborted).ConfigureAwait(false))
-                        {
-                            continue;
-                        }
-
-                        _log.Write($"app {app.Name}: 503 for {Describe(context)}: the app did not start in time ({attempt.Unreachable!.Message})");
-                        await ErrorResponses.WriteAsync(context, 503, "the application is starting; try again in a few seconds").ConfigureAwait(false);
-                        return;
-
                     case Attempt.ClosedBeforeAnswer or Attempt.Stale when lifecycle is not null && replayable && resets++ < MaxDynamicResets:
                         lifecycle.OnResetBeforeAnswer();
                         continue;
@@ -147,32 +134,18 @@ public sealed class FastCgiProxy
         }
     }
 
-    private async ValueTask<(Attempt Kind, AppConnection? Connection, FastCgiConnectException? Unreachable)> AttemptAsync(
+    private async ValueTask<(Attempt Kind, AppConnection? Connection)> AttemptAsync(
         HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
         TimeSpan startLimit, TimeSpan startLeft)
     {
         var clientAborted = context.RequestAborted;
         var aborted = limits?.Token ?? clientAborted;
-        if (lifecycle is not null && lifecycle.AppSocketMissing())
+        var rented = await AppRental.RentAsync(app, lifecycle, clientAborted).ConfigureAwait(false);
+        if (rented.Connection is not { } connection)
         {
-            return (Attempt.Unreachable, null, new FastCgiConnectException(app.EndPoint, new FileNotFoundException("its socket does not exist (the app is not running)")));
-        }
-
-        AppConnection connection;
-        try
-        {
-            connection = await app.Pool.RentAsync(clientAborted).ConfigureAwait(false);
-        }
-        catch (FastCgiConnectException e)
-        {
-            if (lifecycle is not null && AppConnector.IsAbsentOrRefused(e))
-            {
-                return (Attempt.Unreachable, null, e);
-            }
-
-            _log.Write($"app {app.Name}: 503 for {Describe(context)}: {e.Message}");
-            await ErrorResponses.WriteAsync(context, 503, "the application is not reachable; try again in a few seconds").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            _log.Write($"app {app.Name}: 503 for {Describe(context)}: {rented.Problem}");
+            await ErrorResponses.WriteAsync(context, 503, rented.Message!).ConfigureAwait(false);
+            return (Attempt.Done, null);
         }
 
         exchange.Connection = connection;
@@ -192,10 +165,10 @@ public sealed class FastCgiProxy
             }
             catch (FastCgiConnectionClosedException)
             {
-                return (Attempt.Stale, connection, null);
+                return (Attempt.Stale, connection);
             }
 
-            return (await RespondAsync(context, app, exchange, request, lifecycle, token).ConfigureAwait(false), connection, null);
+            return (await RespondAsync(context, app, exchange, request, lifecycle, token).ConfigureAwait(false), connection);
         }
         catch (Exception e) when (deadline is { Expired: true } && !aborted.IsCancellationRequested && !exchange.HeadWritten
             && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
@@ -205,7 +178,7 @@ public sealed class FastCgiProxy
             _log.Write($"app {app.Name}: 503 for {Describe(context)}: no instance took it within {DurationFormat.Seconds(startLimit)} of its arrival " +
                 $"({(lifecycle is null || app.Settings.AppConnTimeout > TimeSpan.Zero ? "-appConnTimeout" : "-idle-timeout, as -appConnTimeout is 0")}); it waited in the app's accept queue");
             await ErrorResponses.WriteAsync(context, 503, "the application did not take the request in time; try again in a few seconds").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)
             && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
@@ -214,38 +187,38 @@ public sealed class FastCgiProxy
             // is closed when given back, a multiplexing app's shared one is kept for its other requests.
             limits.ReportTimedOut(connection, request?.Released, exchange.HeadWritten);
             await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (FastCgiConnectionClosedException e) when (!e.ResponseStarted && !exchange.HeadWritten)
         {
-            return (Attempt.ClosedBeforeAnswer, connection, null);
+            return (Attempt.ClosedBeforeAnswer, connection);
         }
         catch (FastCgiIdleTimeoutException e)
         {
             var cut = exchange.HeadWritten;
             _log.Write($"{connection.Who}: {(cut ? "answer cut" : "504")} for {Describe(context)}: {e.Message} (-idle-timeout); its request was aborted");
             await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (CgiResponseException e)
         {
             _log.Write($"{connection.Who}: 502 for {Describe(context)}: malformed response: {e.Message}");
             await ErrorResponses.WriteAsync(context, 502, "the application sent a malformed response").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (FastCgiException e) when (!aborted.IsCancellationRequested)
         {
             var cut = exchange.HeadWritten;
             _log.Write($"{connection.Who}: {(cut ? "answer cut" : "502")} for {Describe(context)}: {e.Message}");
             await FailAsync(context, exchange, 502, "the application failed while answering").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (InvalidOperationException e) when (exchange.HeadWritten && !aborted.IsCancellationRequested)
         {
             // Kestrel refused what the app sent after its head (e.g. more or fewer bytes than its Content-Length).
             _log.Write($"{connection.Who}: answer cut for {Describe(context)}: {e.Message}");
             context.Abort();
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (IOException e) when (e is not FastCgiException && !aborted.IsCancellationRequested)
         {
@@ -253,12 +226,12 @@ public sealed class FastCgiProxy
             // timeout): the app's request was aborted with it.
             _log.Write($"{connection.Who}: {(exchange.HeadWritten ? "answer cut" : "400")} for {Describe(context)}: the request body failed: {e.Message}");
             await FailAsync(context, exchange, 400, "the request body could not be read").ConfigureAwait(false);
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         catch (Exception e) when (aborted.IsCancellationRequested && e is OperationCanceledException or IOException or FastCgiException)
         {
             // The client left: disposing the request below aborts it at the app.
-            return (Attempt.Done, null, null);
+            return (Attempt.Done, null);
         }
         finally
         {

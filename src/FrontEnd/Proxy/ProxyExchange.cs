@@ -11,7 +11,7 @@ namespace Pm.FrontEnd.Proxy;
 /// The per-request working set of the proxy, pooled so that a request allocates no lists or buffers of its own:
 /// the CGI variables, the parsed response head, and the app's STDERR cut into log lines.
 /// </summary>
-internal sealed class ProxyExchange
+internal sealed class ProxyExchange : ICurrentAttempt
 {
     private const int MaxStderrLine = 4096;
 

@@ -20,7 +20,7 @@ namespace Pm.FrontEnd.Proxy;
 internal sealed class RequestLimits : IDisposable
 {
     private readonly AppBackend _app;
-    private readonly ProxyExchange _exchange;
+    private readonly ICurrentAttempt _exchange;
     private readonly IOverdueReports? _lifecycle;
     private readonly WebLog _log;
     private readonly string _request;
@@ -29,7 +29,7 @@ internal sealed class RequestLimits : IDisposable
     private readonly CancellationTokenRegistration _clientAbort;
     private ITimer? _slow;
 
-    public RequestLimits(AppBackend app, ProxyExchange exchange, IRequestLifecycle? lifecycle, WebLog log, string request, CancellationToken clientAborted)
+    public RequestLimits(AppBackend app, ICurrentAttempt exchange, IRequestLifecycle? lifecycle, WebLog log, string request, CancellationToken clientAborted)
     {
         _app = app;
         _exchange = exchange;

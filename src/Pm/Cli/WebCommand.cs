@@ -50,6 +50,27 @@ public static class WebCommand
             return ExitCodes.ConfigError;
         }
 
+        Socket? fastCgi = null;
+        if (config.FrontEnd.FastCgiListen is { } dispatch)
+        {
+            // `pm serve` passes the PM's socket on fd 4; a web process started by hand binds it itself.
+            try
+            {
+                fastCgi = FrontEnd.Dispatch.DispatchListener.Inherited() ?? (listen is not null ? FrontEnd.Dispatch.DispatchListener.Open(dispatch) : null);
+            }
+            catch (SocketException e)
+            {
+                await Console.Error.WriteLineAsync($"pm web: cannot listen for FastCGI on {dispatch} (PmFastCgiListen): {e.Message}").ConfigureAwait(false);
+                return ExitCodes.StartFailed;
+            }
+
+            if (fastCgi is null)
+            {
+                await Console.Error.WriteLineAsync($"pm web: PmFastCgiListen {dispatch} is set but fd {FrontEnd.Dispatch.DispatchListener.Descriptor} is not a listening socket; `pm serve` passes one, or give --listen HOST:PORT").ConfigureAwait(false);
+                return ExitCodes.ConfigError;
+            }
+        }
+
         using var stopping = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
         {
@@ -67,6 +88,7 @@ public static class WebCommand
             {
                 Config = config,
                 Listen = endPoint,
+                FastCgiListener = fastCgi,
                 StatusPage = new StatusPage(config),
                 Log = log,
 

@@ -392,16 +392,47 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _sockets.Add(socket);
+        var dispatch = front.FastCgiListen is { } fastCgi ? DispatchSocket(fastCgi) : null;
         var (exe, args) = SelfCommand.With("web", _config.SourceFile);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => !SystemdNotifier.Variables.Contains((string)e.Key))
             .Select(e => $"{e.Key}={e.Value}").ToList();
         var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
-            socket.Descriptor, 0, null, null) { CountsRequests = true };
+            socket.Descriptor, 0, null, null)
+        {
+            CountsRequests = true,
+            ExtraDescriptors = dispatch is null ? [] : [(dispatch.Descriptor, FrontEnd.Dispatch.DispatchListener.Descriptor)],
+        };
         var restart = new RestartOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
         _log.LogInformation("web processes: {Count} serving {Scheme}://{Host}:{Port}/{Protocols}", front.Processes, front.Tls is null ? "http" : "https",
             front.ListenHost, front.ListenPort, front.Tls is null ? "" : front.Tls.Http2 ? " (HTTP/1.1 and HTTP/2)" : " (HTTP/1.1)");
         return new StaticApp("web", "web", socket, spec, front.Processes, restart, "/");
+    }
+
+    /// <summary>
+    /// The dispatcher's FastCGI socket (PmFastCgiListen), opened here as the HTTP one is, so it outlives every web
+    /// process: nginx's connections wait in its backlog while one is replaced. A Unix socket is 0660 (the PM's user
+    /// and group): a web server in that group can connect; finer access is for the config to say, later.
+    /// </summary>
+    private ListenSocket DispatchSocket(AppAddress address)
+    {
+        ListenSocket socket;
+        try
+        {
+            socket = ListenSocket.Open(address, 511);
+            if (address.SocketPath is { } path)
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            throw new IOException($"cannot listen for FastCGI on {address} (PmFastCgiListen): {ex.Message}", ex);
+        }
+
+        _sockets.Add(socket);
+        _log.LogInformation("web processes: accepting FastCGI for the dispatcher on {Address}", address);
+        return socket;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -47,6 +47,8 @@ public sealed class PosixSpawner : ISpawner
             descriptors.Add((page.Descriptor, InstancePage.ChildDescriptor));
         }
 
+        descriptors.AddRange(spec.ExtraDescriptors);
+
         int pid;
         try
         {

@@ -19,4 +19,10 @@ public sealed record SpawnSpec(
     /// them taking more: requests for an app; for the web processes, HTTP connections (a retiring one takes no new one).
     /// </summary>
     public bool CountsRequests { get; init; }
+
+    /// <summary>
+    /// More descriptors the PM owns, each placed on the child's descriptor number given (the web processes get the
+    /// dispatcher's FastCGI listening socket this way, beside the HTTP one on fd 0). Numbers 0-3 are taken.
+    /// </summary>
+    public IReadOnlyList<(int From, int To)> ExtraDescriptors { get; init; } = [];
 }

@@ -221,7 +221,15 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
             var writer = output.Writer;
             var flags = _options.KeepConnection ? FastCgiBeginRequestFlags.KeepConnection : FastCgiBeginRequestFlags.None;
             FastCgiRecordWriter.WriteBeginRequest(writer, started.Id, request.Role, flags);
-            FastCgiRecordWriter.WriteParams(writer, started.Id, request.Parameters);
+            if (request.EncodedParameters.IsEmpty)
+            {
+                FastCgiRecordWriter.WriteParams(writer, started.Id, request.Parameters);
+            }
+            else
+            {
+                FastCgiRecordWriter.WriteStream(writer, FastCgiRecordType.Params, started.Id, request.EncodedParameters.Span);
+                FastCgiRecordWriter.WriteEndOfStream(writer, FastCgiRecordType.Params, started.Id);
+            }
             if (request.Body is null)
             {
                 FastCgiRecordWriter.WriteEndOfStream(writer, FastCgiRecordType.Stdin, started.Id);

@@ -12,6 +12,13 @@ public sealed class FastCgiOutgoingRequest
     public required IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; }
 
     /// <summary>
+    /// Name-value pairs already encoded (e.g. <see cref="FastCgiParams.Encoded"/> of a request this process received),
+    /// sent as the PARAMS stream byte for byte instead of <see cref="Parameters"/>, which is then ignored. The pairs
+    /// are not checked: they must be well formed.
+    /// </summary>
+    public ReadOnlyMemory<byte> EncodedParameters { get; init; }
+
+    /// <summary>
     /// The request body, streamed into STDIN records as it is read, with backpressure from the socket. Read
     /// until it completes; it is not completed by the connection (the caller owns it). Null sends an empty STDIN.
     /// A <see cref="Stream"/> can be given as <c>PipeReader.Create(stream)</c>.

@@ -26,6 +26,7 @@ internal sealed class FastCgiServerConnection
     private readonly Lock _sync = new();
     private readonly List<FastCgiServerRequest> _dirty = [];
     private readonly PooledBufferWriter _replies = new();
+    private readonly List<FastCgiServerRequest> _startInline = [];
     private int _running;
     private TaskCompletionSource? _drained;
     private bool _stopping;
@@ -49,6 +50,13 @@ internal sealed class FastCgiServerConnection
     public async Task RunAsync()
     {
         var failure = await ReadLoopAsync().ConfigureAwait(false);
+
+        // Requests whose batch failed before they were started: they run (and meet their cut input) so the drain
+        // below, which counts them already, completes.
+        if (_startInline.Count > 0)
+        {
+            StartInline();
+        }
         if (failure is not null)
         {
             _server.Report(new FastCgiServerError(FastCgiServerErrorSource.Connection, failure, (failure as FastCgiProtocolException)?.RequestId ?? -1));
@@ -163,6 +171,11 @@ internal sealed class FastCgiServerConnection
                 if (_replies.WrittenCount > 0)
                 {
                     await SendRepliesAsync().ConfigureAwait(false);
+                }
+
+                if (_startInline.Count > 0)
+                {
+                    StartInline();
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -350,7 +363,7 @@ internal sealed class FastCgiServerConnection
             }
             else
             {
-                _requests.Add(id, new FastCgiServerRequest(id, begin, _transport.Output, _inputOptions));
+                _requests.Add(id, new FastCgiServerRequest(id, begin, _transport, _inputOptions));
             }
         }
 
@@ -454,10 +467,27 @@ internal sealed class FastCgiServerConnection
     private void Start(FastCgiServerRequest request)
     {
         Interlocked.Increment(ref _running);
+        if (_options.StartHandlersInline)
+        {
+            // After the batch: the rest of its records (STDIN) must be in the request's pipe first.
+            _startInline.Add(request);
+            return;
+        }
+
         ThreadPool.UnsafeQueueUserWorkItem(
             static state => _ = state.Connection.RunRequestAsync(state.Request),
             (Connection: this, Request: request),
             preferLocal: true);
+    }
+
+    private void StartInline()
+    {
+        foreach (var request in _startInline)
+        {
+            _ = RunRequestAsync(request);
+        }
+
+        _startInline.Clear();
     }
 
     private async Task RunRequestAsync(FastCgiServerRequest request)

@@ -37,6 +37,14 @@ public sealed record FastCgiServerOptions
     /// </summary>
     public Action<FastCgiServerError>? OnError { get; init; }
 
+    /// <summary>
+    /// Whether a request's handler starts on the connection's read loop, once the batch of records that completed its
+    /// PARAMS has been taken in (its STDIN so far is then readable), instead of on the thread pool. Saves a thread hop
+    /// per request for handlers that reach their first real wait at once (a gateway passing the request on); the
+    /// connection reads nothing more until the handler first waits, so a handler that computes must not use it.
+    /// </summary>
+    public bool StartHandlersInline { get; init; }
+
     /// <summary>Size of the buffers a connection receives into.</summary>
     public int ReceiveBufferSize { get; init; } = 32 * 1024;
 

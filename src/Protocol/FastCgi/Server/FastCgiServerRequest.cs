@@ -13,17 +13,20 @@ public sealed class FastCgiServerRequest
     private readonly Pipe _stdin;
     private readonly Pipe? _data;
     private readonly RecordOutput _output;
+    private readonly ConnectionTransport _transport;
     private readonly RecordStreamWriter _stdout;
     private RecordStreamWriter? _stderr;
     private PipeReader? _emptyData;
     private CancellationTokenSource? _abortSource;
     private int _abortRequested;
 
-    internal FastCgiServerRequest(ushort id, FastCgiBeginRequestBody begin, RecordOutput output, PipeOptions inputOptions)
+    internal FastCgiServerRequest(ushort id, FastCgiBeginRequestBody begin, ConnectionTransport transport, PipeOptions inputOptions)
     {
         Id = id;
         Role = begin.Role;
         KeepConnection = begin.KeepConnection;
+        _transport = transport;
+        var output = transport.Output;
         _output = output;
         _stdin = new Pipe(inputOptions);
         _data = begin.Role == FastCgiRole.Filter ? new Pipe(inputOptions) : null;
@@ -78,6 +81,14 @@ public sealed class FastCgiServerRequest
     }
 
     public bool IsAborted => Volatile.Read(ref _abortRequested) != 0;
+
+    /// <summary>
+    /// Closes the whole connection at once, without END_REQUEST: how a gateway passing on another application's
+    /// answer says that the answer, already begun, is broken. A web server then cuts its client's response instead of
+    /// completing a truncated one (nginx: "upstream prematurely closed connection"). Other requests on a multiplexed
+    /// connection are lost with it; they are aborted.
+    /// </summary>
+    public void AbortConnection(string reason) => _transport.Close(new IOException(reason));
 
     internal ushort Id { get; }
 

@@ -100,6 +100,12 @@ public sealed class FastCgiParams : IReadOnlyList<KeyValuePair<string, string>>
         return _strings[(2 * index) + 1] ??= FastCgiNameValuePair.Decode(_bytes.AsSpan(entry.ValueStart, entry.ValueLength));
     }
 
+    /// <summary>
+    /// The whole name-value stream as it arrived, every pair in order: what a FastCGI server that passes a request on
+    /// (Pm's dispatcher) sends on unchanged, so no value is decoded or re-encoded on the way.
+    /// </summary>
+    public ReadOnlyMemory<byte> Encoded => _bytes;
+
     public ReadOnlyMemory<byte> GetRawName(int index) => _bytes.AsMemory(_entries[index].NameStart, _entries[index].NameLength);
 
     public ReadOnlyMemory<byte> GetRawValue(int index) => _bytes.AsMemory(_entries[index].ValueStart, _entries[index].ValueLength);

@@ -13,6 +13,7 @@ public sealed partial class ConfigParser
     private int? _webProcesses;
     private AppAddress? _fastCgiListen;
     private string? _fastCgiListenText;
+    private SocketAccess? _fastCgiAccess;
     private TimeSpan? _shutdown;
 
     private void ReadIpcDir(Directive d)
@@ -140,17 +141,54 @@ public sealed partial class ConfigParser
     }
 
     /// <summary>
-    /// PmFastCgiListen unix:PATH | [ADDRESS:]PORT: where the web processes accept FastCGI for the dispatcher. A
-    /// relative PATH is relative to the config file, as every path; the address defaults to 127.0.0.1, as PmListen's.
+    /// PmFastCgiListen unix:PATH | [ADDRESS:]PORT [-socket-user U] [-socket-group G] [-socket-mode M]: where the web
+    /// processes accept FastCGI for the dispatcher. A relative PATH is relative to the config file, as every path; the
+    /// address defaults to 127.0.0.1, as PmListen's. A Unix socket's access is set as an app socket's is (php-fpm's
+    /// listen.owner/group/mode); without any of the three it is 0660, the PM's user and group, since the socket is
+    /// there for a web server to connect to.
     /// </summary>
     private void ReadFastCgiListen(Directive d)
     {
-        if (Single(d, _fastCgiListenText, "unix:PATH or [ADDRESS:]PORT") is not { } text)
+        if (_fastCgiListenText is not null)
         {
+            Error(d, "given more than once");
             return;
         }
 
+        if (d.Arguments.Count == 0 || d.Arguments[0].StartsWith('-'))
+        {
+            Error(d, "takes unix:PATH or [ADDRESS:]PORT, then optionally -socket-user, -socket-group and -socket-mode");
+            return;
+        }
+
+        var text = d.Arguments[0];
         _fastCgiListenText = text;
+        string? user = null, group = null, mode = null;
+        for (var i = 1; i < d.Arguments.Count; i++)
+        {
+            var option = d.Arguments[i];
+            if (option is not ("-" + SocketAccess.UserOption or "-" + SocketAccess.GroupOption or "-" + SocketAccess.ModeOption))
+            {
+                Error(d, $"unknown option '{option}' (PmFastCgiListen takes -socket-user, -socket-group and -socket-mode)");
+                return;
+            }
+
+            if (i + 1 >= d.Arguments.Count)
+            {
+                Error(d, $"{option} needs a value");
+                return;
+            }
+
+            var value = d.Arguments[++i];
+            switch (option)
+            {
+                case "-" + SocketAccess.UserOption: user = value; break;
+                case "-" + SocketAccess.GroupOption: group = value; break;
+                default: mode = value; break;
+            }
+        }
+
+        var given = user is not null || group is not null || mode is not null;
 
         if (text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
@@ -175,6 +213,15 @@ public sealed partial class ConfigParser
             }
 
             _fastCgiListen = AppAddress.Unix(path);
+            _fastCgiAccess = given
+                ? SocketAccess.Parse(user, group, mode, message => Error(d, message))
+                : SocketAccess.Private with { Mode = SocketAccess.SharedMode };
+            return;
+        }
+
+        if (given)
+        {
+            Error(d, "-socket-user, -socket-group and -socket-mode apply to a Unix socket (unix:PATH), not to a TCP port");
             return;
         }
 
@@ -216,6 +263,6 @@ public sealed partial class ConfigParser
             (host, port) = (address.Host!, address.Port);
         }
 
-        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen);
+        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen, _fastCgiAccess);
     }
 }

@@ -411,19 +411,15 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// The dispatcher's FastCGI socket (PmFastCgiListen), opened here as the HTTP one is, so it outlives every web
-    /// process: nginx's connections wait in its backlog while one is replaced. A Unix socket is 0660 (the PM's user
-    /// and group): a web server in that group can connect; finer access is for the config to say, later.
+    /// process: nginx's connections wait in its backlog while one is replaced. A Unix socket gets its access
+    /// (-socket-user/-group/-mode; 0660 by default) before it listens, as an app's socket does.
     /// </summary>
     private ListenSocket DispatchSocket(AppAddress address)
     {
         ListenSocket socket;
         try
         {
-            socket = ListenSocket.Open(address, 511);
-            if (address.SocketPath is { } path)
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            }
+            socket = ListenSocket.Open(address, 511, _config.FrontEnd.FastCgiAccess);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {

@@ -35,7 +35,10 @@ public sealed class FastCgiListenConfigTests : IDisposable
     }
 
     [Theory]
-    [InlineData("PmFastCgiListen", 1, "takes exactly one argument: unix:PATH or [ADDRESS:]PORT")]
+    [InlineData("PmFastCgiListen", 1, "takes unix:PATH or [ADDRESS:]PORT")]
+    [InlineData("PmFastCgiListen 9000 -socket-mode 0660", 1, "apply to a Unix socket")]
+    [InlineData("PmFastCgiListen unix:/tmp/d.sock -socket-owner x", 1, "unknown option '-socket-owner'")]
+    [InlineData("PmFastCgiListen unix:/tmp/d.sock -socket-group no-such-group-here", 1, "unknown group")]
     [InlineData("PmFastCgiListen unix:", 1, "'unix:' must be followed by the socket's path")]
     [InlineData("PmFastCgiListen 70000", 1, "port '70000' must be between 1 and 65535")]
     [InlineData("PmFastCgiListen 9000\nPmFastCgiListen 9001", 2, "given more than once")]

@@ -18,10 +18,10 @@ public sealed class ApacheDispatchTests
         var root = Directory.CreateDirectory(dir.File("apache")).FullName;
         var config = Path.Combine(root, "httpd.conf");
 
-        // Apache refuses to serve as root: its children run as www-data, in group root, which the dispatcher's socket
-        // (0660, the PM's user and group) lets in. The test directory is 0755, so www-data reaches the socket and
-        // the scripts. Every file it writes is in its own directory (DefaultRuntimeDir, PidFile, ErrorLog).
-        var user = Identity.IsRoot ? "User www-data\nGroup root" : "";
+        // Apache refuses to serve as root: its children run as www-data, which the dispatcher's socket lets in by
+        // -socket-group www-data (see the test). The test directory is 0755, so www-data reaches the socket and the
+        // scripts. Every file it writes is in its own directory (DefaultRuntimeDir, PidFile, ErrorLog).
+        var user = Identity.IsRoot ? "User www-data\nGroup www-data" : "";
         File.WriteAllText(config, $"""
             ServerRoot {root}
             ServerName localhost
@@ -55,7 +55,14 @@ public sealed class ApacheDispatchTests
     {
         using var dir = new TestDirectory();
         File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED);
-        await using var pm = await DispatchServer.StartAsync(dir);
+        await using var pm = await DispatchServer.StartAsync(dir, socketOptions: Identity.IsRoot ? "-socket-group www-data" : "");
+        var socket = PosixFile.StatPathNoFollow(pm.Socket)!.Value;
+        socket.Permissions.Should().Be(0x1B0, "-socket-group alone gives the group read and write, as php-fpm's listen.group does");
+        if (Identity.IsRoot)
+        {
+            socket.GroupId.Should().Be(UserDatabase.FindGroup("www-data")!.Gid);
+        }
+
         await using var apache = await StartApacheAsync(dir, pm);
 
         using var cold = await apache.Client.GetAsync("/fcgi-bin/test.fcgi");

@@ -30,13 +30,13 @@ public sealed class DispatchServer : IAsyncDisposable
     /// <summary>The dynamic app test.fcgi in the root.</summary>
     public string App => Path.Combine(Root, "test.fcgi");
 
-    public static async Task<DispatchServer> StartAsync(TestDirectory dir, string more = "")
+    public static async Task<DispatchServer> StartAsync(TestDirectory dir, string more = "", string socketOptions = "")
     {
         var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
         File.Copy(FrontEndApps.FcgiTest, Path.Combine(root, "test.fcgi"));
         var socket = dir.File("dispatch.sock");
         var server = await FrontEndServer.StartAsync(dir, $"""
-            PmFastCgiListen unix:{socket}
+            PmFastCgiListen unix:{socket} {socketOptions}
             FastCgiConfig -appConnTimeout 15
             PmDynamicRoot /fcgi-bin/ {root}
             {more}

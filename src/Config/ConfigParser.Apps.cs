@@ -10,11 +10,15 @@ public sealed partial class ConfigParser
     private readonly Dictionary<string, int> _seenPaths = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _seenUrls = new(StringComparer.Ordinal);
 
+    // Each app's line, by path: the section it sits in decides which DocumentRoot gives it a URL (see ConfigParser.Mounts.cs).
+    private readonly Dictionary<string, Directive> _appDirectives = new(StringComparer.Ordinal);
+
     private void AddStatic(Directive d)
     {
         if (BuildStatic(d, _ipcDir, _wrapper) is { } s && Unique(d, s.Path, _seenPaths) && UniqueUrl(d, s.UrlPrefix, _seenUrls))
         {
             _statics.Add(s);
+            _appDirectives[s.Path] = d;
         }
     }
 
@@ -23,6 +27,7 @@ public sealed partial class ConfigParser
         if (BuildExternal(d, _ipcDir) is { } e && Unique(d, e.Path, _seenPaths) && UniqueUrl(d, e.UrlPrefix, _seenUrls))
         {
             _externals.Add(e);
+            _appDirectives[e.Path] = d;
         }
     }
 

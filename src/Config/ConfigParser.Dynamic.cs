@@ -93,6 +93,27 @@ public sealed partial class ConfigParser
 
         var o = OptionValues.Parse(d, 2, OptionScope.DynamicRoot, m => Error(d, m));
         var handlers = o.All("handler").Count > 0 ? o.All("handler") : [".fcgi"];
+        return BuildRoot(d, url, dir, handlers, o, errorsBefore);
+    }
+
+    /// <summary>
+    /// A root Apache lines make (a ScriptAlias'd directory with AddHandler fastcgi-script ...): FastCgiConfig's
+    /// settings, as a PmDynamicRoot without options has; no extensions: every file there (SetHandler).
+    /// </summary>
+    private DynamicRootConfig? BuildDerivedRoot(Directive d, string url, string dir, IReadOnlyList<string> handlers)
+    {
+        var errorsBefore = _errors.Count;
+        if (!Directory.Exists(dir))
+        {
+            Error(d, $"\"{dir}\" is not a directory, so it cannot be the dynamic root at {url}");
+        }
+
+        var o = OptionValues.Parse(new Directive("PmDynamicRoot", [], d.File, d.Line), 0, OptionScope.DynamicRoot, _ => { });
+        return BuildRoot(d, url, dir, handlers, o, errorsBefore);
+    }
+
+    private DynamicRootConfig? BuildRoot(Directive d, string? url, string dir, IReadOnlyList<string> handlers, OptionValues o, int errorsBefore)
+    {
         foreach (var h in handlers)
         {
             if (!h.StartsWith('.') || h.Length < 2 || h.Contains('/'))

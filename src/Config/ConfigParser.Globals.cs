@@ -42,13 +42,18 @@ public sealed partial class ConfigParser
     {
         if (Single(d, _wrapper, "On, Off or a path") is { } w)
         {
+            var on = w.Equals("on", StringComparison.OrdinalIgnoreCase);
             _wrapper = w.ToLowerInvariant() switch
             {
                 "off" => null,
-                "on" => "/usr/lib/apache2/suexec",
+                "on" => Suexec.Find(),
                 _ => Resolve(w),
             };
-            if (_wrapper is not null && !Posix.UserDatabase.CanExecute(_wrapper))
+            if (on && _wrapper is null)
+            {
+                Error(d, Suexec.Missing);
+            }
+            else if (_wrapper is not null && !Posix.UserDatabase.CanExecute(_wrapper))
             {
                 Error(d, $"wrapper '{_wrapper}' is not an executable file");
             }

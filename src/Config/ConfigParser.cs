@@ -8,10 +8,11 @@ namespace Pm.Config;
 /// Relative paths are taken relative to the config file's directory.
 /// </summary>
 /// <remarks>
-/// One partial file per concept: this one holds the directive table and the two passes over it;
-/// <c>ConfigParser.Containers.cs</c> the &lt;IfModule&gt; wrappers, <c>ConfigParser.Globals.cs</c> the global
-/// directives, <c>ConfigParser.Apps.cs</c> static and external apps, <c>ConfigParser.Dynamic.cs</c> FastCgiConfig's
-/// settings and PmDynamicRoot.
+/// One partial file per concept: this one holds the directive table and the passes over it;
+/// <c>ConfigParser.Sections.cs</c> Apache's sections, <c>ConfigParser.Globals.cs</c> the global directives,
+/// <c>ConfigParser.Apps.cs</c> static and external apps, <c>ConfigParser.Dynamic.cs</c> FastCgiConfig's settings and
+/// PmDynamicRoot, <c>ConfigParser.Apache.cs</c> the Apache lines a mod_fastcgi config stands on, and
+/// <c>ConfigParser.Mounts.cs</c> the URLs they give apps and directories.
 /// </remarks>
 public sealed partial class ConfigParser
 {
@@ -36,9 +37,18 @@ public sealed partial class ConfigParser
         ["FastCgiExternalServer"] = new(DirectivePass.Apps, static (p, d) => p.AddExternal(d)),
         ["ExternalAppClass"] = new(DirectivePass.Apps, static (p, d) => p.AddExternal(d)),
         ["PmDynamicRoot"] = new(DirectivePass.Apps, static (p, d) => p.AddDynamicRoot(d)),
+        ["Alias"] = new(DirectivePass.Apache, static (p, d) => p.ReadAlias(d, script: false)),
+        ["ScriptAlias"] = new(DirectivePass.Apache, static (p, d) => p.ReadAlias(d, script: true)),
+        ["AddHandler"] = new(DirectivePass.Apache, static (p, d) => p.ReadAddHandler(d)),
+        ["SetHandler"] = new(DirectivePass.Apache, static (p, d) => p.ReadSetHandler(d)),
+        ["AddType"] = new(DirectivePass.Apache, static (p, d) => p.ReadAddType(d)),
+        ["Action"] = new(DirectivePass.Apache, static (p, d) => p.ReadAction(d)),
+        ["Options"] = new(DirectivePass.Apache, static (p, d) => p.ReadOptions(d)),
+        ["DocumentRoot"] = new(DirectivePass.Apache, static (p, d) => p.ReadDocumentRoot(d)),
     };
 
     private readonly List<ConfigError> _errors = [];
+    private readonly List<ConfigNotice> _notices = [];
     private readonly string _file;
     private readonly string _baseDir;
 
@@ -70,7 +80,8 @@ public sealed partial class ConfigParser
         var config = parser.Build(directives);
         if (parser._errors.Count > 0)
         {
-            throw new ConfigException(parser._errors);
+            // In file order, whichever pass found them: a user reads them top to bottom.
+            throw new ConfigException([.. parser._errors.OrderBy(e => e.Line)]);
         }
 
         return config;
@@ -78,36 +89,66 @@ public sealed partial class ConfigParser
 
     private void Error(Directive d, string message) => _errors.Add(new ConfigError(d.File, d.Line, d.Name, message));
 
+    private void Notice(Directive d, string message) => _notices.Add(new ConfigNotice(d.File, d.Line, d.Name, message));
+
     private string Resolve(string path) => Path.GetFullPath(Path.Combine(_baseDir, path));
 
     private PmConfig Build(IReadOnlyList<Directive> all)
     {
-        var directives = FilterContainers(all);
+        var directives = ReadSections(all);
         Read(directives, DirectivePass.Globals);
         SettleIpcDir();
         SettleDynamicDefaults();
         Read(directives, DirectivePass.Apps);
+        Read(directives, DirectivePass.Apache);
+        DeriveMounts();
         return new PmConfig(Path.GetFullPath(_file), _ipc, _wrapper, _statics, _externals, _dynamic, _roots, BuildFrontEnd(),
-            _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null); // PmQueueGroup has never been kept: a known gap, not fixed here
+            _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null) // PmQueueGroup has never been kept: a known gap, not fixed here
+        {
+            Notices = [.. _notices.OrderBy(n => n.Line)],
+        };
     }
 
-    /// <summary>Hands each directive of <paramref name="pass"/> to its handler; the last pass reports the directives nobody reads.</summary>
+    /// <summary>
+    /// Hands each directive of <paramref name="pass"/> to its handler; the last pass reports the rest: a known Apache
+    /// directive is a notice, an unknown name an error (in mod_fastcgi's and Pm's own set always, so a misspelt
+    /// FastCgiServr never passes for an Apache line).
+    /// </summary>
     private void Read(IReadOnlyList<Directive> directives, DirectivePass pass)
     {
         foreach (var d in directives)
         {
             if (Handlers.TryGetValue(d.Name, out var handler))
             {
-                if (handler.Pass == pass)
+                if (handler.Pass == pass && (pass == DirectivePass.Apache || ServerConfigOnly(d)))
                 {
                     handler.Read(this, d);
                 }
             }
-            else if (pass == DirectivePass.Apps)
+            else if (pass == DirectivePass.Apache)
             {
-                Error(d, $"unknown directive; Pm reads the mod_fastcgi directives (FastCgiServer, FastCgiExternalServer, FastCgiConfig, FastCgiIpcDir, FastCgiWrapper and their old names) and its own Pm* directives");
+                if (!ApacheVocabulary.IsPmsOwn(d.Name) && ApacheVocabulary.WhyIgnored(d.Name) is { } why)
+                {
+                    Notice(d, $"ignored: Apache directive {d.Name}: {why}");
+                }
+                else
+                {
+                    Error(d, "unknown directive; Pm reads the mod_fastcgi directives (FastCgiServer, FastCgiExternalServer, FastCgiConfig, FastCgiIpcDir, FastCgiWrapper and their old names), its own Pm* directives, and passes over Apache's with a notice");
+                }
             }
         }
+    }
+
+    /// <summary>mod_fastcgi's directives and Pm's are server-wide (RSRC_CONF): Apache refuses them in a &lt;Directory&gt;, and so does Pm.</summary>
+    private bool ServerConfigOnly(Directive d)
+    {
+        if (d.Section is { } s && (s.Nearest("Directory") ?? s.Nearest("Location") ?? s.Nearest("Files") ?? s.Nearest("FilesMatch")) is { } scope)
+        {
+            Error(d, $"not allowed inside {scope} (line {scope.Tag.Line}): it applies to the whole server");
+            return false;
+        }
+
+        return true;
     }
 
     private string? Single(Directive d, string? previous, string what)

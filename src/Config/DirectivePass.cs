@@ -8,4 +8,7 @@ internal enum DirectivePass
 
     /// <summary>The apps: FastCgiServer, FastCgiExternalServer, PmDynamicRoot.</summary>
     Apps,
+
+    /// <summary>Apache's lines (Alias, AddHandler, Action ...): collected once the apps' paths are known, then mounted.</summary>
+    Apache,
 }

@@ -4,7 +4,7 @@ namespace Pm.Config;
 
 /// <summary>
 /// PmDynamicRoot: a URL prefix mapped to a directory whose executables (with a handler extension) are
-/// dynamic apps, started on their first request. The policy and its parameters may be set per root.
+/// dynamic apps, started on their first request; also made from Apache lines (ScriptAlias + AddHandler fastcgi-script). The policy and its parameters may be set per root.
 /// </summary>
 /// <param name="Policy">The root's scaling policy, resolved when the config was read (FastCgiConfig's, overridden by the root's options).</param>
 /// <param name="Request">How the web processes talk to the root's apps: FastCgiConfig's settings with the root's own -request-timeout and -slow-log; null in tests that build a root by hand (then FastCgiConfig's apply).</param>
@@ -20,4 +20,11 @@ public sealed record DynamicRootConfig(
     ConfigSource Source,
     RequestSettings? Request = null,
     RecycleLimits? Recycle = null,
-    SocketAccess? Access = null);
+    SocketAccess? Access = null)
+{
+    /// <summary>
+    /// No extensions: every executable file under the root is an app, as under Apache's SetHandler fastcgi-script.
+    /// PmDynamicRoot always has at least one (.fcgi by default); only a SetHandler line makes a root without.
+    /// </summary>
+    public bool RunsEveryFile => HandlerExtensions.Count == 0;
+}

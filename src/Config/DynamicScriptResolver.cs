@@ -4,7 +4,7 @@ namespace Pm.Config;
 /// Maps a URL path under a dynamic root to the executable it names, the way Apache maps a CGI URL: the first path
 /// segment that is a file is the script, the rest is PATH_INFO. Only what the root holds can be started: ".."
 /// segments, a script reached through a symbolic link that leads out of the root, a file without one of the root's
-/// handler extensions, or one that is not executable are refused, each with its reason. The PM checks queue records
+/// handler extensions (unless the root runs every file, as SetHandler asks), or one that is not executable are refused, each with its reason. The PM checks queue records
 /// with the same rules, so a web process cannot make it start anything else.
 /// </summary>
 public static class DynamicScriptResolver
@@ -59,7 +59,7 @@ public static class DynamicScriptResolver
                 continue;
             }
 
-            if (!root.HandlerExtensions.Any(ext => segments[i].EndsWith(ext, StringComparison.Ordinal)))
+            if (!root.RunsEveryFile && !root.HandlerExtensions.Any(ext => segments[i].EndsWith(ext, StringComparison.Ordinal)))
             {
                 return new Result(null, 403, $"{current} has none of the root's handler extensions ({string.Join(" ", root.HandlerExtensions)})");
             }

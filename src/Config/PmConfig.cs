@@ -17,6 +17,9 @@ public sealed record PmConfig(
     /// <summary>The directory of the sockets, queue and control socket: <see cref="IpcDirLocation.Path"/>.</summary>
     public string IpcDir => Ipc.Path;
 
+    /// <summary>The lines Pm passed over or read differently from Apache, in file order: `pm check-config` prints them.</summary>
+    public IReadOnlyList<ConfigNotice> Notices { get; init; } = [];
+
     /// <summary>Reads and validates a config file; throws <see cref="ConfigException"/> listing every error.</summary>
     public static PmConfig Load(string path) => ConfigParser.ParseFile(path);
 }

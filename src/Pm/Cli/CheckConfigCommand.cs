@@ -1,6 +1,12 @@
+using Pm.Config;
+
 namespace Pm.Cli;
 
-/// <summary>`pm check-config FILE`: reports every error without starting anything.</summary>
+/// <summary>
+/// `pm check-config FILE`: reports every error without starting anything; for a valid config, what it runs, the URL
+/// map `pm serve` routes by, the lines passed over (notices) and what most likely is not meant (warnings). Notices and
+/// warnings do not change the exit code: 0 for a config Pm would run, 2 for one with errors.
+/// </summary>
 public static class CheckConfigCommand
 {
     public static int Run(string path)
@@ -25,7 +31,25 @@ public static class CheckConfigCommand
 
         foreach (var root in config.DynamicRoots)
         {
-            Console.WriteLine($"  dynamic  {root.UrlPrefix} -> {root.Directory} ({string.Join(" ", root.HandlerExtensions)}), policy {root.Policy.Name}");
+            var files = root.RunsEveryFile ? "every file" : string.Join(" ", root.HandlerExtensions);
+            Console.WriteLine($"  dynamic  {root.UrlPrefix} -> {root.Directory} ({files}), policy {root.Policy.Name}");
+        }
+
+        var map = UrlMap.Of(config);
+        Console.WriteLine(map.Count == 0 ? "URL map: empty: pm serve answers 404 to everything but its status page" : "URL map (longest prefix first):");
+        foreach (var entry in map)
+        {
+            Console.WriteLine($"  {entry}    ({entry.Source})");
+        }
+
+        foreach (var notice in config.Notices)
+        {
+            Console.WriteLine($"notice: {notice}");
+        }
+
+        foreach (var warning in ConfigWarnings.Of(config))
+        {
+            Console.WriteLine($"warning: {warning}");
         }
 
         return ExitCodes.Ok;

@@ -107,6 +107,18 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             _log.LogInformation("external app {App} at {Address} (not started by the PM)", ext.Path, ext.Address);
         }
 
+        // What `pm check-config` prints beside the URL map: a pasted Apache line passed over, an app nothing reaches.
+        foreach (var notice in _config.Notices)
+        {
+            _log.LogInformation("config notice: {Notice}", notice);
+        }
+
+        // The warnings are about what pm serve routes; under pm run a web server of its own reaches the sockets.
+        foreach (var warning in _mode.ServeHttp ? ConfigWarnings.Of(_config) : [])
+        {
+            _log.LogWarning("config warning: {Warning}", warning);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -33,6 +33,13 @@ public sealed record ConfigChanges(
             restart.Add($"the HTTP address {running.FrontEnd.ListenHost}:{running.FrontEnd.ListenPort} -> {next.FrontEnd.ListenHost}:{next.FrontEnd.ListenPort}");
         }
 
+        // Refused rather than applied: switching files mid-reload could fail after the rest of the reload was applied,
+        // and a reload is all or nothing. SIGUSR1 reopens the same path, which is what log rotation needs.
+        if (running.LogFile != next.LogFile)
+        {
+            restart.Add($"PmLogFile {running.LogFile ?? "(none)"} -> {next.LogFile ?? "(none)"}");
+        }
+
         if (running.QueueGroup != next.QueueGroup)
         {
             restart.Add("the queue's group");

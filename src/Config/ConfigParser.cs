@@ -28,6 +28,7 @@ public sealed partial class ConfigParser
         ["PmWebProcesses"] = new(DirectivePass.Globals, static (p, d) => p.ReadWebProcesses(d)),
         ["PmShutdownTimeout"] = new(DirectivePass.Globals, static (p, d) => p.ReadShutdownTimeout(d)),
         ["PmQueueGroup"] = new(DirectivePass.Globals, static (p, d) => p.ReadQueueGroup(d)),
+        ["PmLogFile"] = new(DirectivePass.Globals, static (p, d) => p.ReadLogFile(d)),
         ["FastCgiConfig"] = new(DirectivePass.Globals, static (p, d) => p.ReadDynamicOnce(d)),
         ["FCGIConfig"] = new(DirectivePass.Globals, static (p, d) => p.ReadDynamicOnce(d)),
         ["FastCgiServer"] = new(DirectivePass.Apps, static (p, d) => p.AddStatic(d)),
@@ -87,7 +88,10 @@ public sealed partial class ConfigParser
         SettleDynamicDefaults();
         Read(directives, DirectivePass.Apps);
         return new PmConfig(Path.GetFullPath(_file), _ipc, _wrapper, _statics, _externals, _dynamic, _roots, BuildFrontEnd(),
-            _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null); // PmQueueGroup has never been kept: a known gap, not fixed here
+            _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null) // PmQueueGroup has never been kept: a known gap, not fixed here
+        {
+            LogFile = _logFile,
+        };
     }
 
     /// <summary>Hands each directive of <paramref name="pass"/> to its handler; the last pass reports the directives nobody reads.</summary>

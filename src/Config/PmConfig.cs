@@ -17,6 +17,9 @@ public sealed record PmConfig(
     /// <summary>The directory of the sockets, queue and control socket: <see cref="IpcDirLocation.Path"/>.</summary>
     public string IpcDir => Ipc.Path;
 
+    /// <summary>PmLogFile: an absolute path the PM's log also goes to (appended, reopened on SIGUSR1); null: none.</summary>
+    public string? LogFile { get; init; }
+
     /// <summary>Reads and validates a config file; throws <see cref="ConfigException"/> listing every error.</summary>
     public static PmConfig Load(string path) => ConfigParser.ParseFile(path);
 }

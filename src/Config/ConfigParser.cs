@@ -38,6 +38,9 @@ public sealed partial class ConfigParser
         ["PmDynamicRoot"] = new(DirectivePass.Apps, static (p, d) => p.AddDynamicRoot(d)),
     };
 
+    /// <summary>Every directive name the parser reads (old names included), for the check that the reference names them all.</summary>
+    internal static IEnumerable<string> DirectiveNames => Handlers.Keys;
+
     private readonly List<ConfigError> _errors = [];
     private readonly string _file;
     private readonly string _baseDir;

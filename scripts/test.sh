@@ -9,6 +9,9 @@ dotnet build Pm.sln -c Release -nologo -clp:ErrorsOnly
 # The real-process tests run the native pm, the one the README's main command runs (PM_TEST_PM picks another).
 scripts/native.sh
 export PM_TEST_PM="${PM_TEST_PM:-$PWD/artifacts/native/pm}"
+# The .deb of that same build; its test (dpkg -i, serve, dpkg -r, --purge) must run, not skip, here and in CI.
+packaging/build-deb.sh --prebuilt
+export PM_TEST_DEB="${PM_TEST_DEB:-required}"
 
 log=$(mktemp)
 status=0

@@ -33,9 +33,16 @@ public sealed record ConfigChanges(
             restart.Add($"the HTTP address {running.FrontEnd.ListenHost}:{running.FrontEnd.ListenPort} -> {next.FrontEnd.ListenHost}:{next.FrontEnd.ListenPort}");
         }
 
-        if (running.FrontEnd.FastCgiListen != next.FrontEnd.FastCgiListen)
+        if (running.FrontEnd.FastCgiListen != next.FrontEnd.FastCgiListen || running.FrontEnd.FastCgiAccess != next.FrontEnd.FastCgiAccess)
         {
             restart.Add($"PmFastCgiListen {running.FrontEnd.FastCgiListen?.ToString() ?? "(none)"} -> {next.FrontEnd.FastCgiListen?.ToString() ?? "(none)"}");
+        }
+
+        // Refused rather than applied: switching files mid-reload could fail after the rest of the reload was applied,
+        // and a reload is all or nothing. SIGUSR1 reopens the same path, which is what log rotation needs.
+        if (running.LogFile != next.LogFile)
+        {
+            restart.Add($"PmLogFile {running.LogFile ?? "(none)"} -> {next.LogFile ?? "(none)"}");
         }
 
         if (running.QueueGroup != next.QueueGroup)

@@ -15,6 +15,7 @@ public sealed partial class ConfigParser
     private string? _fastCgiListenText;
     private SocketAccess? _fastCgiAccess;
     private TimeSpan? _shutdown;
+    private string? _logFile;
 
     private void ReadIpcDir(Directive d)
     {
@@ -257,6 +258,34 @@ public sealed partial class ConfigParser
         {
             Error(d, $"unknown group '{g}'");
         }
+    }
+
+    /// <summary>
+    /// PmLogFile PATH. The file itself is opened (and created) only when the PM starts, so that check-config creates
+    /// nothing; what can be known now is checked here, so a typo is a config error with its line, not a failed start.
+    /// </summary>
+    private void ReadLogFile(Directive d)
+    {
+        if (Single(d, _logFile, "a file path") is not { } given)
+        {
+            return;
+        }
+
+        var path = Resolve(given);
+        if (Directory.Exists(path))
+        {
+            Error(d, $"'{path}' is a directory; PmLogFile names a file");
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(path) ?? "/";
+        if (!Directory.Exists(parent))
+        {
+            Error(d, $"the directory of '{path}' ({parent}) does not exist");
+            return;
+        }
+
+        _logFile = path;
     }
 
     private FrontEndConfig BuildFrontEnd()

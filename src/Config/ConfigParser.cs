@@ -30,6 +30,7 @@ public sealed partial class ConfigParser
         ["PmWebProcesses"] = new(DirectivePass.Globals, static (p, d) => p.ReadWebProcesses(d)),
         ["PmShutdownTimeout"] = new(DirectivePass.Globals, static (p, d) => p.ReadShutdownTimeout(d)),
         ["PmQueueGroup"] = new(DirectivePass.Globals, static (p, d) => p.ReadQueueGroup(d)),
+        ["PmLogFile"] = new(DirectivePass.Globals, static (p, d) => p.ReadLogFile(d)),
         ["FastCgiConfig"] = new(DirectivePass.Globals, static (p, d) => p.ReadDynamicOnce(d)),
         ["FCGIConfig"] = new(DirectivePass.Globals, static (p, d) => p.ReadDynamicOnce(d)),
         ["FastCgiServer"] = new(DirectivePass.Apps, static (p, d) => p.AddStatic(d)),
@@ -46,6 +47,9 @@ public sealed partial class ConfigParser
         ["Options"] = new(DirectivePass.Apache, static (p, d) => p.ReadOptions(d)),
         ["DocumentRoot"] = new(DirectivePass.Apache, static (p, d) => p.ReadDocumentRoot(d)),
     };
+
+    /// <summary>Every directive name the parser reads (old names included), for the check that the reference names them all.</summary>
+    internal static IEnumerable<string> DirectiveNames => Handlers.Keys;
 
     private readonly List<ConfigError> _errors = [];
     private readonly List<ConfigNotice> _notices = [];
@@ -106,6 +110,7 @@ public sealed partial class ConfigParser
             _shutdown ?? TimeSpan.FromSeconds(5), QueueGroup: null) // PmQueueGroup has never been kept: a known gap, not fixed here
         {
             Notices = [.. _notices.OrderBy(n => n.Line)],
+            LogFile = _logFile,
         };
     }
 

@@ -20,6 +20,9 @@ public sealed record PmConfig(
     /// <summary>The lines Pm passed over or read differently from Apache, in file order: `pm check-config` prints them.</summary>
     public IReadOnlyList<ConfigNotice> Notices { get; init; } = [];
 
+    /// <summary>PmLogFile: an absolute path the PM's log also goes to (appended, reopened on SIGUSR1); null: none.</summary>
+    public string? LogFile { get; init; }
+
     /// <summary>Reads and validates a config file; throws <see cref="ConfigException"/> listing every error.</summary>
     public static PmConfig Load(string path) => ConfigParser.ParseFile(path);
 }

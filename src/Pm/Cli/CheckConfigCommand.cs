@@ -19,6 +19,11 @@ public static class CheckConfigCommand
         Console.WriteLine($"{path}: OK: {config.StaticApps.Count} static apps ({config.StaticApps.Sum(a => a.Processes)} instances), " +
             $"{config.ExternalApps.Count} external apps, {config.DynamicRoots.Count} dynamic roots; IPC dir {config.IpcDir}" +
             (config.Ipc.IsSubdirectory ? $" ({config.Ipc.Reason})" : ""));
+        if (config.LogFile is not null)
+        {
+            Console.WriteLine($"  log file {config.LogFile} (reopened on SIGUSR1)");
+        }
+
         foreach (var app in config.StaticApps)
         {
             Console.WriteLine($"  static   {app.Path} x{app.Processes} on {app.Address}{(app.Access == Config.SocketAccess.Private ? "" : $" ({app.Access})")}{(app.UrlPrefix is null ? "" : " at " + app.UrlPrefix)}");

@@ -1,8 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Pm.Config;
 using Pm.Hosting;
+using Pm.Logging;
 
 namespace Pm.Cli;
 
@@ -16,15 +19,52 @@ public static class RunCommand
             return ExitCodes.ConfigError;
         }
 
-        using var host = BuildHost(config, services =>
+        LogFile? logFile;
+        try
         {
-            services.AddSingleton(mode);
-            services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>());
-        });
-        return await RunHostAsync(host, () => _ = host.Services.GetRequiredService<PmDaemon>().ReloadAsync("SIGHUP")).ConfigureAwait(false);
+            logFile = config.LogFile is null ? null : LogFile.Open(config.LogFile, TimeProvider.System);
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"pm: cannot start: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.StartFailed;
+        }
+
+        // Disposed after the host, so the host's last lines (shutdown complete) reach the file.
+        await using (logFile)
+        {
+            using var host = BuildHost(config, services =>
+            {
+                services.AddSingleton(mode);
+                services.AddHostedService(sp => sp.GetRequiredService<PmDaemon>());
+            }, logFile);
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("pm");
+            Action? reopen = null;
+            if (logFile is not null)
+            {
+                logFile.Trouble = line => log.LogWarning("{Line}", line);
+                reopen = () => _ = ReopenAsync(logFile, log);
+            }
+
+            return await RunHostAsync(host, () => _ = host.Services.GetRequiredService<PmDaemon>().ReloadAsync("SIGHUP"), reopen).ConfigureAwait(false);
+        }
     }
 
-    public static IHost BuildHost(PmConfig config, Action<IServiceCollection> addServices)
+    /// <summary>SIGUSR1 (logrotate's postrotate): reopen PmLogFile at its path, and say how it went in both places.</summary>
+    private static async Task ReopenAsync(LogFile file, ILogger log)
+    {
+        if (await file.ReopenAsync().ConfigureAwait(false) is { } error)
+        {
+            log.LogWarning("SIGUSR1: cannot reopen the log file {Path}: {Error}; the log goes to the console only until a SIGUSR1 reopens it", file.Path, error);
+        }
+        else
+        {
+            log.LogInformation("SIGUSR1: log file reopened: {Path}", file.Path);
+        }
+    }
+
+    /// <param name="logFile">PmLogFile, opened: every line also goes there.</param>
+    public static IHost BuildHost(PmConfig config, Action<IServiceCollection> addServices, LogFile? logFile = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -40,12 +80,15 @@ public static class RunCommand
         }
         else
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-                o.IncludeScopes = false;
-            });
+            // Our own formatter, given as an instance: the stock simple one prints an event id (pm[0]) the PM never sets.
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter>(
+                new PmConsoleFormatter(TimeProvider.System, color: !Console.IsOutputRedirected)));
+            builder.Logging.AddConsole(o => o.FormatterName = PmConsoleFormatter.FormatterName);
+        }
+
+        if (logFile is not null)
+        {
+            builder.Logging.AddProvider(new LogFileLoggerProvider(logFile, TimeProvider.System));
         }
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -65,13 +108,14 @@ public static class RunCommand
     }
 
     /// <param name="reload">What SIGHUP does (the PM's reload); null: SIGHUP stops, like SIGTERM.</param>
-    public static async Task<int> RunHostAsync(IHost host, Action? reload = null)
+    /// <param name="reopen">What SIGUSR1 does (reopen PmLogFile); null: it is logged and changes nothing.</param>
+    public static async Task<int> RunHostAsync(IHost host, Action? reload = null, Action? reopen = null)
     {
         try
         {
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("pm");
-            using var signals = new ShutdownSignals(lifetime, reload, line => log.LogWarning("{Line}", line));
+            using var signals = new ShutdownSignals(lifetime, reload, line => log.LogWarning("{Line}", line), reopen);
             using var parent = Watchdog.IsCore ? ParentWatch.ForCore(lifetime) : ParentWatch.StartIfAsked(lifetime);
             await host.RunAsync().ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -19,7 +19,7 @@ public static class WebCommand
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "the config file" };
-        var listen = new Option<string?>("--listen") { Description = "HOST:PORT to listen on (without it, fd 0 must be a listening socket, as `pm serve` passes)" };
+        var listen = new Option<string?>("--listen") { HelpName = "HOST:PORT", Description = "HOST:PORT to listen on (without it, fd 0 must be a listening socket, as `pm serve` passes)" };
         var web = new Command("web", "one web process: HTTP to the config's apps (pm serve starts these)") { config, listen };
         web.SetAction((r, _) => RunAsync(r.GetValue(config)!, r.GetValue(listen)));
         return web;

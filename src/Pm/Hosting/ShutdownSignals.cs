@@ -6,7 +6,8 @@ namespace Pm.Hosting;
 /// <summary>
 /// SIGTERM, SIGINT and SIGQUIT stop the PM gracefully; SIGHUP reloads its config where the host has a reload (the
 /// PM's), and stops it otherwise (a web process: the PM replaces those). SIGUSR1 (logrotate's "reopen your logs")
-/// and SIGUSR2 are logged and change nothing: the PM logs to its stdout and stderr. Every other catchable signal whose
+/// reopens PmLogFile where the host has one, and is logged and changes nothing otherwise; SIGUSR2 is logged and
+/// changes nothing. Every other catchable signal whose
 /// default would end the process (<see cref="Posix.Signals.OtherTerminating"/>) is logged and stops it as SIGTERM
 /// does, so none ends the PM without its apps. .NET 10 installs no SIGTERM handler of its own, and the
 /// empty host builder registers no console lifetime, so without this a SIGTERM would kill the PM outright and leave
@@ -17,7 +18,8 @@ public sealed class ShutdownSignals : IDisposable
     private readonly PosixSignalRegistration[] _registrations;
 
     /// <param name="say">Where the line saying what a signal did goes (the PM's log).</param>
-    public ShutdownSignals(IHostApplicationLifetime lifetime, Action? reload = null, Action<string>? say = null)
+    /// <param name="reopen">What SIGUSR1 does: reopen PmLogFile (it says itself how that went); null when there is none.</param>
+    public ShutdownSignals(IHostApplicationLifetime lifetime, Action? reload = null, Action<string>? say = null, Action? reopen = null)
     {
         say ??= _ => { };
         var others = Posix.Signals.OtherTerminating.Select(signal => PosixSignalRegistration.Create((PosixSignal)signal, context =>
@@ -32,7 +34,13 @@ public sealed class ShutdownSignals : IDisposable
             PosixSignalRegistration.Create((PosixSignal)Posix.Signals.SIGUSR1, context =>
             {
                 context.Cancel = true;
-                say("SIGUSR1: nothing to reopen: the PM logs to its stdout and stderr (rotate them where they are written, e.g. journald)");
+                if (reopen is not null)
+                {
+                    reopen();
+                    return;
+                }
+
+                say("SIGUSR1: nothing to reopen: no PmLogFile, the PM logs to its stdout and stderr only (rotate them where they are written, e.g. journald)");
             }),
             PosixSignalRegistration.Create((PosixSignal)Posix.Signals.SIGUSR2, context =>
             {

@@ -3,7 +3,7 @@ using Pm.Tests.Fixtures;
 
 namespace Pm.Tests.Config;
 
-/// <summary>The README's config reference is the option table the parser uses, and CI runs the README's test command.</summary>
+/// <summary>The README's config reference is the directive and option tables the parser uses, and CI runs the README's test command.</summary>
 public sealed class ReadmeTests
 {
     private static readonly string Readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
@@ -12,6 +12,19 @@ public sealed class ReadmeTests
     public void ReadmeOptionTable_IsTheParsersOptionTable()
     {
         Readme.Should().Contain(ConfigReference.OptionsMarkdown(), "regenerate it with `pm config-reference` after changing OptionTable");
+    }
+
+    [Fact]
+    public void ReadmeDirectiveTable_IsTheDirectiveTable()
+    {
+        Readme.Should().Contain(ConfigReference.DirectivesMarkdown(), "regenerate it with `pm config-reference` after changing DirectiveTable");
+    }
+
+    [Fact]
+    public void DirectiveTable_NamesEveryDirectiveTheParserReads()
+    {
+        var described = DirectiveTable.All.SelectMany(d => d.OldName is null ? [d.Name] : new[] { d.Name, d.OldName });
+        described.Should().BeEquivalentTo(ConfigParser.DirectiveNames, "the reference (README, man page) describes exactly what the parser reads");
     }
 
     [Fact]

@@ -92,6 +92,7 @@ public sealed partial class ConfigParser
             (host, port) = (address.Host!, address.Port);
         }
 
-        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount);
+        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _serverName,
+            _bodyBuffer ?? FrontEndConfig.DefaultBodyBuffer, _bodyMax ?? FrontEndConfig.DefaultBodyMax);
     }
 }

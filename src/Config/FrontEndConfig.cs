@@ -1,4 +1,23 @@
 namespace Pm.Config;
 
-/// <summary>The HTTP front end: where it listens and how many web processes share the port.</summary>
-public sealed record FrontEndConfig(string ListenHost, int ListenPort, int Processes);
+/// <summary>The HTTP front end: where it listens, how many web processes share the port, and what they tell apps.</summary>
+/// <param name="ServerName">PmServerName: SERVER_NAME for every app (nginx's server_name); null: the request's Host.</param>
+/// <param name="BodyBuffer">PmRequestBodyBuffer: how much of a request body without a length is held in memory before the rest goes to a temporary file.</param>
+/// <param name="BodyMax">PmRequestBodyMax: the largest request body (413 past it); 0 = no limit.</param>
+public sealed record FrontEndConfig(
+    string ListenHost,
+    int ListenPort,
+    int Processes,
+    string? ServerName = null,
+    long BodyBuffer = FrontEndConfig.DefaultBodyBuffer,
+    long BodyMax = FrontEndConfig.DefaultBodyMax)
+{
+    /// <summary>1 MiB, as nginx's client_body_buffer_size is 8-16k: here it also spares small chunked POSTs a file.</summary>
+    public const long DefaultBodyBuffer = 1L << 20;
+
+    /// <summary>1 GiB: far above PHP's post_max_size (8M) and upload limits, so it only stops a body without end.</summary>
+    public const long DefaultBodyMax = 1L << 30;
+
+    /// <summary>Memory held per body at most; past it a temporary file is the better place.</summary>
+    public const long MaxBodyBuffer = 64L << 20;
+}

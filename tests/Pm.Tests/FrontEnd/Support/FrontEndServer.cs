@@ -30,7 +30,11 @@ public sealed class FrontEndServer : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts `pm serve` with <paramref name="apps"/> (config lines) and <paramref name="pmOptions"/> and waits until its web process serves.</summary>
-    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions)
+    public static Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions) =>
+        StartAsync(dir, apps, new Dictionary<string, string>(), webProcesses, pmOptions);
+
+    /// <summary>As <see cref="StartAsync(TestDirectory, string, int, string[])"/>, with these variables added to pm's environment (its web processes inherit them).</summary>
+    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, IReadOnlyDictionary<string, string> environment, int webProcesses = 1, params string[] pmOptions)
     {
         var port = FreePort();
         var config = $"""
@@ -39,7 +43,7 @@ public sealed class FrontEndServer : IAsyncDisposable
             PmWebProcesses {webProcesses}
             {apps}
             """;
-        var pm = await PmProcess.StartAsync(dir, config, "serve", pmOptions);
+        var pm = await PmProcess.StartAsync(dir, config, environment, "serve", pmOptions);
         try
         {
             await pm.WaitForLineAsync(l => l.Contains("pm web ", StringComparison.Ordinal) && l.Contains(": serving ", StringComparison.Ordinal), Wait);

@@ -45,7 +45,7 @@ public sealed record AppChange(StaticAppConfig Old, StaticAppConfig New, IReadOn
             what.Add("restart timing");
         }
 
-        var routing = old.UrlPrefix != next.UrlPrefix || old.DocumentRoot != next.DocumentRoot || !ConfigChanges.SameRequest(old.Request, next.Request);
+        var routing = old.UrlPrefix != next.UrlPrefix || old.DocumentRoot != next.DocumentRoot || !Equals(old.DocumentRootRules, next.DocumentRootRules) || !ConfigChanges.SameRequest(old.Request, next.Request);
         if (routing)
         {
             what.Add("request settings (web processes)");

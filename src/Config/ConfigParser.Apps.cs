@@ -90,7 +90,7 @@ public sealed partial class ConfigParser
             ? ParseTcp(d, path, port, "127.0.0.1")
             : SocketAddress(d, path, ipcDir, o.Text("socket") ?? IpcLayout.HashedName(path, o.Text("user"), o.Text("group")));
         var env = Environment(d, path, o);
-        var (url, docRoot) = Routing(d, path, o);
+        var (url, docRoot, rules) = Routing(d, path, o);
         var limits = InstanceLimits.From(o, m => Error(d, $"{path}: {m}"));
         var access = SocketAccess.Private;
         if (SocketAccess.Given(o) && o.Has("port"))
@@ -109,7 +109,7 @@ public sealed partial class ConfigParser
 
         return new StaticAppConfig(path, address!, o.Integer("processes"), o.Integer("priority"), o.Integer("listen-queue-depth"),
             env, o.All("arg"), o.Seconds("init-start-delay"), o.Seconds("restart-delay"), o.Seconds("min-server-life"),
-            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), limits, access);
+            o.Seconds("backoff-max"), runAs, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), limits, access, rules);
     }
 
     private ExternalAppConfig? BuildExternal(Directive d, string ipcDir)
@@ -133,13 +133,13 @@ public sealed partial class ConfigParser
             address = o.Text("host") is { } host ? ParseTcp(d, path, host, null) : SocketAddress(d, path, ipcDir, o.Text("socket")!);
         }
 
-        var (url, docRoot) = Routing(d, path, o);
+        var (url, docRoot, rules) = Routing(d, path, o);
         if (_errors.Count > errorsBefore)
         {
             return null;
         }
 
-        return new ExternalAppConfig(path, address!, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line));
+        return new ExternalAppConfig(path, address!, RequestSettings.From(o), url, docRoot, new ConfigSource(d.File, d.Line), rules);
     }
 
     private UserIdentity? ResolveIdentity(Directive d, string path, OptionValues o)
@@ -218,7 +218,7 @@ public sealed partial class ConfigParser
         return env;
     }
 
-    private (string? Url, string? DocumentRoot) Routing(Directive d, string path, OptionValues o)
+    private (string? Url, string? DocumentRoot, DocumentRootRules? Rules) Routing(Directive d, string path, OptionValues o)
     {
         var url = o.Text("url") is { } u ? NormalizePrefix(d, u) : null;
         string? docRoot = null;
@@ -236,6 +236,16 @@ public sealed partial class ConfigParser
             }
         }
 
-        return (url, docRoot);
+        if (docRoot is null)
+        {
+            if (DocumentRootRules.Given(o))
+            {
+                Error(d, $"{path}: -{DocumentRootRules.ExtensionsOption}, -{DocumentRootRules.IndexOption} and -{DocumentRootRules.StaticOption} need -document-root");
+            }
+
+            return (url, null, null);
+        }
+
+        return (url, docRoot, DocumentRootRules.From(o, m => Error(d, $"{path}: {m}")));
     }
 }

@@ -297,6 +297,7 @@ public sealed partial class ConfigParser
             (host, port) = (address.Host!, address.Port);
         }
 
-        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen, _fastCgiAccess);
+        return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen, _fastCgiAccess,
+            _serverName, _bodyBuffer ?? FrontEndConfig.DefaultBodyBuffer, _bodyMax ?? FrontEndConfig.DefaultBodyMax);
     }
 }

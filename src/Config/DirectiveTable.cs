@@ -19,6 +19,17 @@ public static class DirectiveTable
         new("PmWebProcesses N", "web processes of `pm serve` (default: the number of cores)", Ours: true),
         new("PmShutdownTimeout SECONDS", "grace between SIGTERM and SIGKILL, at shutdown and for a group's leftovers (default 5)", Ours: true),
         new("PmQueueGroup GROUP", "a group allowed to write the queue (web processes running as another user)", Ours: true),
+        new("PmServerName NAME", "SERVER_NAME for every app, as nginx's `server_name` (default: the request's Host)", Ours: true),
+        new("PmRequestBodyBuffer SIZE", "how much of a request body without a length (chunked) is held in memory before it goes to a temporary file (default 1M, at most 64M)", Ours: true),
+        new("PmRequestBodyMax SIZE", "the largest request body, chunked or not: 413 past it, as nginx's `client_max_body_size` (default 1G; 0 = no limit)", Ours: true),
+        new("Alias URL PATH", "Apache's: PATH a FastCgiServer/FastCgiExternalServer path mounts the app at URL; a directory holding one, or one a fastcgi handler covers, mounts it (see *Pasting an Apache config*)"),
+        new("ScriptAlias URL PATH", "Apache's: as Alias; a directory it names runs the fastcgi handlers given server-wide"),
+        new("AddHandler fastcgi-script .EXT ...", "Apache's: in `<Directory D>` (or server-wide, for ScriptAlias'd directories) makes D a dynamic root for those extensions; `fcgid-script` alike"),
+        new("SetHandler fastcgi-script", "Apache's: in `<Directory>` or `<Location>`, every file there is a dynamic app"),
+        new("AddType TYPE .EXT", "Apache's: with `Action TYPE /URL-of-an-app`, mounts that app with the directory as `-document-root`"),
+        new("Action TYPE-OR-HANDLER URL", "Apache's: see AddType"),
+        new("Options [+-]ExecCGI ...", "Apache's: ExecCGI lets a server-wide AddHandler apply to an Alias'd directory; the rest is a notice"),
+        new("DocumentRoot DIR", "Apache's: gives a URL to apps and handler directories under DIR that no Alias mounts"),
         new("PmLogFile PATH", "the PM's log (its own lines and those of its apps and web processes) also goes to this file, appended, created 0640; SIGUSR1 reopens it, for logrotate. A reload cannot change it", Ours: true),
     ];
 }

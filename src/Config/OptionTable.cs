@@ -52,6 +52,9 @@ public static class OptionTable
         // Ours.
         new("url", OptionKind.Text, S | E, "", "URL prefix the front end routes to this app", Ours: true),
         new("document-root", OptionKind.Text, S | E, "", "directory of scripts the app runs (php-cgi): SCRIPT_FILENAME is document-root + the URL path after -url", Ours: true),
+        new(DocumentRootRules.ExtensionsOption, OptionKind.Text, S | E, ".php", "with -document-root: comma-separated endings of the files that are scripts the app runs (case-sensitive), as php-fpm's security.limit_extensions; any other file never reaches the app (see *PHP behind Pm*)", Ours: true),
+        new(DocumentRootRules.IndexOption, OptionKind.Text, S | E, "index.php", "with -document-root: comma-separated files tried, in order, for a URL naming a directory (403 when none exists)", Ours: true),
+        new(DocumentRootRules.StaticOption, OptionKind.Text, S | E, "on", "with -document-root: on, files that are not scripts are sent as they are, with their content type; off, they are 404", Ours: true),
         new("arg", OptionKind.Text, S, "", "a command-line argument for the app (repeat for several)", Repeatable: true, Ours: true),
         new("backoff-max", OptionKind.Integer, S | D, "60", "seconds: the cap of the exponential, jittered restart backoff of a crash-looping app", Min: 1, Ours: true),
         new("policy", OptionKind.Text, D | R, "demand", "scaling policy of dynamic apps: demand, classic or spare (see src/Policy/POLICIES.md)", Ours: true),

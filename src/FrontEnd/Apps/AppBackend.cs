@@ -11,13 +11,14 @@ namespace Pm.FrontEnd.Apps;
 public sealed class AppBackend : IAsyncDisposable
 {
     public AppBackend(string name, AppAddress address, RequestSettings settings, string? urlPrefix, string? documentRoot,
-        string ipcDir, TimeProvider time, WebLog log)
+        string ipcDir, TimeProvider time, WebLog log, DocumentRootRules? documentRootRules = null)
     {
         Name = name;
         Address = address;
         Settings = settings;
         UrlPrefix = urlPrefix;
         DocumentRoot = documentRoot;
+        DocumentRootRules = documentRootRules ?? DocumentRootRules.Default;
         DocumentRootReal = documentRoot is null ? null : Posix.RealPath.Of(documentRoot) ?? documentRoot;
         IpcDir = ipcDir;
         EndPoint = address.ToEndPoint();
@@ -48,6 +49,9 @@ public sealed class AppBackend : IAsyncDisposable
 
     /// <summary>-document-root: the directory of scripts the app runs (php-cgi).</summary>
     public string? DocumentRoot { get; }
+
+    /// <summary>-extensions, -index, -static: what a URL under the document root leads to (the defaults without a document root).</summary>
+    public DocumentRootRules DocumentRootRules { get; }
 
     /// <summary>The document root with symbolic links resolved, to check scripts against.</summary>
     internal string? DocumentRootReal { get; }

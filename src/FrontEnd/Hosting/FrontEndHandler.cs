@@ -6,6 +6,7 @@ using Pm.FrontEnd.Dynamic;
 using Pm.FrontEnd.Logging;
 using Pm.FrontEnd.Proxy;
 using Pm.FrontEnd.Routing;
+using Pm.FrontEnd.StaticFiles;
 using Pm.FrontEnd.Status;
 
 namespace Pm.FrontEnd.Hosting;
@@ -30,7 +31,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
         _status = status;
         _log = log;
         _autoUpdate = config.Dynamic.AutoUpdate;
-        _proxy = new FastCgiProxy(log);
+        _proxy = new FastCgiProxy(log, config.FrontEnd);
         var mounts = new List<Mount>();
         var queue = new Lazy<Protocol.Queue.QueueWriter>(() => Protocol.Queue.QueueWriter.Open(config.IpcDir, new Protocol.Queue.QueueWriterOptions
         {
@@ -41,7 +42,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
         // apps by name, and shares the pool with HTTP requests to the same app.
         foreach (var app in config.StaticApps)
         {
-            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log);
+            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log, app.DocumentRootRules);
             if (app.Request.RequestTimeout is not null || app.Request.SlowLog is not null)
             {
                 backend.Overdue = new StaticAppReports(app.Path, queue, time);
@@ -56,7 +57,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
 
         foreach (var app in config.ExternalApps)
         {
-            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log);
+            var backend = new AppBackend(app.Path, app.Address, app.Request, app.UrlPrefix, app.DocumentRoot, config.IpcDir, time, log, app.DocumentRootRules);
             _apps.Add(backend);
             if (app.UrlPrefix is { } url)
             {
@@ -101,12 +102,13 @@ public sealed class FrontEndHandler : IAsyncDisposable
             case RouteKind.App:
                 var mount = match.Mount!;
                 var mapped = ScriptMapper.Map(mount.App!, mount.Prefix, path);
-                if (mapped.Status != 200)
+                return mapped.Kind switch
                 {
-                    return RefuseAsync(context, mount.App!.Name, mapped.Status, mapped.Problem!);
-                }
-
-                return _proxy.ForwardAsync(context, mount.App!, mapped.Target);
+                    MappedKind.Script => _proxy.ForwardAsync(context, mount.App!, mapped.Target),
+                    MappedKind.StaticFile => StaticFileSender.SendAsync(context, mapped.File!),
+                    MappedKind.Redirect => RedirectAsync(context, mapped.Location!),
+                    _ => RefuseAsync(context, mount.App!.Name, mapped.Status, mapped.Problem!),
+                };
 
             case RouteKind.Dynamic:
                 return ForwardDynamicAsync(context, match.Mount!.DynamicRoot!, path);
@@ -145,6 +147,16 @@ public sealed class FrontEndHandler : IAsyncDisposable
         await _proxy.ForwardAsync(context, app.Backend, target, lifecycle).ConfigureAwait(false);
     }
 
+    /// <summary>301 to a directory's slash URL, the query kept (nginx's answer, so the index's relative links resolve).</summary>
+    private static Task RedirectAsync(HttpContext context, string location)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status301MovedPermanently;
+        response.Headers.Location = location + context.Request.QueryString.ToUriComponent();
+        response.ContentLength = 0;
+        return Task.CompletedTask;
+    }
+
     private Task RefuseAsync(HttpContext context, string who, int status, string problem)
     {
         _log.Write($"{who}: {status} for {FastCgiProxy.Describe(context)}: {problem}");
@@ -153,6 +165,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _proxy.Dispose();
         foreach (var app in _apps)
         {
             await app.DisposeAsync().ConfigureAwait(false);

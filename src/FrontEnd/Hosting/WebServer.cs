@@ -203,7 +203,8 @@ public static class WebServer
         // Apps set their own Server header if they want one.
         kestrel.AddServerHeader = false;
 
-        // Bodies are streamed to the app, never held: no size limit here (mod_fastcgi has none either).
+        // No limit of Kestrel's: the proxy applies PmRequestBodyMax itself, so the 413 is logged with the app it was
+        // meant for; bodies with a Content-Length stream to the app, only chunked ones are held (BufferedBody).
         kestrel.Limits.MaxRequestBodySize = null;
 
         // CGI apps may send ISO-8859-1 bytes in header values; pass them through unchanged.

@@ -12,7 +12,8 @@ internal static class ErrorResponses
     /// <summary>Seconds a client is asked to wait before trying again when an app is not reachable.</summary>
     public const int RetryAfterSeconds = 5;
 
-    public static Task WriteAsync(HttpContext context, int status, string message)
+    /// <param name="close">Close the connection after the answer (Connection: close), e.g. when a request body is left unread.</param>
+    public static Task WriteAsync(HttpContext context, int status, string message, bool close = false)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -25,6 +26,11 @@ internal static class ErrorResponses
         response.Clear();
         response.StatusCode = status;
         response.ContentType = "text/plain; charset=utf-8";
+        if (close)
+        {
+            response.Headers.Connection = "close";
+        }
+
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             response.Headers.RetryAfter = RetryAfter;
@@ -47,11 +53,14 @@ internal static class ErrorResponses
 
     public static string ReasonOf(int status) => status switch
     {
+        301 => "Moved Permanently",
         400 => "Bad Request",
         408 => "Request Timeout",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        413 => "Content Too Large",
+        500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.ObjectPool;
+using Pm.Config;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Cgi;
 using Pm.FrontEnd.Logging;
@@ -40,7 +41,7 @@ namespace Pm.FrontEnd.Proxy;
 /// <see cref="RequestLimits.AbortGrace"/>. Past -slow-log, one 'L' record and a log line; the request runs on.
 /// </para>
 /// </summary>
-public sealed class FastCgiProxy
+public sealed class FastCgiProxy : IDisposable
 {
     /// <summary>Without -flush, output is passed to Kestrel in pieces of at least this much (Kestrel's own buffer size).</summary>
     public const int FlushThreshold = 64 * 1024;
@@ -50,11 +51,22 @@ public sealed class FastCgiProxy
 
     private readonly WebLog _log;
     private readonly ObjectPool<ProxyExchange> _exchanges = new DefaultObjectPool<ProxyExchange>(new ProxyExchange.Policy(), 1024);
+    private readonly string? _serverName;
+    private readonly long _bodyBuffer;
+    private readonly long _bodyMax;
+    private readonly BodySpool _spool = new();
 
-    public FastCgiProxy(WebLog log)
+    /// <param name="frontEnd">PmServerName and the request body limits; null: none and the defaults.</param>
+    public FastCgiProxy(WebLog log, FrontEndConfig? frontEnd = null)
     {
         _log = log;
+        _serverName = frontEnd?.ServerName;
+        _bodyBuffer = frontEnd?.BodyBuffer ?? FrontEndConfig.DefaultBodyBuffer;
+        _bodyMax = frontEnd?.BodyMax ?? FrontEndConfig.DefaultBodyMax;
     }
+
+    /// <summary>The private directory of request bodies too big for memory, once one needed it.</summary>
+    internal string? SpoolDirectory => _spool.Directory;
 
     private enum Attempt
     {
@@ -76,11 +88,35 @@ public sealed class FastCgiProxy
         var exchange = _exchanges.Get();
         exchange.Log = _log;
         RequestLimits? limits = null;
+        BufferedBody? buffered = null;
         try
         {
-            CgiEnvironment.Build(exchange.Parameters, context, script, app.Settings);
             var request = context.Request;
             var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false ? request.BodyReader : null;
+            if (body is not null)
+            {
+                if (request.ContentLength is { } declared)
+                {
+                    if (_bodyMax > 0 && declared > _bodyMax)
+                    {
+                        await TooLargeAsync(context, app, $"its Content-Length {declared} is larger than PmRequestBodyMax ({_bodyMax} bytes)").ConfigureAwait(false);
+                        return;
+                    }
+                }
+                else
+                {
+                    // No length (chunked): read it whole first, so the app gets CONTENT_LENGTH (see BufferedBody).
+                    buffered = await BufferAsync(context, app, body).ConfigureAwait(false);
+                    if (buffered is null)
+                    {
+                        return;
+                    }
+
+                    body = buffered.OpenReader();
+                }
+            }
+
+            CgiEnvironment.Build(exchange.Parameters, context, script, app.Settings, _serverName, buffered?.Length);
             var replayable = body is null;
             var idempotent = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
             var stale = 0;
@@ -130,9 +166,52 @@ public sealed class FastCgiProxy
         finally
         {
             limits?.Dispose();
+            if (buffered is not null)
+            {
+                await buffered.DisposeAsync().ConfigureAwait(false);
+            }
+
             _exchanges.Return(exchange);
         }
     }
+
+    /// <summary>The whole body without a length, or null once an error answer went out (or the client left).</summary>
+    private async Task<BufferedBody?> BufferAsync(HttpContext context, AppBackend app, PipeReader body)
+    {
+        try
+        {
+            return await BufferedBody.ReadAsync(body, _bodyBuffer, _bodyMax, _spool, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (RequestBodyTooLargeException e)
+        {
+            await TooLargeAsync(context, app, $"its body (chunked) went past PmRequestBodyMax ({e.Max} bytes)").ConfigureAwait(false);
+        }
+        catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
+        {
+            // The client left while sending its body: nobody is left to answer, nothing went to the app.
+        }
+        catch (BadHttpRequestException e)
+        {
+            _log.Write($"app {app.Name}: {e.StatusCode} for {Describe(context)}: the request body failed: {e.Message}");
+            await ErrorResponses.WriteAsync(context, e.StatusCode, "the request body could not be read").ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            _log.Write($"app {app.Name}: 500 for {Describe(context)}: its body (chunked) could not be held in a temporary file under {_spool.Directory ?? Path.GetTempPath()}: {e.Message}");
+            await ErrorResponses.WriteAsync(context, 500, "the request body could not be held").ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    /// <summary>413, and the connection closed after it: Kestrel would otherwise read the rest of the body to reuse it.</summary>
+    private Task TooLargeAsync(HttpContext context, AppBackend app, string why)
+    {
+        _log.Write($"app {app.Name}: 413 for {Describe(context)}: {why}");
+        return ErrorResponses.WriteAsync(context, 413, "the request body is too large", close: true);
+    }
+
+    public void Dispose() => _spool.Dispose();
 
     private async ValueTask<(Attempt Kind, AppConnection? Connection)> AttemptAsync(
         HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,

@@ -56,10 +56,14 @@ public sealed class PmProcess : IAsyncDisposable
     }
 
     /// <summary>Starts `pm COMMAND CONFIG [OPTIONS]` with the config and waits until it says it is running.</summary>
-    public static async Task<PmProcess> StartAsync(TestDirectory dir, string configText, string command = "run", params string[] options)
+    public static Task<PmProcess> StartAsync(TestDirectory dir, string configText, string command = "run", params string[] options) =>
+        StartAsync(dir, configText, new Dictionary<string, string>(), command, options);
+
+    /// <summary>As <see cref="StartAsync(TestDirectory, string, string, string[])"/>, with these variables added to pm's environment.</summary>
+    public static async Task<PmProcess> StartAsync(TestDirectory dir, string configText, IReadOnlyDictionary<string, string> environment, string command, params string[] options)
     {
         var config = dir.Write("pm.conf", configText);
-        var pm = Start(dir.Path, config, command, dir.IpcDir, options);
+        var pm = Start(dir.Path, config, command, dir.IpcDir, environment, options);
         await pm.WaitForLineAsync(l => l.Contains(" running ", StringComparison.Ordinal) && l.Contains("pm ", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         return pm;
     }

@@ -8,7 +8,10 @@ namespace Pm.Tests.FrontEnd;
 /// <summary>CGI meta-variables from an HTTP request (RFC 3875 §4.1), without a server.</summary>
 public sealed class CgiEnvironmentTests
 {
-    private static Dictionary<string, string> Build(Action<HttpRequest> setUp, params string[] passHeaders)
+    private static Dictionary<string, string> Build(Action<HttpRequest> setUp, params string[] passHeaders) =>
+        Build(setUp, new ScriptTarget("/app", "/extra", "/srv/app", null), null, null, passHeaders);
+
+    private static Dictionary<string, string> Build(Action<HttpRequest> setUp, ScriptTarget target, string? serverName, long? bufferedLength, params string[] passHeaders)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
@@ -23,8 +26,8 @@ public sealed class CgiEnvironmentTests
         context.Features.Get<IHttpRequestFeature>()!.RawTarget = "/app/extra?a=1&b=%20";
         setUp(context.Request);
         var variables = new List<KeyValuePair<string, string>>();
-        CgiEnvironment.Build(variables, context, new ScriptTarget("/app", "/extra", "/srv/app", null),
-            new RequestSettings(TimeSpan.Zero, TimeSpan.FromSeconds(30), false, passHeaders, false));
+        CgiEnvironment.Build(variables, context, target,
+            new RequestSettings(TimeSpan.Zero, TimeSpan.FromSeconds(30), false, passHeaders, false), serverName, bufferedLength);
         variables.Select(v => v.Key).Should().OnlyHaveUniqueItems();
         return variables.ToDictionary(v => v.Key, v => v.Value);
     }
@@ -75,6 +78,63 @@ public sealed class CgiEnvironmentTests
         passed["HTTP_AUTHORIZATION"].Should().Be("Basic x");
         passed.Should().NotContainKey("HTTP_PROXY", "httpoxy: never, whatever -pass-header says");
         passed.Should().NotContainKey("HTTP_PROXY_AUTHORIZATION");
+    }
+
+    [Fact]
+    public void Build_Request_GivesNginxsFastCgiParamsToo()
+    {
+        var env = Build(r => r.Headers.Host = "example.test:8080", new ScriptTarget("/app", "/extra", "/srv/app", null), "pm.example", null);
+        env["DOCUMENT_URI"].Should().Be("/app/extra");
+        env["REQUEST_SCHEME"].Should().Be("http");
+        env["SERVER_SOFTWARE"].Should().Be("Pm");
+        env["SERVER_NAME"].Should().Be("pm.example", "PmServerName, as nginx's server_name");
+        env.Should().NotContainKey("REMOTE_USER").And.NotContainKey("CONTENT_LENGTH").And.NotContainKey("CONTENT_TYPE");
+    }
+
+    [Fact]
+    public void Build_DirectoryIndex_HasTheIndexAsDocumentUri()
+    {
+        var env = Build(r => r.Path = "/php/dir/", new ScriptTarget("/php/dir/index.php", "", "/srv/www/dir/index.php", "/srv/www"), null, null);
+        env["DOCUMENT_URI"].Should().Be("/php/dir/index.php");
+        env["SCRIPT_NAME"].Should().Be("/php/dir/index.php");
+        env["REQUEST_URI"].Should().Be("/app/extra?a=1&b=%20", "the client's own target");
+    }
+
+    [Fact]
+    public void Build_Tls_SaysHttpsOn()
+    {
+        var env = Build(r => r.Scheme = "https");
+        env["HTTPS"].Should().Be("on");
+        env["REQUEST_SCHEME"].Should().Be("https");
+    }
+
+    [Fact]
+    public void Build_BasicCredentials_GiveRemoteUserOnlyToAnAppThatGetsThem()
+    {
+        var header = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("jürgen:se:cret"));
+        Build(r => r.Headers.Authorization = header).Should().NotContainKey("REMOTE_USER");
+        var passed = Build(r => r.Headers.Authorization = header, "Authorization");
+        passed["REMOTE_USER"].Should().Be("jürgen");
+        passed["HTTP_AUTHORIZATION"].Should().Be(header);
+        Build(r => r.Headers.Authorization = "Bearer abc", "Authorization").Should().NotContainKey("REMOTE_USER");
+        Build(r => r.Headers.Authorization = "Basic !!!", "Authorization").Should().NotContainKey("REMOTE_USER");
+        Build(r => r.Headers.Authorization = "Basic " + Convert.ToBase64String("nocolon"u8.ToArray()), "Authorization").Should().NotContainKey("REMOTE_USER");
+    }
+
+    [Fact]
+    public void Build_BufferedChunkedBody_HasItsLengthAndNoTransferEncoding()
+    {
+        void SetUp(HttpRequest r)
+        {
+            r.Headers.TransferEncoding = "chunked";
+            r.ContentType = "application/x-www-form-urlencoded";
+        }
+
+        var env = Build(SetUp, new ScriptTarget("/app", "/extra", "/srv/app", null), null, 12345);
+        env["CONTENT_LENGTH"].Should().Be("12345");
+        env["CONTENT_TYPE"].Should().Be("application/x-www-form-urlencoded");
+        env.Should().NotContainKey("HTTP_TRANSFER_ENCODING");
+        Build(SetUp)["HTTP_TRANSFER_ENCODING"].Should().Be("chunked", "a streamed body keeps its header");
     }
 
     [Fact]

@@ -48,6 +48,8 @@ public sealed class LibFcgiAppTests
         env["HTTP_X_CUSTOM"].Should().Be("custom value");
         env["HTTP_X_REPEATED"].Should().Be("one, two");
         env["HTTP_AUTHORIZATION"].Should().Be("Basic dXNlcjpwYXNz", "-pass-header Authorization lets it through");
+        env["REMOTE_USER"].Should().Be("user", "the Basic user, for an app that is given the credentials");
+        env["DOCUMENT_URI"].Should().Be("/t/some/path");
         env.Should().NotContainKey("HTTP_PROXY", "httpoxy: a Proxy header must never become HTTP_PROXY");
         env.Should().NotContainKey("HTTP_X_UNDERSCORE", "a name with '_' could pass for one with '-'");
         env.Should().NotContainKey("CONTENT_LENGTH");
@@ -90,7 +92,7 @@ public sealed class LibFcgiAppTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task ChunkedPostWithoutLength_StreamsToTheApp_ToItsEnd()
+    public async Task ChunkedPostWithoutLength_ReachesTheAppWhole()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir);

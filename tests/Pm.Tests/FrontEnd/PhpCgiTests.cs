@@ -90,7 +90,8 @@ public sealed class PhpCgiTests
         env["REQUEST_URI"].Should().Be("/php/sub/env.php/extra/path?q=1");
 
         (await server.Client.GetAsync("/php/nothing-here.php")).StatusCode.Should().Be(HttpStatusCode.NotFound);
-        (await server.Client.GetAsync("/php/sub")).StatusCode.Should().Be(HttpStatusCode.NotFound, "a directory is not a script");
+        (await server.Client.GetAsync("/php/sub")).StatusCode.Should().Be(HttpStatusCode.MovedPermanently, "a directory goes to its slash URL");
+        (await server.Client.GetAsync("/php/sub/")).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a directory without an index is not listed");
     }
 
     [Fact(Timeout = 60_000)]

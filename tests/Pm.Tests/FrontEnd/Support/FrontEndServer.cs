@@ -31,10 +31,17 @@ public sealed class FrontEndServer : IAsyncDisposable
 
     /// <summary>Starts `pm serve` with <paramref name="apps"/> (config lines) and <paramref name="pmOptions"/> and waits until its web process serves.</summary>
     public static Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, int webProcesses = 1, params string[] pmOptions) =>
-        StartAsync(dir, apps, "", webProcesses, pmOptions);
+        StartAsync(dir, apps, "", new Dictionary<string, string>(), webProcesses, pmOptions);
 
     /// <summary>As above, with <paramref name="listenOptions"/> after PmListen's address (-cert, -key, -http2).</summary>
-    public static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, string listenOptions, int webProcesses = 1, params string[] pmOptions)
+    public static Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, string listenOptions, int webProcesses = 1, params string[] pmOptions) =>
+        StartAsync(dir, apps, listenOptions, new Dictionary<string, string>(), webProcesses, pmOptions);
+
+    /// <summary>As <see cref="StartAsync(TestDirectory, string, int, string[])"/>, with these variables added to pm's environment (its web processes inherit them).</summary>
+    public static Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, IReadOnlyDictionary<string, string> environment, int webProcesses = 1, params string[] pmOptions) =>
+        StartAsync(dir, apps, "", environment, webProcesses, pmOptions);
+
+    private static async Task<FrontEndServer> StartAsync(TestDirectory dir, string apps, string listenOptions, IReadOnlyDictionary<string, string> environment, int webProcesses, string[] pmOptions)
     {
         var port = FreePort();
         var config = $"""
@@ -43,7 +50,7 @@ public sealed class FrontEndServer : IAsyncDisposable
             PmWebProcesses {webProcesses}
             {apps}
             """;
-        var pm = await PmProcess.StartAsync(dir, config, "serve", pmOptions);
+        var pm = await PmProcess.StartAsync(dir, config, environment, "serve", pmOptions);
         try
         {
             await pm.WaitForLineAsync(l => l.Contains("pm web ", StringComparison.Ordinal) && l.Contains(": serving ", StringComparison.Ordinal), Wait);

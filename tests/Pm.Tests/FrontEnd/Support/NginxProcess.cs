@@ -21,6 +21,7 @@ public sealed class NginxProcess : IAsyncDisposable
     {
         _master = master;
         _directory = directory;
+        Port = port;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -28,8 +29,24 @@ public sealed class NginxProcess : IAsyncDisposable
 
     public string ErrorLog => File.Exists(Path.Combine(_directory, "error.log")) ? File.ReadAllText(Path.Combine(_directory, "error.log")) : "";
 
+    public int Port { get; }
+
     /// <summary>Starts nginx passing every request to <paramref name="fastCgiSocket"/>; returns once its worker runs.</summary>
-    public static async Task<NginxProcess> StartAsync(TestDirectory dir, string fastCgiSocket)
+    public static Task<NginxProcess> StartAsync(TestDirectory dir, string fastCgiSocket) =>
+        StartWithServerAsync(dir, $$"""
+            location / {
+                fastcgi_pass unix:{{fastCgiSocket}};
+                fastcgi_param REQUEST_METHOD $request_method;
+                fastcgi_param QUERY_STRING $query_string;
+                fastcgi_param SCRIPT_NAME $fastcgi_script_name;
+                fastcgi_param REQUEST_URI $request_uri;
+                fastcgi_param SERVER_PROTOCOL $server_protocol;
+                fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+            }
+            """);
+
+    /// <summary>As <see cref="StartAsync(TestDirectory, string)"/> with <paramref name="server"/> inside its server block, after listen.</summary>
+    public static async Task<NginxProcess> StartWithServerAsync(TestDirectory dir, string server)
     {
         Identity.IsRoot.Should().BeTrue("nginx's master must run as root to start its worker as www-data");
         var directory = Directory.CreateDirectory(dir.File("nginx")).FullName;
@@ -53,15 +70,7 @@ public sealed class NginxProcess : IAsyncDisposable
                 scgi_temp_path {{directory}}/scgi_temp;
                 server {
                     listen 127.0.0.1:{{port}};
-                    location / {
-                        fastcgi_pass unix:{{fastCgiSocket}};
-                        fastcgi_param REQUEST_METHOD $request_method;
-                        fastcgi_param QUERY_STRING $query_string;
-                        fastcgi_param SCRIPT_NAME $fastcgi_script_name;
-                        fastcgi_param REQUEST_URI $request_uri;
-                        fastcgi_param SERVER_PROTOCOL $server_protocol;
-                        fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-                    }
+            {{server}}
                 }
             }
             """);

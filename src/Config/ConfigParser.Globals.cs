@@ -78,46 +78,26 @@ public sealed partial class ConfigParser
         }
 
         _listen = d.Arguments[0];
-        string? cert = null, key = null;
-        bool? http2 = null;
-        for (var i = 1; i < d.Arguments.Count; i++)
+        if (AddressOptions(d, "-cert FILE, -key FILE and -http2 on|off", "-cert", "-key", "-http2") is not { } options)
         {
-            var option = d.Arguments[i];
-            if (option is not ("-cert" or "-key" or "-http2"))
+            return;
+        }
+
+        var cert = options.GetValueOrDefault("-cert") is { } c ? Resolve(c) : null;
+        var key = options.GetValueOrDefault("-key") is { } k ? Resolve(k) : null;
+        bool? http2 = null;
+        if (options.GetValueOrDefault("-http2") is { } h)
+        {
+            http2 = h.ToLowerInvariant() switch
             {
-                Error(d, $"unknown option '{option}' (PmListen takes -cert FILE, -key FILE and -http2 on|off)");
+                "on" => true,
+                "off" => false,
+                _ => null,
+            };
+            if (http2 is null)
+            {
+                Error(d, $"-http2 takes on or off, not '{h}'");
                 return;
-            }
-
-            if (i + 1 >= d.Arguments.Count)
-            {
-                Error(d, $"{option} needs a value");
-                return;
-            }
-
-            var value = d.Arguments[++i];
-            switch (option)
-            {
-                case "-cert":
-                    cert = Resolve(value);
-                    break;
-                case "-key":
-                    key = Resolve(value);
-                    break;
-                default:
-                    http2 = value.ToLowerInvariant() switch
-                    {
-                        "on" => true,
-                        "off" => false,
-                        _ => null,
-                    };
-                    if (http2 is null)
-                    {
-                        Error(d, $"-http2 takes on or off, not '{value}'");
-                        return;
-                    }
-
-                    break;
             }
         }
 
@@ -169,31 +149,13 @@ public sealed partial class ConfigParser
 
         var text = d.Arguments[0];
         _fastCgiListenText = text;
-        string? user = null, group = null, mode = null;
-        for (var i = 1; i < d.Arguments.Count; i++)
+        const string User = "-" + SocketAccess.UserOption, Group = "-" + SocketAccess.GroupOption, Mode = "-" + SocketAccess.ModeOption;
+        if (AddressOptions(d, "-socket-user, -socket-group and -socket-mode", User, Group, Mode) is not { } options)
         {
-            var option = d.Arguments[i];
-            if (option is not ("-" + SocketAccess.UserOption or "-" + SocketAccess.GroupOption or "-" + SocketAccess.ModeOption))
-            {
-                Error(d, $"unknown option '{option}' (PmFastCgiListen takes -socket-user, -socket-group and -socket-mode)");
-                return;
-            }
-
-            if (i + 1 >= d.Arguments.Count)
-            {
-                Error(d, $"{option} needs a value");
-                return;
-            }
-
-            var value = d.Arguments[++i];
-            switch (option)
-            {
-                case "-" + SocketAccess.UserOption: user = value; break;
-                case "-" + SocketAccess.GroupOption: group = value; break;
-                default: mode = value; break;
-            }
+            return;
         }
 
+        var (user, group, mode) = (options.GetValueOrDefault(User), options.GetValueOrDefault(Group), options.GetValueOrDefault(Mode));
         var given = user is not null || group is not null || mode is not null;
 
         if (text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
@@ -232,6 +194,38 @@ public sealed partial class ConfigParser
         }
 
         _fastCgiListen = ParseTcp(d, "PmFastCgiListen", text, "127.0.0.1");
+    }
+
+    /// <summary>
+    /// The "-name value" pairs after a listening directive's address (PmListen, PmFastCgiListen), each name one of
+    /// <paramref name="names"/> and given once; null, with the error on the directive's line, otherwise.
+    /// </summary>
+    private Dictionary<string, string>? AddressOptions(Directive d, string takes, params string[] names)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i < d.Arguments.Count; i += 2)
+        {
+            var option = d.Arguments[i];
+            if (Array.IndexOf(names, option) < 0)
+            {
+                Error(d, $"unknown option '{option}' ({d.Name} takes {takes})");
+                return null;
+            }
+
+            if (i + 1 >= d.Arguments.Count)
+            {
+                Error(d, $"{option} needs a value");
+                return null;
+            }
+
+            if (!options.TryAdd(option, d.Arguments[i + 1]))
+            {
+                Error(d, $"{option} given more than once");
+                return null;
+            }
+        }
+
+        return options;
     }
 
     // PmWebProcesses and PmShutdownTimeout have never been checked for repetition: the last one given wins.

@@ -31,27 +31,12 @@ namespace Pm.FrontEnd.Dispatch;
 /// </summary>
 internal sealed class FastCgiRelay
 {
-    private const int MaxStaleRetries = 2;
-    private const int MaxDynamicResets = 3;
-
     private readonly WebLog _log;
     private readonly ObjectPool<DispatchExchange> _exchanges = new DefaultObjectPool<DispatchExchange>(new DispatchExchange.Policy(), 1024);
 
     public FastCgiRelay(WebLog log)
     {
         _log = log;
-    }
-
-    private enum Attempt
-    {
-        /// <summary>An answer (the app's or the dispatcher's) went to the web server, or it left.</summary>
-        Done,
-
-        /// <summary>The kept connection was found closed when the request was sent: nothing reached the app.</summary>
-        Stale,
-
-        /// <summary>The request was sent; the connection closed before the first byte of the answer.</summary>
-        ClosedBeforeAnswer,
     }
 
     /// <summary>Forwards <paramref name="request"/> to <paramref name="app"/>; returns the app status for END_REQUEST.</summary>
@@ -65,9 +50,7 @@ internal sealed class FastCgiRelay
             var replayable = body is null;
             var method = request.Params.GetValue("REQUEST_METHOD");
             var idempotent = method is "GET" or "HEAD";
-            var stale = 0;
-            var resets = 0;
-            var retried = false;
+            var retries = default(AttemptRetries);
             if (app.Settings.RequestTimeout is not null || app.Settings.SlowLog is not null)
             {
                 limits = new RequestLimits(app, exchange, lifecycle, _log, Describe(request), request.Aborted);
@@ -76,20 +59,17 @@ internal sealed class FastCgiRelay
             while (true)
             {
                 var (attempt, who, status) = await AttemptAsync(request, app, exchange, body, lifecycle, limits).ConfigureAwait(false);
-                switch (attempt)
+                if (attempt == AttemptOutcome.Done)
                 {
-                    case Attempt.Done:
-                        return status;
+                    return status;
+                }
 
-                    case Attempt.Stale when stale++ < MaxStaleRetries:
+                switch (retries.Next(attempt, lifecycle, replayable, idempotent))
+                {
+                    case RetryStep.Again:
                         continue;
 
-                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when lifecycle is not null && replayable && resets++ < MaxDynamicResets:
-                        lifecycle.OnResetBeforeAnswer();
-                        continue;
-
-                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when replayable && idempotent && !retried:
-                        retried = true;
+                    case RetryStep.OnceMore:
                         _log.Write($"{who ?? app.Name}: closed the connection before answering {Describe(request)}; sending it once more on a new connection");
                         continue;
 
@@ -112,7 +92,7 @@ internal sealed class FastCgiRelay
         }
     }
 
-    private async ValueTask<(Attempt Kind, string? Who, int AppStatus)> AttemptAsync(
+    private async ValueTask<(AttemptOutcome Kind, string? Who, int AppStatus)> AttemptAsync(
         FastCgiServerRequest request, AppBackend app, DispatchExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits)
     {
         var clientAborted = request.Aborted;
@@ -122,7 +102,7 @@ internal sealed class FastCgiRelay
         {
             _log.Write($"app {app.Name}: 503 for {Describe(request)}: {rented.Problem}");
             DispatchAnswers.Write(request.Stdout, 503, rented.Message!);
-            return (Attempt.Done, null, 0);
+            return (AttemptOutcome.Done, null, 0);
         }
 
         exchange.Connection = connection;
@@ -141,7 +121,7 @@ internal sealed class FastCgiRelay
             }
             catch (FastCgiConnectionClosedException)
             {
-                return (Attempt.Stale, connection.Who, 0);
+                return (AttemptOutcome.Stale, connection.Who, 0);
             }
 
             return await RelayAsync(request, exchange, forwarded, lifecycle, aborted).ConfigureAwait(false);
@@ -152,29 +132,29 @@ internal sealed class FastCgiRelay
             // -request-timeout: the token aborted the app's request (FCGI_ABORT_REQUEST), as on the HTTP side.
             limits.ReportTimedOut(connection, forwarded?.Released, exchange.AnswerStarted);
             Fail(request, exchange, 504, "the application did not answer in time");
-            return (Attempt.Done, null, 0);
+            return (AttemptOutcome.Done, null, 0);
         }
         catch (FastCgiConnectionClosedException e) when (!e.ResponseStarted && !exchange.AnswerStarted)
         {
-            return (Attempt.ClosedBeforeAnswer, connection.Who, 0);
+            return (AttemptOutcome.ClosedBeforeAnswer, connection.Who, 0);
         }
         catch (FastCgiIdleTimeoutException e)
         {
             _log.Write($"{connection.Who}: {(exchange.AnswerStarted ? "answer cut" : "504")} for {Describe(request)}: {e.Message} (-idle-timeout); its request was aborted");
             Fail(request, exchange, 504, "the application did not answer in time");
-            return (Attempt.Done, null, 0);
+            return (AttemptOutcome.Done, null, 0);
         }
         catch (FastCgiException e) when (!aborted.IsCancellationRequested)
         {
             _log.Write($"{connection.Who}: {(exchange.AnswerStarted ? "answer cut" : "502")} for {Describe(request)}: {e.Message}");
             Fail(request, exchange, 502, "the application failed while answering");
-            return (Attempt.Done, null, 0);
+            return (AttemptOutcome.Done, null, 0);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or FastCgiException)
         {
             // The web server left (its STDIN was cut with its connection, or it aborted): disposing the app's request
             // below aborts it there too.
-            return (Attempt.Done, null, 1);
+            return (AttemptOutcome.Done, null, 1);
         }
         finally
         {
@@ -189,7 +169,7 @@ internal sealed class FastCgiRelay
         }
     }
 
-    private async ValueTask<(Attempt Kind, string? Who, int AppStatus)> RelayAsync(
+    private async ValueTask<(AttemptOutcome Kind, string? Who, int AppStatus)> RelayAsync(
         FastCgiServerRequest request, DispatchExchange exchange, FastCgiClientRequest forwarded, IRequestLifecycle? lifecycle, CancellationToken aborted)
     {
         var output = forwarded.Output;
@@ -226,20 +206,20 @@ internal sealed class FastCgiRelay
 
             if (stderr && (await request.Stderr.FlushAsync(aborted).ConfigureAwait(false)).IsCompleted)
             {
-                return (Attempt.Done, null, 1);
+                return (AttemptOutcome.Done, null, 1);
             }
 
             if (any && (await stdout.FlushAsync(aborted).ConfigureAwait(false)).IsCompleted)
             {
                 // The web server's connection is gone: disposing the app's request aborts it.
-                return (Attempt.Done, null, 1);
+                return (AttemptOutcome.Done, null, 1);
             }
         }
 
         var end = await forwarded.Completion.ConfigureAwait(false);
         if (end.IsComplete || exchange.AnswerStarted)
         {
-            return (Attempt.Done, null, end.AppStatus);
+            return (AttemptOutcome.Done, null, end.AppStatus);
         }
 
         var who = exchange.Connection!.Who;
@@ -254,7 +234,7 @@ internal sealed class FastCgiRelay
             DispatchAnswers.Write(stdout, 502, "the application sent no valid response");
         }
 
-        return (Attempt.Done, null, 0);
+        return (AttemptOutcome.Done, null, 0);
     }
 
     /// <summary>The dispatcher's answer, or, once some of the app's answer was passed on, the web server's connection closed.</summary>

@@ -25,16 +25,16 @@ internal sealed class AcceptDeadline : IDisposable
 {
     private readonly CancellationTokenSource _cancel;
     private readonly ITimer _timer;
-    private readonly uint _connecting;
+    private readonly AppConnection _connection;
     private readonly IReadOnlySet<string> _listenerNames;
     private volatile bool _expired;
 
-    private AcceptDeadline(AppBackend app, uint connecting, IReadOnlySet<string> listenerNames, TimeSpan left, CancellationToken aborted)
+    private AcceptDeadline(AppConnection connection, IReadOnlySet<string> listenerNames, TimeSpan left, CancellationToken aborted)
     {
-        _connecting = connecting;
+        _connection = connection;
         _listenerNames = listenerNames;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        _timer = app.Time.CreateTimer(static state => ((AcceptDeadline)state!).Check(), this, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _timer = connection.App.Time.CreateTimer(static state => ((AcceptDeadline)state!).Check(), this, left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Cancelled when the client leaves, the request's other limits cancel it, or no instance took it in time.</summary>
@@ -45,28 +45,12 @@ internal sealed class AcceptDeadline : IDisposable
 
     /// <summary>
     /// A deadline for <paramref name="connection"/>, <paramref name="left"/> from now; null where none applies (no
-    /// limit, a TCP app, a kept shared connection) or the socket cannot be named.
+    /// limit, a TCP app, a kept shared connection). The socket is named (fstat) only if the limit comes, not per request.
     /// </summary>
-    public static AcceptDeadline? Arm(AppConnection connection, TimeSpan limit, TimeSpan left, CancellationToken aborted)
-    {
-        var app = connection.App;
-        if (limit <= TimeSpan.Zero || connection.Shared || app.ListenerNames is not { } names)
-        {
-            return null;
-        }
-
-        uint inode;
-        try
-        {
-            inode = UnixSocketTable.InodeOf((int)connection.Socket.SafeHandle.DangerousGetHandle());
-        }
-        catch (Exception e) when (e is PosixException or ObjectDisposedException)
-        {
-            return null;
-        }
-
-        return new AcceptDeadline(app, inode, names, left, aborted);
-    }
+    public static AcceptDeadline? Arm(AppConnection connection, TimeSpan limit, TimeSpan left, CancellationToken aborted) =>
+        limit <= TimeSpan.Zero || connection.Shared || connection.App.ListenerNames is not { } names
+            ? null
+            : new AcceptDeadline(connection, names, left, aborted);
 
     public void Dispose()
     {
@@ -79,11 +63,13 @@ internal sealed class AcceptDeadline : IDisposable
         bool? waits;
         try
         {
-            waits = UnixSocketTable.WaitsForAccept(_connecting, _listenerNames);
+            var connecting = UnixSocketTable.InodeOf((int)_connection.Socket.SafeHandle.DangerousGetHandle());
+            waits = UnixSocketTable.WaitsForAccept(connecting, _listenerNames);
         }
-        catch (PosixException)
+        catch (Exception e) when (e is PosixException or ObjectDisposedException)
         {
-            // The table could not be read: unknown, so the request is left to its other limits.
+            // The request ended as the limit came, or the table could not be read: unknown, so the request is left
+            // to its other limits.
             return;
         }
 

@@ -46,9 +46,6 @@ public sealed class FastCgiProxy : IDisposable
     /// <summary>Without -flush, output is passed to Kestrel in pieces of at least this much (Kestrel's own buffer size).</summary>
     public const int FlushThreshold = 64 * 1024;
 
-    private const int MaxStaleRetries = 2;
-    private const int MaxDynamicResets = 3;
-
     private readonly WebLog _log;
     private readonly ObjectPool<ProxyExchange> _exchanges = new DefaultObjectPool<ProxyExchange>(new ProxyExchange.Policy(), 1024);
     private readonly string? _serverName;
@@ -67,18 +64,6 @@ public sealed class FastCgiProxy : IDisposable
 
     /// <summary>The private directory of request bodies too big for memory, once one needed it.</summary>
     internal string? SpoolDirectory => _spool.Directory;
-
-    private enum Attempt
-    {
-        /// <summary>An answer (the app's or an error) went to the client, or the client left.</summary>
-        Done,
-
-        /// <summary>The connection was found closed when the request was sent: nothing reached the app.</summary>
-        Stale,
-
-        /// <summary>The request was sent; the connection closed before the first byte of the answer.</summary>
-        ClosedBeforeAnswer,
-    }
 
     /// <summary>Forwards <paramref name="context"/>'s request to <paramref name="app"/> as <paramref name="script"/>.</summary>
     public Task ForwardAsync(HttpContext context, AppBackend app, in ScriptTarget script) => ForwardAsync(context, app, script, null);
@@ -119,9 +104,7 @@ public sealed class FastCgiProxy : IDisposable
             CgiEnvironment.Build(exchange.Parameters, context, script, app.Settings, _serverName, buffered?.Length);
             var replayable = body is null;
             var idempotent = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
-            var stale = 0;
-            var resets = 0;
-            var retried = false;
+            var retries = default(AttemptRetries);
             var settings = app.Settings;
             var arrival = app.Time.GetTimestamp();
             var startLimit = lifecycle?.StartLimit ?? settings.AppConnTimeout;
@@ -135,20 +118,17 @@ public sealed class FastCgiProxy : IDisposable
                 exchange.Head.Reset();
                 exchange.HeadWritten = false;
                 var attempt = await AttemptAsync(context, app, exchange, body, lifecycle, limits, startLimit, startLimit - app.Time.GetElapsedTime(arrival)).ConfigureAwait(false);
-                switch (attempt.Kind)
+                if (attempt.Kind == AttemptOutcome.Done)
                 {
-                    case Attempt.Done:
-                        return;
+                    return;
+                }
 
-                    case Attempt.Stale when stale++ < MaxStaleRetries:
+                switch (retries.Next(attempt.Kind, lifecycle, replayable, idempotent))
+                {
+                    case RetryStep.Again:
                         continue;
 
-                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when lifecycle is not null && replayable && resets++ < MaxDynamicResets:
-                        lifecycle.OnResetBeforeAnswer();
-                        continue;
-
-                    case Attempt.ClosedBeforeAnswer or Attempt.Stale when replayable && idempotent && !retried:
-                        retried = true;
+                    case RetryStep.OnceMore:
                         _log.Write($"{attempt.Connection?.Who ?? app.Name}: closed the connection before answering {Describe(context)}; sending it once more on a new connection");
                         continue;
 
@@ -213,7 +193,7 @@ public sealed class FastCgiProxy : IDisposable
 
     public void Dispose() => _spool.Dispose();
 
-    private async ValueTask<(Attempt Kind, AppConnection? Connection)> AttemptAsync(
+    private async ValueTask<(AttemptOutcome Kind, AppConnection? Connection)> AttemptAsync(
         HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
         TimeSpan startLimit, TimeSpan startLeft)
     {
@@ -224,7 +204,7 @@ public sealed class FastCgiProxy : IDisposable
         {
             _log.Write($"app {app.Name}: 503 for {Describe(context)}: {rented.Problem}");
             await ErrorResponses.WriteAsync(context, 503, rented.Message!).ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
 
         exchange.Connection = connection;
@@ -244,7 +224,7 @@ public sealed class FastCgiProxy : IDisposable
             }
             catch (FastCgiConnectionClosedException)
             {
-                return (Attempt.Stale, connection);
+                return (AttemptOutcome.Stale, connection);
             }
 
             return (await RespondAsync(context, app, exchange, request, lifecycle, token).ConfigureAwait(false), connection);
@@ -257,7 +237,7 @@ public sealed class FastCgiProxy : IDisposable
             _log.Write($"app {app.Name}: 503 for {Describe(context)}: no instance took it within {DurationFormat.Seconds(startLimit)} of its arrival " +
                 $"({(lifecycle is null || app.Settings.AppConnTimeout > TimeSpan.Zero ? "-appConnTimeout" : "-idle-timeout, as -appConnTimeout is 0")}); it waited in the app's accept queue");
             await ErrorResponses.WriteAsync(context, 503, "the application did not take the request in time; try again in a few seconds").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)
             && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
@@ -266,38 +246,38 @@ public sealed class FastCgiProxy : IDisposable
             // is closed when given back, a multiplexing app's shared one is kept for its other requests.
             limits.ReportTimedOut(connection, request?.Released, exchange.HeadWritten);
             await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (FastCgiConnectionClosedException e) when (!e.ResponseStarted && !exchange.HeadWritten)
         {
-            return (Attempt.ClosedBeforeAnswer, connection);
+            return (AttemptOutcome.ClosedBeforeAnswer, connection);
         }
         catch (FastCgiIdleTimeoutException e)
         {
             var cut = exchange.HeadWritten;
             _log.Write($"{connection.Who}: {(cut ? "answer cut" : "504")} for {Describe(context)}: {e.Message} (-idle-timeout); its request was aborted");
             await FailAsync(context, exchange, 504, "the application did not answer in time").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (CgiResponseException e)
         {
             _log.Write($"{connection.Who}: 502 for {Describe(context)}: malformed response: {e.Message}");
             await ErrorResponses.WriteAsync(context, 502, "the application sent a malformed response").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (FastCgiException e) when (!aborted.IsCancellationRequested)
         {
             var cut = exchange.HeadWritten;
             _log.Write($"{connection.Who}: {(cut ? "answer cut" : "502")} for {Describe(context)}: {e.Message}");
             await FailAsync(context, exchange, 502, "the application failed while answering").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (InvalidOperationException e) when (exchange.HeadWritten && !aborted.IsCancellationRequested)
         {
             // Kestrel refused what the app sent after its head (e.g. more or fewer bytes than its Content-Length).
             _log.Write($"{connection.Who}: answer cut for {Describe(context)}: {e.Message}");
             context.Abort();
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (IOException e) when (e is not FastCgiException && !aborted.IsCancellationRequested)
         {
@@ -305,12 +285,12 @@ public sealed class FastCgiProxy : IDisposable
             // timeout): the app's request was aborted with it.
             _log.Write($"{connection.Who}: {(exchange.HeadWritten ? "answer cut" : "400")} for {Describe(context)}: the request body failed: {e.Message}");
             await FailAsync(context, exchange, 400, "the request body could not be read").ConfigureAwait(false);
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         catch (Exception e) when (aborted.IsCancellationRequested && e is OperationCanceledException or IOException or FastCgiException)
         {
             // The client left: disposing the request below aborts it at the app.
-            return (Attempt.Done, null);
+            return (AttemptOutcome.Done, null);
         }
         finally
         {
@@ -326,7 +306,7 @@ public sealed class FastCgiProxy : IDisposable
         }
     }
 
-    private async ValueTask<Attempt> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle, CancellationToken aborted)
+    private async ValueTask<AttemptOutcome> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle, CancellationToken aborted)
     {
         var output = request.Output;
         var head = exchange.Head;
@@ -363,7 +343,7 @@ public sealed class FastCgiProxy : IDisposable
             {
                 output.AdvanceTo(buffer.End);
                 await AnswerWithoutHeadAsync(context, app, exchange, request).ConfigureAwait(false);
-                return Attempt.Done;
+                return AttemptOutcome.Done;
             }
 
             output.AdvanceTo(buffer.Start, buffer.End);
@@ -402,7 +382,7 @@ public sealed class FastCgiProxy : IDisposable
                 var flushed = await writer.FlushAsync(aborted).ConfigureAwait(false);
                 if (flushed.IsCanceled || flushed.IsCompleted)
                 {
-                    return Attempt.Done;
+                    return AttemptOutcome.Done;
                 }
             }
 
@@ -424,7 +404,7 @@ public sealed class FastCgiProxy : IDisposable
         }
 
         await context.Response.CompleteAsync().ConfigureAwait(false);
-        return Attempt.Done;
+        return AttemptOutcome.Done;
     }
 
     /// <summary>An error answer, or, once the app's head was given to Kestrel, a cut connection (never a mixed answer).</summary>

@@ -119,10 +119,7 @@ public sealed class FrozenAppTests
     public async Task AppThatNeverListens_IsKilledAtSpawnTimeout_BacksOff_AndRecoversWhenFixed()
     {
         using var dir = new TestDirectory();
-        var fixedFile = dir.File("fixed");
-        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
-        var script = dir.Write("never-listens.sh", $"#!/bin/sh\nif [ -e {fixedFile} ]; then exec {app}; fi\nexec sleep 300\n");
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, fixedFile) = NeverListens(dir);
         await using var pm = await PmProcess.StartAsync(dir, $"""
             FastCgiIpcDir {dir.IpcDir}
             FastCgiServer {script} -processes 1 -spawn-timeout 1 -restart-delay 1 -kill-grace 1
@@ -187,10 +184,7 @@ public sealed class FrozenAppTests
     public async Task StaticAppThatNeverListens_ItsRequestGets503WithRetryAfterAtAppConnTimeout_AndOnceFixedTheNextReadyInstanceServes()
     {
         using var dir = new TestDirectory();
-        var fixedFile = dir.File("fixed");
-        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
-        var script = dir.Write("never-listens.sh", $"#!/bin/sh\nif [ -e {fixedFile} ]; then exec {app}; fi\nexec sleep 300\n");
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (script, fixedFile) = NeverListens(dir);
         await using var server = await FrontEndServer.StartAsync(dir,
             $"FastCgiServer {script} -processes 1 -url /t -spawn-timeout 1 -restart-delay 1 -kill-grace 1 -appConnTimeout 2 -idle-timeout 30");
 
@@ -236,4 +230,14 @@ public sealed class FrozenAppTests
     private static Task WaitUntil(Func<bool> condition, TimeSpan timeout) => Eventually.Until(condition, timeout);
 
     private static Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout) => Eventually.Until(condition, timeout);
+
+    /// <summary>An app that never waits for work (it sleeps) until <c>FixedFile</c> exists; then it is the libfcgi test app.</summary>
+    private static (string Script, string FixedFile) NeverListens(TestDirectory dir)
+    {
+        var fixedFile = dir.File("fixed");
+        var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
+        var script = dir.Write("never-listens.sh", $"#!/bin/sh\nif [ -e {fixedFile} ]; then exec {app}; fi\nexec sleep 300\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return (script, fixedFile);
+    }
 }

@@ -51,6 +51,8 @@ internal sealed class FastCgiRelay
             var method = request.Params.GetValue("REQUEST_METHOD");
             var idempotent = method is "GET" or "HEAD";
             var retries = default(AttemptRetries);
+            var arrival = app.Time.GetTimestamp();
+            var startLimit = lifecycle?.StartLimit ?? app.Settings.AppConnTimeout;
             if (app.Settings.RequestTimeout is not null || app.Settings.SlowLog is not null)
             {
                 limits = new RequestLimits(app, exchange, lifecycle, _log, Describe(request), request.Aborted);
@@ -58,7 +60,7 @@ internal sealed class FastCgiRelay
 
             while (true)
             {
-                var (attempt, who, status) = await AttemptAsync(request, app, exchange, body, lifecycle, limits).ConfigureAwait(false);
+                var (attempt, who, status) = await AttemptAsync(request, app, exchange, body, lifecycle, limits, startLimit, startLimit - app.Time.GetElapsedTime(arrival)).ConfigureAwait(false);
                 if (attempt == AttemptOutcome.Done)
                 {
                     return status;
@@ -93,7 +95,8 @@ internal sealed class FastCgiRelay
     }
 
     private async ValueTask<(AttemptOutcome Kind, string? Who, int AppStatus)> AttemptAsync(
-        FastCgiServerRequest request, AppBackend app, DispatchExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits)
+        FastCgiServerRequest request, AppBackend app, DispatchExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
+        TimeSpan startLimit, TimeSpan startLeft)
     {
         var clientAborted = request.Aborted;
         var aborted = limits?.Token ?? clientAborted;
@@ -107,8 +110,10 @@ internal sealed class FastCgiRelay
 
         exchange.Connection = connection;
         FastCgiClientRequest? forwarded = null;
+        var deadline = AcceptDeadline.Arm(connection, startLimit, startLeft, aborted);
         try
         {
+            var token = deadline?.Token ?? aborted;
             try
             {
                 forwarded = await connection.Client.BeginRequestAsync(new FastCgiOutgoingRequest
@@ -117,14 +122,22 @@ internal sealed class FastCgiRelay
                     EncodedParameters = request.Params.Encoded,
                     Body = body,
                     StandardError = exchange.StandardError,
-                }, aborted).ConfigureAwait(false);
+                }, token).ConfigureAwait(false);
             }
             catch (FastCgiConnectionClosedException)
             {
                 return (AttemptOutcome.Stale, connection.Who, 0);
             }
 
-            return await RelayAsync(request, exchange, forwarded, lifecycle, aborted).ConfigureAwait(false);
+            return await RelayAsync(request, exchange, forwarded, lifecycle, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (deadline is { Expired: true } && !aborted.IsCancellationRequested && !exchange.AnswerStarted
+            && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
+        {
+            // No instance took the connection within the start limit, as on the HTTP side (AcceptDeadline).
+            _log.Write($"app {app.Name}: 503 for {Describe(request)}: {AcceptDeadline.Why(app, startLimit, lifecycle is not null)}");
+            DispatchAnswers.Write(request.Stdout, 503, AcceptDeadline.Message);
+            return (AttemptOutcome.Done, null, 0);
         }
         catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)
             && e is OperationCanceledException or IOException or FastCgiException or InvalidOperationException)
@@ -158,6 +171,7 @@ internal sealed class FastCgiRelay
         }
         finally
         {
+            deadline?.Dispose();
             if (forwarded is not null)
             {
                 await forwarded.DisposeAsync().ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using Pm.FrontEnd.Apps;
 using Pm.Posix;
+using Pm.Shared;
 
 namespace Pm.FrontEnd.Proxy;
 
@@ -51,6 +52,14 @@ internal sealed class AcceptDeadline : IDisposable
         limit <= TimeSpan.Zero || connection.Shared || connection.App.ListenerNames is not { } names
             ? null
             : new AcceptDeadline(connection, names, left, aborted);
+
+    /// <summary>The answer's text for the client.</summary>
+    public const string Message = "the application did not take the request in time; try again in a few seconds";
+
+    /// <summary>Why, for the log line: the limit and which setting gave it.</summary>
+    public static string Why(AppBackend app, TimeSpan limit, bool dynamic) =>
+        $"no instance took it within {DurationFormat.Seconds(limit)} of its arrival " +
+        $"({(!dynamic || app.Settings.AppConnTimeout > TimeSpan.Zero ? "-appConnTimeout" : "-idle-timeout, as -appConnTimeout is 0")}); it waited in the app's accept queue";
 
     public void Dispose()
     {

@@ -234,9 +234,8 @@ public sealed class FastCgiProxy : IDisposable
         {
             // No instance took the connection within the start limit: disposing the request below closes it, which
             // takes it out of the accept queue before any instance could start on it.
-            _log.Write($"app {app.Name}: 503 for {Describe(context)}: no instance took it within {DurationFormat.Seconds(startLimit)} of its arrival " +
-                $"({(lifecycle is null || app.Settings.AppConnTimeout > TimeSpan.Zero ? "-appConnTimeout" : "-idle-timeout, as -appConnTimeout is 0")}); it waited in the app's accept queue");
-            await ErrorResponses.WriteAsync(context, 503, "the application did not take the request in time; try again in a few seconds").ConfigureAwait(false);
+            _log.Write($"app {app.Name}: 503 for {Describe(context)}: {AcceptDeadline.Why(app, startLimit, lifecycle is not null)}");
+            await ErrorResponses.WriteAsync(context, 503, AcceptDeadline.Message).ConfigureAwait(false);
             return (AttemptOutcome.Done, null);
         }
         catch (Exception e) when (limits is not null && limits.TimedOut(clientAborted)

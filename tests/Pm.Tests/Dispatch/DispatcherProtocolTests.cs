@@ -99,6 +99,24 @@ public sealed class DispatcherProtocolTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task DynamicAppThatNeverListens_Gets503WithRetryAfter_AtAppConnTimeout_NotA504AtIdleTimeout()
+    {
+        using var dir = new TestDirectory();
+        await using var server = await DispatchServer.StartAsync(dir, fastCgiConfig: "-appConnTimeout 2 -spawn-timeout 1 -kill-grace 1 -idle-timeout 30");
+        using var cts = new CancellationTokenSource(Wait);
+        var never = Path.Combine(server.Root, "never.fcgi");
+        File.WriteAllText(never, "#!/bin/sh\nexec sleep 300\n");
+        File.SetUnixFileMode(never, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        await using var connection = await ConnectAsync(server, keep: true);
+        var (output, end) = await FastCgiCall.SendAsync(connection, FastCgiCall.Params(never), cts.Token);
+
+        output.Should().StartWith("Status: 503 Service Unavailable\r\n").And.Contain("Retry-After:");
+        end.IsComplete.Should().BeTrue();
+        await server.Pm.WaitForLineAsync(l => l.Contains("no instance took it within 2 s", StringComparison.Ordinal) && l.Contains("-appConnTimeout", StringComparison.Ordinal), Wait);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task StaticApp_NamedByPmApp_IsReached_AndAnUnknownName_Gets404()
     {
         using var dir = new TestDirectory();

@@ -30,14 +30,14 @@ public sealed class DispatchServer : IAsyncDisposable
     /// <summary>The dynamic app test.fcgi in the root.</summary>
     public string App => Path.Combine(Root, "test.fcgi");
 
-    public static async Task<DispatchServer> StartAsync(TestDirectory dir, string more = "", string socketOptions = "")
+    public static async Task<DispatchServer> StartAsync(TestDirectory dir, string more = "", string socketOptions = "", string fastCgiConfig = "-appConnTimeout 15")
     {
         var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
         File.Copy(FrontEndApps.FcgiTest, Path.Combine(root, "test.fcgi"));
         var socket = dir.File("dispatch.sock");
         var server = await FrontEndServer.StartAsync(dir, $"""
             PmFastCgiListen unix:{socket} {socketOptions}
-            FastCgiConfig -appConnTimeout 15
+            FastCgiConfig {fastCgiConfig}
             PmDynamicRoot /fcgi-bin/ {root}
             {more}
             """);

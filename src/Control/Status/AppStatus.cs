@@ -17,4 +17,20 @@ public sealed record AppStatus(
     IReadOnlyDictionary<string, double>? Load = null,
     string? Policy = null,
     string? LoadSummary = null,
-    KillReport? LastKill = null);
+    KillReport? LastKill = null)
+{
+    /// <summary>Connections waiting in the app's accept queue now; null where unknown (external apps).</summary>
+    public int? AcceptQueue { get; init; }
+
+    /// <summary>The longest the accept queue has been since the PM started.</summary>
+    public int? AcceptQueueMax { get; init; }
+
+    /// <summary>Requests the web processes are forwarding to the app now.</summary>
+    public int? InFlight { get; init; }
+
+    /// <summary>Times more instances were wanted than the app's maximum allows.</summary>
+    public long MaxInstancesReached { get; init; }
+
+    /// <summary>Requests that ran past -slow-log.</summary>
+    public long SlowRequests { get; init; }
+}

@@ -31,4 +31,10 @@ public sealed record InstanceStatus(
 
     /// <summary>Why it is being recycled, or stopped.</summary>
     public string? Note { get; init; }
+
+    /// <summary>The request it is serving, as the web process holding it reports it; null when idle or unknown.</summary>
+    public HeldRequest? Request { get; init; }
+
+    /// <summary>CPU time (user + system) its process group has used, in seconds; null where unknown.</summary>
+    public double? CpuSeconds { get; init; }
 }

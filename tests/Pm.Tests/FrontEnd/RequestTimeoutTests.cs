@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Pm.Tests.Fixtures;
 using Pm.Tests.FrontEnd.Support;
@@ -16,15 +15,15 @@ public sealed class RequestTimeoutTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task HangingRequest_PastTheTimeout_Gets504_InAboutTheLimit()
+    public async Task HangingRequest_PastTheTimeout_Gets504_FromTheRequestTimeout()
     {
         using var dir = new TestDirectory();
         await using var server = await StartAsync(dir, "-request-timeout 1");
-        var clock = Stopwatch.StartNew();
         using var response = await server.Client.GetAsync("/t?mode=hang");
-        var took = clock.Elapsed;
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        took.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.95)).And.BeLessThan(TimeSpan.FromSeconds(1.5));
+        // Which limit gave the 504 is in its log line, not in a clock read here (no test times anything).
+        var line = await server.Pm.WaitForLineAsync(l => l.Contains("504 for GET /t?mode=hang", StringComparison.Ordinal), FrontEndServer.Wait);
+        line.Should().Contain("(-request-timeout)").And.NotContain("-idle-timeout");
     }
 
     [Fact(Timeout = 60_000)]
@@ -102,13 +101,14 @@ public sealed class RequestTimeoutTests
         await server.Pm.WaitForLineAsync(l => l.Contains("FCGI_MPXS_CONNS=1", StringComparison.Ordinal), FrontEndServer.Wait); // the web process knows it multiplexes
 
         var pid = (await server.Pm.StatusAsync()).Apps.Single(a => a.Name == app).Instances.Single().Pid;
-        var clock = Stopwatch.StartNew();
         using var timedOut = await server.Client.GetAsync("/m?hang");
 
         timedOut.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
         var killing = await server.Pm.WaitForLineAsync(l => l.Contains($"killing pid {pid}", StringComparison.Ordinal), FrontEndServer.Wait);
-        clock.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(2.9), "the 504 at 1 s, then 2 s for the app to end the aborted request");
         killing.Should().Contain("-request-timeout");
-        server.Pm.Lines.Should().Contain(l => l.Contains("did not end", StringComparison.Ordinal) && l.Contains("of its abort", StringComparison.Ordinal));
+        // The kill came only after the app was given its grace to end the aborted request: that line comes first.
+        var lines = server.Pm.Lines.ToList();
+        var gaveUp = lines.FindIndex(l => l.Contains("did not end", StringComparison.Ordinal) && l.Contains("of its abort", StringComparison.Ordinal));
+        gaveUp.Should().BeGreaterThanOrEqualTo(0).And.BeLessThan(lines.IndexOf(killing), "the PM is asked to kill only once the abort grace has passed");
     }
 }

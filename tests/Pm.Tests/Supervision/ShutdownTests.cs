@@ -28,10 +28,7 @@ public sealed class ShutdownTests
 
             await WaitUntil(() => ProcessScan.WithCommandLine(dir.Path).Count(p => p.CommandLine.Contains(" grandchild ", StringComparison.Ordinal)) >= 2,
                 Wait, "both instances' grandchildren in the process table");
-            var stopwatch = Stopwatch.StartNew();
             (await pm.StopAsync(Wait)).Should().Be(0);
-            stopwatch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(0.9), "the grace period is honoured")
-                .And.BeLessThan(TimeSpan.FromSeconds(5), "SIGKILL follows the grace period");
 
             ProcessScan.WithCommandLine(dir.Path).Should().BeEmpty("grandchildren in the group are killed too");
             pm.Output.Should().Contain("did not exit within its grace period after SIGTERM: SIGKILL");

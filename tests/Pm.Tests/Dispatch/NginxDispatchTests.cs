@@ -8,59 +8,38 @@ namespace Pm.Tests.Dispatch;
 
 /// <summary>
 /// Real nginx in front of dynamic apps through the dispatcher (issue 10): Debian's stock fastcgi_params, kept
-/// FastCGI connections (fastcgi_keep_conn on), and an app that does not run until the first request.
+/// FastCGI connections (fastcgi_keep_conn on), nginx's worker as www-data reaching the dispatcher's socket through
+/// -socket-group www-data, and an app that does not run until the first request.
 /// </summary>
 [Collection(RealProcesses.Name)]
 public sealed class NginxDispatchTests
 {
-    private static async Task<PeerServer> StartNginxAsync(TestDirectory dir, DispatchServer pm)
-    {
-        var port = FrontEndServer.FreePort();
-        var root = Directory.CreateDirectory(dir.File("nginx")).FullName;
-        var config = Path.Combine(root, "nginx.conf");
-
-        // Run as root (as the tests are), nginx's worker would switch to nobody; "user root" keeps it able to reach
-        // the dispatcher's socket (0660, the PM's user and group). One process (master_process off), so its command
-        // line, with the config's path, is the only one to look for afterwards.
-        File.WriteAllText(config, $$"""
-            {{(Identity.IsRoot ? "user root;" : "")}}
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid {{root}}/nginx.pid;
-            error_log {{root}}/error.log info;
-            events { worker_connections 256; }
-            http {
-                access_log off;
-                client_body_temp_path {{root}}/client_body;
-                fastcgi_temp_path {{root}}/fastcgi_temp;
-                proxy_temp_path {{root}}/proxy_temp;
-                uwsgi_temp_path {{root}}/uwsgi_temp;
-                scgi_temp_path {{root}}/scgi_temp;
-                client_max_body_size 64m;
-                upstream pm_dispatch {
-                    server unix:{{pm.Socket}};
-                    keepalive 8;
-                }
-                server {
-                    listen 127.0.0.1:{{port}};
+    /// <summary>nginx as Debian runs it (worker as www-data), kept connections to the dispatcher's socket.</summary>
+    private static Task<NginxProcess> StartNginxAsync(TestDirectory dir, DispatchServer pm) =>
+        NginxProcess.StartWithServerAsync(dir, server: $$"""
                     root {{dir.Path}};
                     location / {
                         include /etc/nginx/fastcgi_params;
                         fastcgi_pass pm_dispatch;
                         fastcgi_keep_conn on;
                     }
+            """, http: $$"""
+                client_max_body_size 64m;
+                upstream pm_dispatch {
+                    server unix:{{pm.Socket}};
+                    keepalive 8;
                 }
-            }
             """);
-        return await PeerServer.StartAsync("/usr/sbin/nginx", ["-p", root, "-c", config], config, Path.Combine(root, "error.log"), port, Signals.SIGQUIT);
-    }
 
     [Fact(Timeout = 90_000)]
     public async Task Nginx_ReachesADynamicApp_ColdThenWarm_WithPostsIntact_AndNothingOutsideTheRoots()
     {
         using var dir = new TestDirectory();
-        await using var pm = await DispatchServer.StartAsync(dir);
+        // The test made its directory: it lets www-data through to the dispatcher's socket, which the PM opens to
+        // group www-data alone (0660).
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0x1ED); // 0755
+        await using var pm = await DispatchServer.StartAsync(dir, socketOptions: "-socket-group www-data");
+        (PosixFile.StatPathNoFollow(pm.Socket)!.Value.GroupId).Should().Be(33u, "group www-data");
         await using var nginx = await StartNginxAsync(dir, pm);
         File.Exists(IpcLayoutSocket(pm)).Should().BeFalse("the dynamic app does not run before its first request");
 

@@ -45,8 +45,11 @@ public sealed class NginxProcess : IAsyncDisposable
             }
             """);
 
-    /// <summary>As <see cref="StartAsync(TestDirectory, string)"/> with <paramref name="server"/> inside its server block, after listen.</summary>
-    public static async Task<NginxProcess> StartWithServerAsync(TestDirectory dir, string server)
+    /// <summary>
+    /// As <see cref="StartAsync(TestDirectory, string)"/> with <paramref name="server"/> inside its server block, after
+    /// listen, and <paramref name="http"/> (e.g. an upstream block) in the http block before it.
+    /// </summary>
+    public static async Task<NginxProcess> StartWithServerAsync(TestDirectory dir, string server, string http = "")
     {
         Identity.IsRoot.Should().BeTrue("nginx's master must run as root to start its worker as www-data");
         var directory = Directory.CreateDirectory(dir.File("nginx")).FullName;
@@ -68,6 +71,7 @@ public sealed class NginxProcess : IAsyncDisposable
                 proxy_temp_path {{directory}}/proxy_temp;
                 uwsgi_temp_path {{directory}}/uwsgi_temp;
                 scgi_temp_path {{directory}}/scgi_temp;
+            {{http}}
                 server {
                     listen 127.0.0.1:{{port}};
             {{server}}

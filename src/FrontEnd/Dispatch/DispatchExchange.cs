@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.Extensions.ObjectPool;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Logging;
@@ -14,7 +15,9 @@ namespace Pm.FrontEnd.Dispatch;
 /// <para>
 /// STDERR arrives on the app connection's read loop, which must not wait, while the request's STDERR stream is
 /// written by the relay's task: so it is gathered here under a lock and moved over by the relay, at each piece of
-/// STDOUT and at the end. At most <see cref="MaxPendingStandardError"/> bytes wait; beyond, the rest is dropped (and
+/// STDOUT, at the end, and on its own: a piece of STDERR wakes the relay's pending read of STDOUT
+/// (<see cref="PipeReader.CancelPendingRead"/>), so an app that logs and then works on (or hangs) has its STDERR
+/// reach the web server at once, not with its next output. At most <see cref="MaxPendingStandardError"/> bytes wait; beyond, the rest is dropped (and
 /// logged), since STDERR has no flow control of its own.
 /// </para>
 /// </summary>
@@ -36,6 +39,9 @@ internal sealed class DispatchExchange : ICurrentAttempt
     public Action<ReadOnlySequence<byte>> StandardError { get; }
 
     public AppConnection? Connection { get; set; }
+
+    /// <summary>The app's STDOUT the relay is reading, woken when STDERR arrives; null outside a relay.</summary>
+    public PipeReader? Output { get; set; }
 
     /// <summary>Some of the app's STDOUT went to the web server: an error can no longer be answered, only the connection cut.</summary>
     public bool AnswerStarted { get; set; }
@@ -68,6 +74,7 @@ internal sealed class DispatchExchange : ICurrentAttempt
     public void Reset()
     {
         Connection = null;
+        Output = null;
         AnswerStarted = false;
         lock (_sync)
         {
@@ -107,6 +114,9 @@ internal sealed class DispatchExchange : ICurrentAttempt
             content.Slice(0, length).CopyTo(_stderr.AsSpan(_stderrLength));
             _stderrLength += length;
         }
+
+        // The relay's read returns (IsCanceled) and moves it over; a read not yet begun returns at once.
+        Output?.CancelPendingRead();
     }
 
     /// <summary>Pool policy: exchanges are reset when returned.</summary>

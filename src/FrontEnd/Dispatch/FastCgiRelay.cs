@@ -177,6 +177,7 @@ internal sealed class FastCgiRelay
                 await forwarded.DisposeAsync().ConfigureAwait(false);
             }
 
+            exchange.Output = null;
             exchange.MoveStandardError(request, _log);
             exchange.Connection = null;
             app.Pool.Return(connection, forwarded);
@@ -189,6 +190,7 @@ internal sealed class FastCgiRelay
         var output = forwarded.Output;
         var stdout = request.Stdout;
         var firstByte = lifecycle is null;
+        exchange.Output = output;
         while (true)
         {
             var result = await output.ReadAsync(aborted).ConfigureAwait(false);

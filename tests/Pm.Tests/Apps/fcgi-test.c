@@ -12,6 +12,7 @@
  *   mode=freeze          no answer, ever: sleeps 600 s without looking at the connection (a frozen app)
  *   mode=wedge           answers, then sleeps 600 s outside any request (stuck: neither accepting nor serving)
  *   mode=stderr          two lines on FCGI_STDERR, then a short answer
+ *   mode=stderrhang      one line on FCGI_STDERR, flushed, then as mode=hang (no answer until the connection goes)
  *   mode=exitonce&arg=F  the first instance to create file F exits at once (before any output); others answer
  *   mode=env             every CGI variable, one NAME=value per line
  *   mode=malformed       a header block that is not one
@@ -264,6 +265,10 @@ int main(void)
             FCGX_FPrintF(r.err, "first line to stderr\nsecond line ");
             FCGX_FPrintF(r.err, "in two writes\n");
             FCGX_FPrintF(r.out, "Content-Type: text/plain\r\n\r\nwrote to stderr\n");
+        } else if (strcmp(mode, "stderrhang") == 0) {
+            FCGX_FPrintF(r.err, "logged before hanging\n");
+            FCGX_FFlush(r.err);
+            hang(&r);
         } else if (strcmp(mode, "exitonce") == 0) {
             int fd = open(arg, O_CREAT | O_EXCL | O_WRONLY, 0600);
             if (fd >= 0) {

@@ -126,6 +126,30 @@ public sealed class DispatcherFailureTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task AppStderr_ReachesTheWebServer_WhileTheAppWorksOn_NotOnlyWithItsNextOutput()
+    {
+        using var dir = new TestDirectory();
+        await using var server = await DispatchServer.StartAsync(dir);
+        using var cts = new CancellationTokenSource(Wait);
+        await using var connection = await ConnectAsync(server);
+        var logged = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using (var request = await connection.BeginRequestAsync(new FastCgiOutgoingRequest
+        {
+            Parameters = FastCgiCall.Params(server.App, "mode=stderrhang"),
+            StandardError = content => logged.TrySetResult(Encoding.Latin1.GetString(System.Buffers.BuffersExtensions.ToArray(content))),
+        }, cts.Token))
+        {
+            // The app sends nothing on STDOUT and waits (up to -idle-timeout, 30 s): the line must come before that.
+            (await logged.Task.WaitAsync(cts.Token)).Should().Be("logged before hanging\n");
+            request.Completion.IsCompleted.Should().BeFalse("the app is still working on the request");
+            request.Abort();
+        }
+
+        await server.Pm.WaitForLineAsync(l => l.Contains("while I hung", StringComparison.Ordinal), Wait);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task MalformedHeaderBlock_IsPassedOnAsTheAppSentIt()
     {
         using var dir = new TestDirectory();

@@ -45,7 +45,9 @@ public sealed partial class FleetExampleTests
     public async Task NginxConfig_PassesNginxTest()
     {
         using var dir = new TestDirectory();
-        var config = dir.Write("nginx.conf", FleetExample.NginxConfig(dir.Path, new Dictionary<string, string>()));
+        // nginx -t binds what the config listens on: a free port rather than 80, which may be taken or need root.
+        var listen = new Dictionary<string, string> { ["listen 80;"] = $"listen 127.0.0.1:{FrontEnd.Support.FrontEndServer.FreePort()};" };
+        var config = dir.Write("nginx.conf", FleetExample.NginxConfig(dir.Path, listen));
 
         var (code, output) = await RunAsync("/usr/sbin/nginx", ["-t", "-p", dir.Path, "-c", config]);
 

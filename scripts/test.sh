@@ -12,6 +12,8 @@ export PM_TEST_PM="${PM_TEST_PM:-$PWD/artifacts/native/pm}"
 # The .deb of that same build; its test (dpkg -i, serve, dpkg -r, --purge) must run, not skip, here and in CI.
 packaging/build-deb.sh --prebuilt
 export PM_TEST_DEB="${PM_TEST_DEB:-required}"
+# CI runs as root: the examples/fleet test's network namespaces (ip netns) must be made, not skipped.
+export PM_TEST_NETNS="${PM_TEST_NETNS:-required}"
 
 log=$(mktemp)
 status=0

@@ -31,6 +31,9 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     private Queue.QueuePump? _queue;
     private readonly List<ListenSocket> _sockets = [];
 
+    /// <summary>The HTTP and dispatcher listening sockets, let go of when the shutdown begins (<see cref="CloseFrontSockets"/>).</summary>
+    private readonly List<ListenSocket> _frontSockets = [];
+
     private readonly DaemonMode _mode;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
@@ -80,7 +83,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         _supervisor = new Supervisor(_config, apps, new PosixSpawner(), _watcher, _time, Random.Shared, _loggers,
             (lifecycle, loopTime, log) => new DynamicAppManager(_config, lifecycle, loopTime, Random.Shared, log),
-            new Diagnosis.ProcDiagnoser(_time), _registry);
+            new Diagnosis.ProcDiagnoser(_time), _registry) { ShutdownBegun = CloseFrontSockets };
         _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _supervisor.NotifyChildSignal());
         _supervisor.Start();
         var reader = Queue.QueuePump.OpenReader(_config.IpcDir, _config.QueueGroup is { } g ? UserDatabase.FindGroup(g)?.Gid : null, _log);
@@ -404,6 +407,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _sockets.Add(socket);
+        _frontSockets.Add(socket);
         var dispatch = front.FastCgiListen is { } fastCgi ? DispatchSocket(fastCgi) : null;
         var (exe, args) = SelfCommand.With("web", _config.SourceFile);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
@@ -439,8 +443,31 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         }
 
         _sockets.Add(socket);
+        _frontSockets.Add(socket);
         _log.LogInformation("web processes: accepting FastCGI for the dispatcher on {Address}", address);
         return socket;
+    }
+
+    /// <summary>
+    /// At the start of a shutdown the PM closes its own copy of the HTTP and dispatcher sockets. The web processes keep
+    /// theirs while they finish what they hold; once the last has let go, the kernel refuses new connections (and
+    /// resets any that queued) at once, so a load balancer moves on to another host at once instead of waiting in a
+    /// backlog that nobody will accept from until the PM exits. Nothing is started any more, so no web process is
+    /// handed a closed descriptor.
+    /// </summary>
+    private void CloseFrontSockets()
+    {
+        foreach (var socket in _frontSockets)
+        {
+            socket.Dispose();
+        }
+
+        if (_frontSockets.Count > 0)
+        {
+            _log.LogInformation("shutdown: the PM let go of its copy of the front end's listening sockets; new connections are refused once the web processes are gone");
+        }
+
+        _frontSockets.Clear();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -50,6 +50,12 @@ public sealed class Supervisor
     private int _orphanScanPending;
     private Task? _loop;
 
+    /// <summary>
+    /// Called on the loop once the shutdown has begun (nothing is started or restarted any more), before any instance
+    /// is stopped: the PM lets go of the front end's listening sockets there.
+    /// </summary>
+    public Action? ShutdownBegun { get; init; }
+
     /// <param name="dynamicApps">Makes the dynamic apps' part, given the lifecycle, the loop's clock (timers that call back on the loop) and the log.</param>
     public Supervisor(PmConfig config, IReadOnlyList<StaticApp> apps, ISpawner spawner, ChildWatcher watcher,
         TimeProvider time, Random random, ILoggerFactory loggers, Func<InstanceLifecycle, TimeProvider, ILogger, IDynamicApps> dynamicApps,
@@ -351,6 +357,8 @@ public sealed class Supervisor
             {
                 waiting.Done.TrySetResult();
             }
+
+            ShutdownBegun?.Invoke();
         });
 
     private void OnReloadRequested(SupervisorEvent.ReloadRequested reload)

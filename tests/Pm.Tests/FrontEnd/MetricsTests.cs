@@ -32,7 +32,7 @@ public sealed partial class MetricsTests
     {
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
-        await using var server = await FrontEndServer.StartAsync(dir, $"FastCgiServer {app} -processes 2 -url /t");
+        await using var server = await FrontEndServer.StartAsync(dir, $"PmStatusPage /\nFastCgiServer {app} -processes 2 -url /t");
         for (var i = 0; i < 5; i++)
         {
             (await server.Client.GetStringAsync("/t?mode=count")).Should().StartWith("pid=");
@@ -56,7 +56,7 @@ public sealed partial class MetricsTests
     }
 
     /// <summary>`promtool check metrics` (Debian's prometheus package) reads the text from stdin: exit 0 and no lint problem.</summary>
-    private static async Task PromtoolAccepts(string text)
+    internal static async Task PromtoolAccepts(string text)
     {
         var start = new System.Diagnostics.ProcessStartInfo("promtool", "check metrics")
         {

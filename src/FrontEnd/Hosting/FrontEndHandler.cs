@@ -31,7 +31,8 @@ public sealed class FrontEndHandler : IAsyncDisposable
         _status = status;
         _log = log;
         _autoUpdate = config.Dynamic.AutoUpdate;
-        _proxy = new FastCgiProxy(log, config.FrontEnd);
+        Scoreboard = Pm.FrontEnd.Scoreboard.WebScoreboard.Open(config.IpcDir, Environment.ProcessId, time.GetUtcNow(), log);
+        _proxy = new FastCgiProxy(log, config.FrontEnd) { Scoreboard = Scoreboard };
         var mounts = new List<Mount>();
         var queue = new Lazy<Protocol.Queue.QueueWriter>(() => Protocol.Queue.QueueWriter.Open(config.IpcDir, new Protocol.Queue.QueueWriterOptions
         {
@@ -87,6 +88,9 @@ public sealed class FrontEndHandler : IAsyncDisposable
     internal DynamicApps? Dynamic => _dynamic;
 
     internal bool AutoUpdate => _autoUpdate;
+
+    /// <summary>This web process's scoreboard (null when it could not be made), shared with the dispatcher.</summary>
+    internal Pm.FrontEnd.Scoreboard.WebScoreboard? Scoreboard { get; }
 
     public Task HandleAsync(HttpContext context)
     {
@@ -185,6 +189,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The scoreboard stays mapped until the process exits: a dispatcher's last request may still end after this.
         _proxy.Dispose();
         foreach (var app in _apps)
         {

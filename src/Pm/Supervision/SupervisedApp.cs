@@ -31,6 +31,9 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>Connections waiting in the socket's accept queue at the last probe: requests no instance has taken yet.</summary>
     public int QueuedConnections { get; set; }
 
+    /// <summary>The most <see cref="QueuedConnections"/> was at any probe since the PM started.</summary>
+    public int QueuedConnectionsMax { get; set; }
+
     /// <summary>-spawn-timeout, -stuck-timeout, -kill-grace and -diagnose-signal of its instances.</summary>
     public Config.InstanceLimits Limits { get; set; } = Config.InstanceLimits.Default;
 

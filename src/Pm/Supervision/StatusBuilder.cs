@@ -68,6 +68,17 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
             };
         }
 
+        if (app is not null)
+        {
+            status = status with
+            {
+                SlowRequests = app.SlowRequests,
+                Spawns = new Dictionary<string, long>(app.Spawns),
+                Kills = new Dictionary<string, long>(app.Kills),
+                Decisions = app.Kind == "dynamic" ? new Dictionary<string, long>(app.Decisions) : null,
+            };
+        }
+
         if (app is not null && app.Socket.BoundName is not null)
         {
             status = status with { AcceptQueue = app.QueuedConnections, AcceptQueueMax = app.QueuedConnectionsMax };

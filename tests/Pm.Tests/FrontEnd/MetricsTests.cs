@@ -116,12 +116,15 @@ public sealed partial class MetricsTests
         measured.ServiceTime.Cumulative[^1].Should().Be(N, "+Inf holds every observation");
         measured.ServiceTime.SumSeconds.Should().BePositive();
         measured.AcceptQueue.Should().Be(0);
+        measured.Spawns.Should().Equal(new Dictionary<string, long> { ["start"] = 2 }, "two instances started with the PM, none since");
+        measured.Kills.Should().BeEmpty();
 
         var text = await status.GetStringAsync("/metrics");
         text.Should().Contain($"pm_app_requests_total{{app=\"{app}\",kind=\"static\"}} {N}\n");
         text.Should().Contain($"pm_app_service_time_seconds_count{{app=\"{app}\",kind=\"static\"}} {N}\n");
         text.Should().Contain($"pm_app_queue_wait_seconds_bucket{{app=\"{app}\",kind=\"static\",le=\"+Inf\"}} {N}\n");
         text.Should().Contain($"pm_app_requests_in_flight{{app=\"{app}\",kind=\"static\"}} 0\n");
+        text.Should().Contain($"pm_app_spawns_total{{app=\"{app}\",kind=\"static\",reason=\"start\"}} 2\n");
         text.Should().Contain("pm_process_cpu_seconds_total ").And.Contain("pm_process_resident_memory_bytes ");
         await PromtoolAccepts(text);
     }

@@ -32,6 +32,13 @@ public sealed class WebScoreboard : IDisposable
     public static WebScoreboard? Open(string ipcDir, int pid, DateTimeOffset now, WebLog log)
     {
         var dir = ScoreboardLayout.Directory(ipcDir);
+        if (!Directory.Exists(ipcDir))
+        {
+            // Only the PM makes the IPC dir (its access depends on who made it): a web process without one counts nothing.
+            log.Write($"pm web {pid}: no IPC dir {ipcDir} yet, so no scoreboard: requests are served but the status report will not count them");
+            return null;
+        }
+
         try
         {
             Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -14,6 +14,9 @@ public sealed class ScoreboardTests : IAsyncDisposable
     private readonly TestDirectory _dir = new();
     private readonly WebLog _log = WebLog.Console();
 
+    public ScoreboardTests() => Directory.CreateDirectory(_dir.IpcDir); // the PM's to make; a web process makes none
+
+
     public async ValueTask DisposeAsync()
     {
         await _log.DisposeAsync();
@@ -91,6 +94,14 @@ public sealed class ScoreboardTests : IAsyncDisposable
             again.Requests.Should().Be(4, "the gone process's counts are kept: a counter never goes back");
             again.ServiceBuckets.Sum().Should().Be(4);
         }
+    }
+
+    [Fact]
+    public void Open_WithoutAnIpcDir_MakesNone()
+    {
+        using var elsewhere = new TestDirectory();
+        WebScoreboard.Open(elsewhere.IpcDir, 4244, Now, _log).Should().BeNull();
+        Directory.Exists(elsewhere.IpcDir).Should().BeFalse("the IPC dir's access depends on who made it: the PM");
     }
 
     [Fact]

@@ -38,6 +38,12 @@ public sealed record ConfigChanges(
             restart.Add($"PmFastCgiListen {running.FrontEnd.FastCgiListen?.ToString() ?? "(none)"} -> {next.FrontEnd.FastCgiListen?.ToString() ?? "(none)"}");
         }
 
+        // Refused: the PM owns the socket for every web process, as the HTTP and FastCGI ones; rebinding is a restart.
+        if (running.FrontEnd.StatusListen != next.FrontEnd.StatusListen || running.FrontEnd.StatusAccess != next.FrontEnd.StatusAccess)
+        {
+            restart.Add($"PmStatusListen {running.FrontEnd.StatusListen?.ToString() ?? "(none)"} -> {next.FrontEnd.StatusListen?.ToString() ?? "(none)"}");
+        }
+
         // Refused rather than applied: switching files mid-reload could fail after the rest of the reload was applied,
         // and a reload is all or nothing. SIGUSR1 reopens the same path, which is what log rotation needs.
         if (running.LogFile != next.LogFile)
@@ -119,7 +125,7 @@ public sealed record ConfigChanges(
             notApplied.Add("the shutdown timeout (until the PM restarts)");
         }
 
-        var web = routing || running.FrontEnd.Processes != next.FrontEnd.Processes || running.FrontEnd.Tls != next.FrontEnd.Tls || !running.ExternalApps.SequenceEqual(next.ExternalApps, ExternalComparer.Instance)
+        var web = routing || running.FrontEnd.Processes != next.FrontEnd.Processes || running.FrontEnd.Tls != next.FrontEnd.Tls || running.FrontEnd.StatusPage != next.FrontEnd.StatusPage || !running.ExternalApps.SequenceEqual(next.ExternalApps, ExternalComparer.Instance)
             || !sameDynamic;
         return new ConfigChanges(added, removed, changed, unchanged, restart, notApplied, web);
     }

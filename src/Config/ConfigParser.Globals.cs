@@ -141,18 +141,31 @@ public sealed partial class ConfigParser
             return;
         }
 
+        _fastCgiListenText = d.Arguments.Count > 0 ? d.Arguments[0] : "";
+        if (ListenAddress(d, "PmFastCgiListen") is { } listen)
+        {
+            (_fastCgiListen, _fastCgiAccess) = listen;
+        }
+    }
+
+    /// <summary>
+    /// A listening address Pm opens for the web processes besides PmListen (PmFastCgiListen, PmStatusListen):
+    /// unix:PATH (relative to the config file) with -socket-user/-group/-mode, 0660 without them; or [ADDRESS:]PORT,
+    /// 127.0.0.1 without an address. Null, with the error on the directive's line, when it is not one.
+    /// </summary>
+    private (AppAddress Address, SocketAccess? Access)? ListenAddress(Directive d, string name)
+    {
         if (d.Arguments.Count == 0 || d.Arguments[0].StartsWith('-'))
         {
             Error(d, "takes unix:PATH or [ADDRESS:]PORT, then optionally -socket-user, -socket-group and -socket-mode");
-            return;
+            return null;
         }
 
         var text = d.Arguments[0];
-        _fastCgiListenText = text;
         const string User = "-" + SocketAccess.UserOption, Group = "-" + SocketAccess.GroupOption, Mode = "-" + SocketAccess.ModeOption;
         if (AddressOptions(d, "-socket-user, -socket-group and -socket-mode", User, Group, Mode) is not { } options)
         {
-            return;
+            return null;
         }
 
         var (user, group, mode) = (options.GetValueOrDefault(User), options.GetValueOrDefault(Group), options.GetValueOrDefault(Mode));
@@ -164,36 +177,35 @@ public sealed partial class ConfigParser
             if (path.Length == 0)
             {
                 Error(d, "'unix:' must be followed by the socket's path");
-                return;
+                return null;
             }
 
             path = Resolve(path);
             if (!IpcLayout.FitsSocketPath(path))
             {
                 Error(d, $"socket path '{path}' is too long for a Unix socket (at most {IpcLayout.MaxSocketPathBytes - IpcLayout.TemporarySuffix.Length} bytes)");
-                return;
+                return null;
             }
 
             if (!Directory.Exists(Path.GetDirectoryName(path)))
             {
                 Error(d, $"the directory of socket path '{path}' does not exist");
-                return;
+                return null;
             }
 
-            _fastCgiListen = AppAddress.Unix(path);
-            _fastCgiAccess = given
+            var access = given
                 ? SocketAccess.Parse(user, group, mode, message => Error(d, message))
                 : SocketAccess.Private with { Mode = SocketAccess.SharedMode };
-            return;
+            return (AppAddress.Unix(path), access);
         }
 
         if (given)
         {
             Error(d, "-socket-user, -socket-group and -socket-mode apply to a Unix socket (unix:PATH), not to a TCP port");
-            return;
+            return null;
         }
 
-        _fastCgiListen = ParseTcp(d, "PmFastCgiListen", text, "127.0.0.1");
+        return ParseTcp(d, name, text, "127.0.0.1") is { } tcp ? (tcp, null) : null;
     }
 
     /// <summary>
@@ -292,6 +304,11 @@ public sealed partial class ConfigParser
         }
 
         return new FrontEndConfig(host, port, _webProcesses ?? System.Environment.ProcessorCount, _tls, _fastCgiListen, _fastCgiAccess,
-            _serverName, _bodyBuffer ?? FrontEndConfig.DefaultBodyBuffer, _bodyMax ?? FrontEndConfig.DefaultBodyMax);
+            _serverName, _bodyBuffer ?? FrontEndConfig.DefaultBodyBuffer, _bodyMax ?? FrontEndConfig.DefaultBodyMax)
+        {
+            StatusListen = _statusListen,
+            StatusAccess = _statusAccess,
+            StatusPage = _statusPage,
+        };
     }
 }

@@ -27,6 +27,8 @@ public sealed partial class ConfigParser
         ["FastCgiWrapper"] = new(DirectivePass.Globals, static (p, d) => p.ReadWrapper(d)),
         ["PmListen"] = new(DirectivePass.Globals, static (p, d) => p.ReadListen(d)),
         ["PmFastCgiListen"] = new(DirectivePass.Globals, static (p, d) => p.ReadFastCgiListen(d)),
+        ["PmStatusListen"] = new(DirectivePass.Globals, static (p, d) => p.ReadStatusListen(d)),
+        ["PmStatusPage"] = new(DirectivePass.Globals, static (p, d) => p.ReadStatusPage(d)),
         ["PmWebProcesses"] = new(DirectivePass.Globals, static (p, d) => p.ReadWebProcesses(d)),
         ["PmShutdownTimeout"] = new(DirectivePass.Globals, static (p, d) => p.ReadShutdownTimeout(d)),
         ["PmQueueGroup"] = new(DirectivePass.Globals, static (p, d) => p.ReadQueueGroup(d)),

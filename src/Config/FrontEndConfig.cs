@@ -21,6 +21,15 @@ public sealed record FrontEndConfig(
     long BodyBuffer = FrontEndConfig.DefaultBodyBuffer,
     long BodyMax = FrontEndConfig.DefaultBodyMax)
 {
+    /// <summary>PmStatusListen: where the web processes serve the status page and metrics alone; null: nowhere.</summary>
+    public AppAddress? StatusListen { get; init; }
+
+    /// <summary>The access of the status listener's Unix socket.</summary>
+    public SocketAccess? StatusAccess { get; init; }
+
+    /// <summary>PmStatusPage: the path of the status page on the public listener; null: not served there.</summary>
+    public string? StatusPage { get; init; }
+
     /// <summary>1 MiB, as nginx's client_body_buffer_size is 8-16k: here it also spares small chunked POSTs a file.</summary>
     public const long DefaultBodyBuffer = 1L << 20;
 

@@ -33,4 +33,19 @@ public sealed record AppStatus(
 
     /// <summary>Requests that ran past -slow-log.</summary>
     public long SlowRequests { get; init; }
+
+    /// <summary>From a request's arrival at a web process until it had a connection to the app; null where no web process counted any.</summary>
+    public HistogramReport? QueueWait { get; init; }
+
+    /// <summary>From the connection to the app until the end of the answer.</summary>
+    public HistogramReport? ServiceTime { get; init; }
+
+    /// <summary>Instances started, by why (static: start, restart, replace, recycle, reload; dynamic: the policy's decision kind).</summary>
+    public IReadOnlyDictionary<string, long>? Spawns { get; init; }
+
+    /// <summary>Instances stopped by the PM, by why.</summary>
+    public IReadOnlyDictionary<string, long>? Kills { get; init; }
+
+    /// <summary>The policy's decisions applied, by kind (dynamic apps).</summary>
+    public IReadOnlyDictionary<string, long>? Decisions { get; init; }
 }

@@ -7,4 +7,11 @@ public sealed record StatusReport(
     DateTimeOffset Now,
     string IpcDir,
     string Config,
-    IReadOnlyList<AppStatus> Apps);
+    IReadOnlyList<AppStatus> Apps)
+{
+    /// <summary>CPU time (user + system) the PM process has used, in seconds.</summary>
+    public double? CpuSeconds { get; init; }
+
+    /// <summary>The PM process's resident memory.</summary>
+    public long? RssBytes { get; init; }
+}

@@ -63,6 +63,21 @@ public sealed class AppBackend : IAsyncDisposable
     /// <summary>The clock of the request limits (-request-timeout, -slow-log).</summary>
     internal TimeProvider Time { get; }
 
+    private int _scoreboardIndex = -2;
+
+    /// <summary>The app's record in this web process's scoreboard, looked up once; -1 when the scoreboard is full.</summary>
+    internal int ScoreboardIndex(Scoreboard.WebScoreboard board)
+    {
+        var index = Volatile.Read(ref _scoreboardIndex);
+        if (index == -2)
+        {
+            index = board.AppIndex(Name);
+            Volatile.Write(ref _scoreboardIndex, index);
+        }
+
+        return index;
+    }
+
     public ValueTask DisposeAsync() => Pool.DisposeAsync();
 
     public override string ToString() => $"{Name} at {Address}";

@@ -43,6 +43,12 @@ internal sealed class DispatchExchange : ICurrentAttempt
     /// <summary>The app's STDOUT the relay is reading, woken when STDERR arrives; null outside a relay.</summary>
     public PipeReader? Output { get; set; }
 
+    /// <summary>The request's slot in the scoreboard; -1: none.</summary>
+    public int ScoreSlot { get; set; } = -1;
+
+    /// <summary>When the request first got a connection to the app (the end of its queue wait); 0 until then.</summary>
+    public long ConnectedAt { get; set; }
+
     /// <summary>Some of the app's STDOUT went to the web server: an error can no longer be answered, only the connection cut.</summary>
     public bool AnswerStarted { get; set; }
 

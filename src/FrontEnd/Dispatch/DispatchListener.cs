@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Pm.Config;
 
@@ -17,53 +16,8 @@ public static class DispatchListener
     public const int Descriptor = 4;
 
     /// <summary>The socket the PM passed on <see cref="Descriptor"/>, or null when that is no listening socket.</summary>
-    public static Socket? Inherited()
-    {
-        try
-        {
-            using (var probe = new Socket(new SafeSocketHandle(Descriptor, ownsHandle: false)))
-            {
-                if ((int)probe.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection)! == 0)
-                {
-                    return null;
-                }
-            }
+    public static Socket? Inherited() => Hosting.InheritedListener.Inherited(Descriptor);
 
-            return new Socket(new SafeSocketHandle(Descriptor, ownsHandle: true));
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Binds <paramref name="address"/> itself, for a web process started by hand (`pm web --listen`): there is no PM
-    /// to own the socket then. An existing Unix socket file is an error, not replaced: a PM may be serving on it.
-    /// </summary>
-    public static Socket Open(AppAddress address)
-    {
-        EndPoint endPoint = address.SocketPath is { } path
-            ? new UnixDomainSocketEndPoint(path)
-            : new IPEndPoint(IPAddress.Parse(address.Host!), address.Port);
-        var socket = address.SocketPath is null
-            ? new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            if (address.SocketPath is null)
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            }
-
-            socket.Bind(endPoint);
-            socket.Listen(511);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Binds <paramref name="address"/> itself, for a web process started by hand (`pm web --listen`).</summary>
+    public static Socket Open(AppAddress address) => Hosting.InheritedListener.Open(address);
 }

@@ -31,7 +31,7 @@ public sealed class FastCgiDispatcher
     public FastCgiDispatcher(FrontEndHandler handler, PmConfig config, TimeProvider time, WebLog log)
     {
         _router = new DispatchRouter(handler.Apps, config.DynamicRoots, time);
-        _relay = new FastCgiRelay(log);
+        _relay = new FastCgiRelay(log, handler.Scoreboard);
         _dynamic = handler.Dynamic;
         _autoUpdate = handler.AutoUpdate;
         _log = log;

@@ -34,24 +34,32 @@ internal sealed class FastCgiRelay
     private readonly WebLog _log;
     private readonly ObjectPool<DispatchExchange> _exchanges = new DefaultObjectPool<DispatchExchange>(new DispatchExchange.Policy(), 1024);
 
-    public FastCgiRelay(WebLog log)
+    private readonly Scoreboard.WebScoreboard? _scoreboard;
+
+    /// <param name="scoreboard">Where the requests are counted for the status report; null: not counted.</param>
+    public FastCgiRelay(WebLog log, Scoreboard.WebScoreboard? scoreboard = null)
     {
         _log = log;
+        _scoreboard = scoreboard;
     }
 
     /// <summary>Forwards <paramref name="request"/> to <paramref name="app"/>; returns the app status for END_REQUEST.</summary>
     public async ValueTask<int> ForwardAsync(FastCgiServerRequest request, AppBackend app, IRequestLifecycle? lifecycle)
     {
         var exchange = _exchanges.Get();
+        exchange.ConnectedAt = 0;
         RequestLimits? limits = null;
+        var arrival = app.Time.GetTimestamp();
+        var method = request.Params.GetValue("REQUEST_METHOD");
+        var scoreApp = _scoreboard is { } board ? app.ScoreboardIndex(board) : -1;
+        var slot = scoreApp >= 0 ? _scoreboard!.Begin(scoreApp, method ?? "?", request.Params.GetValue("REQUEST_URI") ?? "", app.Time.GetUtcNow()) : -1;
+        exchange.ScoreSlot = slot;
         try
         {
             var body = HasNoBody(request) ? null : request.Stdin;
             var replayable = body is null;
-            var method = request.Params.GetValue("REQUEST_METHOD");
             var idempotent = method is "GET" or "HEAD";
             var retries = default(AttemptRetries);
-            var arrival = app.Time.GetTimestamp();
             var startLimit = lifecycle?.StartLimit ?? app.Settings.AppConnTimeout;
             if (app.Settings.RequestTimeout is not null || app.Settings.SlowLog is not null)
             {
@@ -89,6 +97,12 @@ internal sealed class FastCgiRelay
         }
         finally
         {
+            if (scoreApp >= 0)
+            {
+                _scoreboard!.End(scoreApp, slot, exchange.ConnectedAt == 0 ? null : app.Time.GetElapsedTime(arrival, exchange.ConnectedAt),
+                    exchange.ConnectedAt == 0 ? null : app.Time.GetElapsedTime(exchange.ConnectedAt));
+            }
+
             limits?.Dispose();
             _exchanges.Return(exchange);
         }
@@ -109,6 +123,12 @@ internal sealed class FastCgiRelay
         }
 
         exchange.Connection = connection;
+        if (exchange.ConnectedAt == 0)
+        {
+            exchange.ConnectedAt = app.Time.GetTimestamp();
+        }
+
+        _scoreboard?.Connected(exchange.ScoreSlot, (int)connection.Socket.Handle);
         FastCgiClientRequest? forwarded = null;
         var deadline = AcceptDeadline.Arm(connection, startLimit, startLeft, aborted);
         try

@@ -31,7 +31,8 @@ public sealed class FrontEndHandler : IAsyncDisposable
         _status = status;
         _log = log;
         _autoUpdate = config.Dynamic.AutoUpdate;
-        _proxy = new FastCgiProxy(log, config.FrontEnd);
+        Scoreboard = Pm.FrontEnd.Scoreboard.WebScoreboard.Open(config.IpcDir, Environment.ProcessId, time.GetUtcNow(), log);
+        _proxy = new FastCgiProxy(log, config.FrontEnd) { Scoreboard = Scoreboard };
         var mounts = new List<Mount>();
         var queue = new Lazy<Protocol.Queue.QueueWriter>(() => Protocol.Queue.QueueWriter.Open(config.IpcDir, new Protocol.Queue.QueueWriterOptions
         {
@@ -70,7 +71,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
             mounts.Add(new Mount(root.UrlPrefix, null, root));
         }
 
-        _routes = new RouteTable(mounts);
+        _routes = new RouteTable(mounts, status is null ? null : config.FrontEnd.StatusPage);
         if (config.DynamicRoots.Count > 0)
         {
             _dynamic = new DynamicApps(config, time, log);
@@ -87,6 +88,9 @@ public sealed class FrontEndHandler : IAsyncDisposable
     internal DynamicApps? Dynamic => _dynamic;
 
     internal bool AutoUpdate => _autoUpdate;
+
+    /// <summary>This web process's scoreboard (null when it could not be made), shared with the dispatcher.</summary>
+    internal Pm.FrontEnd.Scoreboard.WebScoreboard? Scoreboard { get; }
 
     public Task HandleAsync(HttpContext context)
     {
@@ -113,18 +117,38 @@ public sealed class FrontEndHandler : IAsyncDisposable
             case RouteKind.Dynamic:
                 return ForwardDynamicAsync(context, match.Mount!.DynamicRoot!, path);
 
-            case RouteKind.Status when _status is not null:
-                if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
-                {
-                    context.Response.Headers.Allow = "GET, HEAD";
-                    return ErrorResponses.WriteAsync(context, 405, "the status page is only read");
-                }
-
-                return _status.WriteAsync(context);
+            case RouteKind.Status or RouteKind.Metrics when _status is not null:
+                return StatusAsync(context, match.Kind == RouteKind.Metrics);
 
             default:
                 return ErrorResponses.WriteAsync(context, 404, "no application is mounted at this URL");
         }
+    }
+
+    /// <summary>
+    /// A request on the status listener (PmStatusListen): "/" is the page (and "/?json"), "/metrics" the Prometheus
+    /// text, anything else is not found; no app is reached from it.
+    /// </summary>
+    public Task HandleStatusListenerAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value;
+        return path switch
+        {
+            null or "" or "/" when _status is not null => StatusAsync(context, metrics: false),
+            "/metrics" when _status is not null => StatusAsync(context, metrics: true),
+            _ => ErrorResponses.WriteAsync(context, 404, "the status listener serves only / and /metrics"),
+        };
+    }
+
+    private Task StatusAsync(HttpContext context, bool metrics)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return ErrorResponses.WriteAsync(context, 405, "the status page is only read");
+        }
+
+        return _status!.WriteAsync(context, metrics);
     }
 
     private async Task ForwardDynamicAsync(HttpContext context, DynamicRootConfig root, string path)
@@ -165,6 +189,7 @@ public sealed class FrontEndHandler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The scoreboard stays mapped until the process exits: a dispatcher's last request may still end after this.
         _proxy.Dispose();
         foreach (var app in _apps)
         {

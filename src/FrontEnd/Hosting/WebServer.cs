@@ -92,6 +92,11 @@ public static class WebServer
             {
                 kestrel.ListenHandle(0, listen => ConfigureListener(listen, connections, tls));
             }
+
+            if (options.StatusListener is { } status)
+            {
+                ListenForStatus(kestrel, status, connections);
+            }
         });
 
         await using var handler = new FrontEndHandler(options.Config, options.StatusPage, options.Time, log);
@@ -105,7 +110,7 @@ public static class WebServer
                 context.Response.Headers.Connection = "close";
             }
 
-            return handler.HandleAsync(context);
+            return context.Features.Get<StatusConnection>() is not null ? handler.HandleStatusListenerAsync(context) : handler.HandleAsync(context);
         });
         try
         {
@@ -130,6 +135,11 @@ public static class WebServer
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         var where = options.Listen is null ? "the PM's listening socket (fd 0)" : string.Join(" ", addresses ?? []);
+        if (options.StatusListener is { } statusListener)
+        {
+            where += $", the status page on {options.Config.FrontEnd.StatusListen?.ToString() ?? $"fd {statusListener.Descriptor}"}";
+        }
+
         if (options.FastCgiListener is not null)
         {
             where += $", and FastCGI for the dispatcher on {options.Config.FrontEnd.FastCgiListen?.ToString() ?? "fd 4"}";
@@ -195,6 +205,37 @@ public static class WebServer
         var (server, chain) = TlsCertificate.Load(tls);
         listen.Protocols = tls.Http2 ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
         listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = server, ServerCertificateChain = chain });
+    }
+
+    /// <summary>
+    /// The status listener: plain HTTP/1.1 (it is for Prometheus and an operator's curl, on loopback or a Unix socket),
+    /// its connections marked so that only the status page answers on it, and counted for the drain as the others.
+    /// </summary>
+    private static void ListenForStatus(KestrelServerOptions kestrel, StatusListenerSource status, OpenConnections connections)
+    {
+        void Configure(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(connections.Track);
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(StatusConnection.Instance);
+                return next(connection);
+            });
+        }
+
+        if (status.Descriptor is { } fd)
+        {
+            kestrel.ListenHandle((ulong)fd, Configure);
+        }
+        else if (status.Address!.SocketPath is { } path)
+        {
+            kestrel.ListenUnixSocket(path, Configure);
+        }
+        else
+        {
+            kestrel.Listen(status.Address.ToEndPoint() as System.Net.IPEndPoint ?? throw new InvalidOperationException($"PmStatusListen {status.Address} is no IP address"), Configure);
+        }
     }
 
     /// <summary>Kestrel settings for a FastCGI front end.</summary>

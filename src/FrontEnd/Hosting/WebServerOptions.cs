@@ -16,7 +16,10 @@ public sealed class WebServerOptions
     /// <summary>The dispatcher's FastCGI listening socket (PmFastCgiListen), the PM's on fd 4; null: no dispatcher.</summary>
     public System.Net.Sockets.Socket? FastCgiListener { get; init; }
 
-    /// <summary>The page at "/"; null: "/" is not found.</summary>
+    /// <summary>The status listener (PmStatusListen): the PM's socket on fd 5, or an address to bind; null: none.</summary>
+    public StatusListenerSource? StatusListener { get; init; }
+
+    /// <summary>The status page (at PmStatusPage's path on the public listener, and on the status listener); null: nowhere.</summary>
     public IStatusPage? StatusPage { get; init; }
 
     public required WebLog Log { get; init; }

@@ -62,6 +62,9 @@ public sealed class FastCgiProxy : IDisposable
         _bodyMax = frontEnd?.BodyMax ?? FrontEndConfig.DefaultBodyMax;
     }
 
+    /// <summary>Where the requests are counted for the status report (this web process's scoreboard); null: not counted.</summary>
+    internal Scoreboard.WebScoreboard? Scoreboard { get; init; }
+
     /// <summary>The private directory of request bodies too big for memory, once one needed it.</summary>
     internal string? SpoolDirectory => _spool.Directory;
 
@@ -72,8 +75,13 @@ public sealed class FastCgiProxy : IDisposable
     {
         var exchange = _exchanges.Get();
         exchange.Log = _log;
+        exchange.ConnectedAt = 0;
         RequestLimits? limits = null;
         BufferedBody? buffered = null;
+        var arrival = app.Time.GetTimestamp();
+        var scoreApp = Scoreboard is { } board ? app.ScoreboardIndex(board) : -1;
+        var slot = scoreApp >= 0 ? Scoreboard!.Begin(scoreApp, context.Request.Method, Target(context), app.Time.GetUtcNow()) : -1;
+        exchange.ScoreSlot = slot;
         try
         {
             var request = context.Request;
@@ -106,7 +114,6 @@ public sealed class FastCgiProxy : IDisposable
             var idempotent = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
             var retries = default(AttemptRetries);
             var settings = app.Settings;
-            var arrival = app.Time.GetTimestamp();
             var startLimit = lifecycle?.StartLimit ?? settings.AppConnTimeout;
             if (settings.RequestTimeout is not null || settings.SlowLog is not null)
             {
@@ -145,6 +152,12 @@ public sealed class FastCgiProxy : IDisposable
         }
         finally
         {
+            if (scoreApp >= 0)
+            {
+                Scoreboard!.End(scoreApp, slot, exchange.ConnectedAt == 0 ? null : app.Time.GetElapsedTime(arrival, exchange.ConnectedAt),
+                    exchange.ConnectedAt == 0 ? null : app.Time.GetElapsedTime(exchange.ConnectedAt));
+            }
+
             limits?.Dispose();
             if (buffered is not null)
             {
@@ -208,6 +221,12 @@ public sealed class FastCgiProxy : IDisposable
         }
 
         exchange.Connection = connection;
+        if (exchange.ConnectedAt == 0)
+        {
+            exchange.ConnectedAt = app.Time.GetTimestamp();
+        }
+
+        Scoreboard?.Connected(exchange.ScoreSlot, (int)connection.Socket.Handle);
         FastCgiClientRequest? request = null;
         var deadline = AcceptDeadline.Arm(connection, startLimit, startLeft, aborted);
         try
@@ -479,15 +498,17 @@ public sealed class FastCgiProxy : IDisposable
         }
     }
 
+    /// <summary>The request's target as the client sent it (path and query).</summary>
+    private static string Target(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return string.IsNullOrEmpty(target) ? context.Request.Path.Value + context.Request.QueryString.Value : target;
+    }
+
     /// <summary>"GET /path?query" for a log line, cut at 200 characters.</summary>
     internal static string Describe(HttpContext context)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target))
-        {
-            target = context.Request.Path.Value + context.Request.QueryString.Value;
-        }
-
+        var target = Target(context);
         if (target.Length > 200)
         {
             target = target[..200] + "...";

@@ -33,6 +33,12 @@ internal sealed class ProxyExchange : ICurrentAttempt
     /// <summary>The connection the current attempt runs on: STDERR lines are tagged with its process.</summary>
     public AppConnection? Connection { get; set; }
 
+    /// <summary>The request's slot in the scoreboard; -1: none.</summary>
+    public int ScoreSlot { get; set; } = -1;
+
+    /// <summary>When the request first got a connection to the app (the end of its queue wait); 0 until then.</summary>
+    public long ConnectedAt { get; set; }
+
     public WebLog? Log { get; set; }
 
     /// <summary>The app's status and headers were given to Kestrel: an error can no longer be answered, only cut.</summary>

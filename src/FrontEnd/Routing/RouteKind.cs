@@ -9,8 +9,11 @@ public enum RouteKind
     /// <summary>A dynamic app under a PmDynamicRoot prefix.</summary>
     Dynamic,
 
-    /// <summary>The status page: exactly "/" (and its Prometheus metrics at "/metrics"), when no app is mounted there.</summary>
+    /// <summary>The status page (HTML, or JSON with "?json"): exactly PmStatusPage's path, or "/" on the status listener.</summary>
     Status,
+
+    /// <summary>The status report as Prometheus text: the status page's path + "/metrics", or "/metrics" on the status listener.</summary>
+    Metrics,
 
     /// <summary>Nothing: 404.</summary>
     NotFound,

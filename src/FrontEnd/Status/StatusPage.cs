@@ -12,7 +12,7 @@ using Pm.Shared;
 namespace Pm.FrontEnd.Status;
 
 /// <summary>
-/// The page at "/" of the web processes (and at "/metrics" the same report for Prometheus, <see cref="PrometheusText"/>): every app the PM runs or knows (kind, address, URL), its instances (pid,
+/// The status page of the web processes (at "/" of PmStatusListen, or PmStatusPage's path; and at ".../metrics" the same report for Prometheus, <see cref="PrometheusText"/>): every app the PM runs or knows (kind, address, URL), its instances (pid,
 /// state, uptime), restarts, last exit, and for dynamic apps the policy's last decision and load figures. Asked of
 /// the PM over its control socket at each view; valid HTML with no external assets. When the PM does not answer,
 /// the page says so with 503.
@@ -28,7 +28,7 @@ public sealed class StatusPage : IStatusPage
         _controlSocket = IpcLayout.ControlSocket(config.IpcDir);
     }
 
-    public async Task WriteAsync(HttpContext context)
+    public async Task WriteAsync(HttpContext context, bool metrics)
     {
         StatusReport? report = null;
         string? problem = null;
@@ -66,7 +66,7 @@ public sealed class StatusPage : IStatusPage
             return;
         }
 
-        if (context.Request.Path == "/metrics")
+        if (metrics)
         {
             // Prometheus: the same report as its text format; a PM that does not answer is a failed scrape (503).
             response.ContentType = report is null ? "text/plain; charset=utf-8" : PrometheusText.ContentType;

@@ -71,6 +71,19 @@ public static class WebCommand
             }
         }
 
+        StatusListenerSource? status = null;
+        if (config.FrontEnd.StatusListen is { } statusAddress)
+        {
+            // `pm serve` passes the PM's socket on fd 5; a web process started by hand binds it itself (Kestrel does).
+            status = StatusListener.Inherited() ? new StatusListenerSource(StatusListener.Descriptor, null)
+                : listen is not null ? new StatusListenerSource(null, statusAddress) : null;
+            if (status is null)
+            {
+                await Console.Error.WriteLineAsync($"pm web: PmStatusListen {statusAddress} is set but fd {StatusListener.Descriptor} is not a listening socket; `pm serve` passes one, or give --listen HOST:PORT").ConfigureAwait(false);
+                return ExitCodes.ConfigError;
+            }
+        }
+
         using var stopping = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
         {
@@ -89,7 +102,8 @@ public static class WebCommand
                 Config = config,
                 Listen = endPoint,
                 FastCgiListener = fastCgi,
-                StatusPage = new StatusPage(config),
+                StatusListener = status,
+                StatusPage = config.FrontEnd.StatusPage is not null || status is not null ? new StatusPage(config) : null,
                 Log = log,
 
                 // The PM sends SIGKILL after its shutdown timeout: finish within most of it.

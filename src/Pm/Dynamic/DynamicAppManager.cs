@@ -77,6 +77,15 @@ public sealed class DynamicAppManager : IDynamicApps
         if (app is not null)
         {
             app.LastDecision = $"{applied.Policy}: {decision.Reason}";
+            var kind = decision switch
+            {
+                SpawnInstances when applied.Pending => "spawn_pending",
+                SpawnInstances => "spawn",
+                RetireInstance => "retire",
+                CancelPendingStart => "cancel_pending",
+                _ => "other",
+            };
+            app.Decisions[kind] = app.Decisions.GetValueOrDefault(kind) + 1;
         }
 
         switch (decision)

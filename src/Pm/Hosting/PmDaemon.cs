@@ -409,6 +409,18 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         _sockets.Add(socket);
         _frontSockets.Add(socket);
         var dispatch = front.FastCgiListen is { } fastCgi ? DispatchSocket(fastCgi) : null;
+        var status = front.StatusListen is { } statusAddress ? ExtraSocket(statusAddress, front.StatusAccess, "PmStatusListen", "the status page and metrics") : null;
+        List<(int From, int To)> extra = [];
+        if (dispatch is not null)
+        {
+            extra.Add((dispatch.Descriptor, FrontEnd.Dispatch.DispatchListener.Descriptor));
+        }
+
+        if (status is not null)
+        {
+            extra.Add((status.Descriptor, FrontEnd.Status.StatusListener.Descriptor));
+        }
+
         var (exe, args) = SelfCommand.With("web", _config.SourceFile);
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => !SystemdNotifier.Variables.Contains((string)e.Key))
@@ -417,7 +429,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
             socket.Descriptor, 0, null, null)
         {
             CountsRequests = true,
-            ExtraDescriptors = dispatch is null ? [] : [(dispatch.Descriptor, FrontEnd.Dispatch.DispatchListener.Descriptor)],
+            ExtraDescriptors = extra,
         };
         var restart = new RestartOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30));
         _log.LogInformation("web processes: {Count} serving {Scheme}://{Host}:{Port}/{Protocols}", front.Processes, front.Tls is null ? "http" : "https",
@@ -430,26 +442,30 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
     /// process: nginx's connections wait in its backlog while one is replaced. A Unix socket gets its access
     /// (-socket-user/-group/-mode; 0660 by default) before it listens, as an app's socket does.
     /// </summary>
-    private ListenSocket DispatchSocket(AppAddress address)
+    private ListenSocket DispatchSocket(AppAddress address) =>
+        ExtraSocket(address, _config.FrontEnd.FastCgiAccess, "PmFastCgiListen", "FastCGI for the dispatcher");
+
+    /// <summary>A listening socket for every web process besides the HTTP one (PmFastCgiListen, PmStatusListen).</summary>
+    private ListenSocket ExtraSocket(AppAddress address, SocketAccess? access, string directive, string what)
     {
         ListenSocket socket;
         try
         {
-            socket = ListenSocket.Open(address, 511, _config.FrontEnd.FastCgiAccess);
+            socket = ListenSocket.Open(address, 511, access);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
-            throw new IOException($"cannot listen for FastCGI on {address} (PmFastCgiListen): {ex.Message}", ex);
+            throw new IOException($"cannot listen for {what} on {address} ({directive}): {ex.Message}", ex);
         }
 
         _sockets.Add(socket);
         _frontSockets.Add(socket);
-        _log.LogInformation("web processes: accepting FastCGI for the dispatcher on {Address}", address);
+        _log.LogInformation("web processes: accepting {What} on {Address}", what, address);
         return socket;
     }
 
     /// <summary>
-    /// At the start of a shutdown the PM closes its own copy of the HTTP and dispatcher sockets. The web processes keep
+    /// At the start of a shutdown the PM closes its own copy of the HTTP, dispatcher and status sockets. The web processes keep
     /// theirs while they finish what they hold; once the last has let go, the kernel refuses new connections (and
     /// resets any that queued) at once, so a load balancer moves on to another host at once instead of waiting in a
     /// backlog that nobody will accept from until the PM exits. Nothing is started any more, so no web process is

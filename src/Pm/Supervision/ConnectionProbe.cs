@@ -53,6 +53,7 @@ public static class ConnectionProbe
                 }
 
                 app.QueuedConnections = queued;
+                app.QueuedConnectionsMax = Math.Max(app.QueuedConnectionsMax, queued);
             }
 
             foreach (var instance in app.Instances)

@@ -198,6 +198,11 @@ public sealed class InstanceHealth
             return;
         }
 
+        if (!timedOut)
+        {
+            app.SlowRequests++; // one 'L' record per request past -slow-log, whether or not its instance is found
+        }
+
         if (ConnectionProbe.HolderOf(app, record.ClientSocketInode) is not var (instance, holder))
         {
             _log.LogInformation("app {App}: a request ran {Elapsed} (past {Limit}) but no instance holds its connection any more (it ended the request, or exited)",

@@ -155,9 +155,15 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         return instance;
     }
 
-    public void LogStarted(Instance instance, string reason) =>
+    public void LogStarted(Instance instance, string reason)
+    {
+        Count(instance.App.Spawns, ReasonKind.OfSpawn(reason, instance.App.Kind == "dynamic"));
         _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", instance.App.Name, instance.Pid,
             instance.Slot >= 0 ? $" in slot {instance.Slot}" : "", reason);
+    }
+
+    private static void Count(Dictionary<string, long> counts, string kind) =>
+        counts[kind] = counts.GetValueOrDefault(kind) + 1;
 
     /// <summary>
     /// Records the end of an instance the child watcher reaped (waitpid on that pid only, never -1, which would
@@ -228,6 +234,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
+        Count(instance.App.Kills, ReasonKind.OfKill(reason));
         if (drainFor is { } drain && _holdsRequest(instance))
         {
             instance.DrainUntil = _time.GetUtcNow() + drain;
@@ -270,6 +277,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
+        Count(instance.App.Kills, ReasonKind.OfKill(reason));
         instance.DrainUntil = _time.GetUtcNow() + drainFor;
         instance.FreezeBeforeStop = ConnectionProbe.CanSeeRequests(instance.App);
         _log.LogInformation("app {App}: retiring pid {Pid} ({Reason}): it takes no new request and stops once it holds none (at most {Drain:0.###} s)",

@@ -14,8 +14,14 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
     /// <summary>The config the PM runs now (a reload replaces it).</summary>
     public PmConfig Config { get; set; } = config;
 
-    /// <summary>The report at <paramref name="now"/>; the caller refreshes the kernel's view of the instances first.</summary>
-    public StatusReport Build(DateTimeOffset now, IEnumerable<AppStatus> dynamicApps)
+    private readonly Scoreboards _scoreboards = new(config.IpcDir);
+
+    /// <summary>
+    /// The report at <paramref name="now"/>; the caller refreshes the kernel's view of the instances first. The web
+    /// processes' scoreboards add each app's requests, in flight and histograms, and the request each instance holds;
+    /// <paramref name="findDynamic"/> finds a dynamic app's instances for that.
+    /// </summary>
+    public StatusReport Build(DateTimeOffset now, IEnumerable<AppStatus> dynamicApps, Func<string, SupervisedApp?>? findDynamic = null)
     {
         loop.AssertOnLoop();
         var statuses = new List<AppStatus>();
@@ -33,7 +39,57 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
             statuses.Add(new AppStatus(ext.Path, "external", ext.Address.ToString(), ext.UrlPrefix, 0, 0, 0, null, null, null, null, []));
         }
 
-        return new StatusReport(Hosting.Watchdog.UserPid, startedAt, now, Config.IpcDir, Config.SourceFile, statuses);
+        var (scores, inFlight) = _scoreboards.Read();
+        SupervisedApp? Find(string name) => apps.FirstOrDefault(a => a.Name == name) ?? findDynamic?.Invoke(name);
+        var held = HeldRequests.Find(inFlight, Find);
+        for (var i = 0; i < statuses.Count; i++)
+        {
+            statuses[i] = Measured(statuses[i], scores, held, Find(statuses[i].Name));
+        }
+
+        return new StatusReport(Hosting.Watchdog.UserPid, startedAt, now, Config.IpcDir, Config.SourceFile, statuses)
+        {
+            CpuSeconds = Environment.CpuUsage.TotalTime.TotalSeconds,
+            RssBytes = Environment.WorkingSet,
+        };
+    }
+
+    /// <summary>What the web processes measured of the app, its accept queue, and the request each of its instances holds.</summary>
+    private static AppStatus Measured(AppStatus status, IReadOnlyDictionary<string, Scoreboard.AppScores> scores, IReadOnlyDictionary<int, HeldRequest> held, SupervisedApp? app)
+    {
+        if (status.Kind != "web" && scores.TryGetValue(status.Name, out var s))
+        {
+            status = status with
+            {
+                Requests = s.Requests,
+                InFlight = (int)s.InFlight,
+                QueueWait = HistogramReport.FromBuckets(Scoreboard.ScoreboardLayout.BucketBounds, s.QueueWaitBuckets, s.QueueWaitNanoseconds / 1e9),
+                ServiceTime = HistogramReport.FromBuckets(Scoreboard.ScoreboardLayout.BucketBounds, s.ServiceBuckets, s.ServiceNanoseconds / 1e9),
+            };
+        }
+
+        if (app is not null)
+        {
+            status = status with
+            {
+                SlowRequests = app.SlowRequests,
+                Spawns = new Dictionary<string, long>(app.Spawns),
+                Kills = new Dictionary<string, long>(app.Kills),
+                Decisions = app.Kind == "dynamic" ? new Dictionary<string, long>(app.Decisions) : null,
+            };
+        }
+
+        if (app is not null && app.Socket.BoundName is not null)
+        {
+            status = status with { AcceptQueue = app.QueuedConnections, AcceptQueueMax = app.QueuedConnectionsMax };
+        }
+
+        if (held.Count > 0 && status.Instances.Any(i => held.ContainsKey(i.Pid)))
+        {
+            status = status with { Instances = status.Instances.Select(i => held.TryGetValue(i.Pid, out var r) ? i with { Request = r } : i).ToList() };
+        }
+
+        return status;
     }
 
     /// <summary>starting, idle, busy (holds a request) or stopping; read from the kernel (socket table, /proc/PID/syscall).</summary>

@@ -31,6 +31,21 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>Connections waiting in the socket's accept queue at the last probe: requests no instance has taken yet.</summary>
     public int QueuedConnections { get; set; }
 
+    /// <summary>Requests the web processes reported past -slow-log ('L' records).</summary>
+    public long SlowRequests { get; set; }
+
+    /// <summary>The policy's decisions applied, by kind (dynamic apps).</summary>
+    public Dictionary<string, long> Decisions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Instances started, by <see cref="ReasonKind.OfSpawn"/>.</summary>
+    public Dictionary<string, long> Spawns { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Instances the PM stopped, by <see cref="ReasonKind.OfKill"/>.</summary>
+    public Dictionary<string, long> Kills { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The most <see cref="QueuedConnections"/> was at any probe since the PM started.</summary>
+    public int QueuedConnectionsMax { get; set; }
+
     /// <summary>-spawn-timeout, -stuck-timeout, -kill-grace and -diagnose-signal of its instances.</summary>
     public Config.InstanceLimits Limits { get; set; } = Config.InstanceLimits.Default;
 

@@ -46,6 +46,7 @@ public sealed class RequestTimeoutTests
         using var response = await server.Client.GetAsync("/t?mode=slow&n=3&ms=500");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).Should().NotBeEmpty();
+        await Eventually.Until(async () => (await server.Pm.StatusAsync()).Apps.Any(a => a.SlowRequests == 1), FrontEndServer.Wait);
     }
 
     [Fact(Timeout = 60_000)]

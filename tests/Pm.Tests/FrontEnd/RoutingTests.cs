@@ -5,7 +5,7 @@ using Pm.FrontEnd.Routing;
 
 namespace Pm.Tests.FrontEnd;
 
-/// <summary>URL routing: longest prefix wins, whole path segments only, "/" is the status page unless an app is there.</summary>
+/// <summary>URL routing: longest prefix wins, whole path segments only, the status page only at PmStatusPage's path.</summary>
 public sealed class RoutingTests : IAsyncLifetime
 {
     private readonly WebLog _log = new(Stream.Null);
@@ -43,9 +43,22 @@ public sealed class RoutingTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Match_RootWithoutAnAppThere_IsTheStatusPage()
+    public void Match_RootWithoutPmStatusPage_IsNotFound()
     {
-        new RouteTable([new Mount("/php", App("php", "/php"), null)]).Match("/").Kind.Should().Be(RouteKind.Status);
+        var table = new RouteTable([new Mount("/php", App("php", "/php"), null)]);
+        table.Match("/").Kind.Should().Be(RouteKind.NotFound, "the public listener serves no status unless the config says so");
+        table.Match("/metrics").Kind.Should().Be(RouteKind.NotFound);
+    }
+
+    [Theory]
+    [InlineData("/", "/", "/metrics")]
+    [InlineData("/pm-status", "/pm-status", "/pm-status/metrics")]
+    public void Match_PmStatusPage_IsThePageAndItsMetrics_BeforeAnyApp(string statusPath, string page, string metrics)
+    {
+        var table = new RouteTable([new Mount("/", App("all", "/"), null)], statusPath);
+        table.Match(page).Kind.Should().Be(RouteKind.Status);
+        table.Match(metrics).Kind.Should().Be(RouteKind.Metrics);
+        table.Match(page + "x").Mount!.App!.Name.Should().Be("all", "only the exact paths are the status page's");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Pm.Tests.FrontEnd.Support;
 
 namespace Pm.Tests.FrontEnd;
 
-/// <summary>The page at "/" and the web process's own life: serving beside `pm run`, a graceful stop, a bad start.</summary>
+/// <summary>The status page (mounted at "/" with PmStatusPage) and the web process's own life: serving beside `pm run`, a graceful stop, a bad start.</summary>
 [Collection(RealProcesses.Name)]
 public sealed class StatusPageTests
 {
@@ -17,6 +17,7 @@ public sealed class StatusPageTests
         using var dir = new TestDirectory();
         var app = dir.Link("fcgi-test", FrontEndApps.FcgiTest);
         await using var server = await FrontEndServer.StartAsync(dir, $"""
+            PmStatusPage /
             FastCgiServer {app} -processes 2 -url /t
             FastCgiExternalServer {dir.File("elsewhere")} -host 127.0.0.1:9 -url /ext
             """);
@@ -86,6 +87,7 @@ public sealed class StatusPageTests
         using var dir = new TestDirectory();
         var config = dir.Write("pm.conf", $"""
             FastCgiIpcDir {dir.IpcDir}
+            PmStatusPage /
             FastCgiServer {dir.Link("fcgi-test", FrontEndApps.FcgiTest)} -url /t
             """);
         await using var web = WebProcess.Start(config, "--listen", "127.0.0.1:0");

@@ -55,7 +55,7 @@ public sealed class DebPackageTests
                 {
                     try
                     {
-                        page = await http.GetStringAsync("http://127.0.0.1:8080/");
+                        page = await http.GetStringAsync("http://127.0.0.1:8081/");
                         return true;
                     }
                     catch (HttpRequestException)
@@ -64,7 +64,7 @@ public sealed class DebPackageTests
                     }
                 }, Wait);
                 page.Should().Contain("/etc/pm/pm.conf", "the status page names the config it runs");
-                (await http.GetStringAsync("http://127.0.0.1:8080/metrics")).Should().Contain("pm_");
+                (await http.GetStringAsync("http://127.0.0.1:8081/metrics")).Should().Contain("pm_");
             }
 
             // The web processes are instances too: each has the shim preloaded, found beside /usr/lib/pm/pm

@@ -33,4 +33,7 @@ public sealed record AppStatus(
 
     /// <summary>Requests that ran past -slow-log.</summary>
     public long SlowRequests { get; init; }
+
+    /// <summary>Its last minutes: instances, busy and queue sampled, and the starts and stops; null for external apps.</summary>
+    public AppHistoryReport? History { get; init; }
 }

@@ -430,6 +430,6 @@ public sealed class Supervisor
     {
         var now = _time.GetUtcNow();
         ConnectionProbe.Refresh(_apps, now);
-        return _status.Build(now, _dynamic.Status());
+        return _status.Build(now, _dynamic.Status(now));
     }
 }

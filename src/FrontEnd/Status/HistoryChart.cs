@@ -30,6 +30,9 @@ public static class HistoryChart
 
     public const string InstancesColour = "#2563eb", BusyColour = "#f59e0b", QueueColour = "#dc2626";
 
+    /// <summary>The plot's background: nothing else on the page has it (a browser test counts its pixels).</summary>
+    public const string PlotColour = "#fafafa";
+
     private const string StartColour = "#16a34a", StopColour = "#6b7280", KillColour = "#dc2626";
 
     public static string Svg(AppHistoryReport history, DateTimeOffset now, string label)
@@ -43,7 +46,7 @@ public static class HistoryChart
         b.Append(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"{N(Width)}\" height=\"{N(Height)}\" viewBox=\"0 0 {N(Width)} {N(Height)}\" role=\"img\" aria-label=\"{E(label)}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">\n");
         b.Append(CultureInfo.InvariantCulture,
-            $"<rect class=\"plot\" x=\"{N(PlotLeft)}\" y=\"{N(PlotTop)}\" width=\"{N(PlotWidth)}\" height=\"{N(PlotHeight)}\" fill=\"#fafafa\" stroke=\"#d4d4d4\"/>\n");
+            $"<rect class=\"plot\" x=\"{N(PlotLeft)}\" y=\"{N(PlotTop)}\" width=\"{N(PlotWidth)}\" height=\"{N(PlotHeight)}\" fill=\"{PlotColour}\" stroke=\"#d4d4d4\"/>\n");
 
         for (var v = step; v <= top; v += step)
         {

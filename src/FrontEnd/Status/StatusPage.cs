@@ -190,10 +190,10 @@ public sealed class StatusPage : IStatusPage
         if (app.History is { } history)
         {
             page.Append("<figure>\n");
-            page.Append(HistoryChart.Svg(history, report.Now, $"{app.Name}: instances, busy and accept queue over the last {DurationFormat.Compact(TimeSpan.FromSeconds(history.SpanSeconds))}"));
+            page.Append(HistoryChart.Svg(history, report.Now, $"{app.Name}: instances, busy and accept queue over the last {Span(history)}"));
             page.Append(CultureInfo.InvariantCulture, $"""
 
-                <figcaption><span class="key" style="background:{HistoryChart.InstancesColour}"></span>instances <span class="key" style="background:{HistoryChart.BusyColour}"></span>busy <span class="key" style="background:{HistoryChart.QueueColour}"></span>accept queue &middot; <span class="start">&#9650;</span> start <span class="stop">&#9660;</span> stop <span class="kill">&#9660;</span> kill <span class="kill">&#10005;</span> exit (hover for why) &middot; last {DurationFormat.Compact(TimeSpan.FromSeconds(history.SpanSeconds))}, a sample per {history.SampleSeconds:0.#} s</figcaption>
+                <figcaption><span class="key" style="background:{HistoryChart.InstancesColour}"></span>instances <span class="key" style="background:{HistoryChart.BusyColour}"></span>busy <span class="key" style="background:{HistoryChart.QueueColour}"></span>accept queue &middot; <span class="start">&#9650;</span> start <span class="stop">&#9660;</span> stop <span class="kill">&#9660;</span> kill <span class="kill">&#10005;</span> exit (hover for why) &middot; last {Span(history)}, a sample per {history.SampleSeconds:0.#} s</figcaption>
                 </figure>
 
                 """);
@@ -259,9 +259,10 @@ public sealed class StatusPage : IStatusPage
             .kind { display: inline-block; font-size: 0.8em; padding: 0.1em 0.5em; border-radius: 4px; background: #e8e8e8; }
             .kind.static { background: #dbeafe; } .kind.dynamic { background: #dcfce7; } .kind.external { background: #fef3c7; } .kind.web { background: #ede9fe; }
             .app { display: flex; flex-wrap: wrap; gap: 0.5em 2em; align-items: flex-start; }
-            dl { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; margin: 0.3em 0; flex: 1 1 22em; }
-            dt { color: #555; } dd { margin: 0; }
-            figure { margin: 0.3em 0; }
+            dl { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; margin: 0.3em 0; flex: 1 1 18em; min-width: 16em; }
+            dt { color: #555; } dd { margin: 0; overflow-wrap: anywhere; }
+            figure { margin: 0.3em 0; flex: 0 1 auto; }
+            svg.chart { max-width: 100%; height: auto; display: block; }
             figcaption { font-size: 0.85em; color: #555; }
             .key { display: inline-block; width: 0.8em; height: 0.8em; margin: 0 0.3em 0 0.6em; vertical-align: baseline; border-radius: 2px; }
             .start { color: #16a34a; } .stop { color: #6b7280; } .kill { color: #dc2626; }
@@ -275,6 +276,13 @@ public sealed class StatusPage : IStatusPage
 
             """);
         page.Append("</head>\n<body>\n");
+    }
+
+    /// <summary>"10 min" for a span of whole minutes, else as an uptime reads.</summary>
+    private static string Span(AppHistoryReport history)
+    {
+        var span = TimeSpan.FromSeconds(history.SpanSeconds);
+        return span.TotalMinutes >= 1 && span.Seconds == 0 ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes} min") : DurationFormat.Compact(span);
     }
 
     private static string Count(long? value) => value is { } v ? v.ToString(CultureInfo.InvariantCulture) : "-";

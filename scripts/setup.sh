@@ -7,7 +7,8 @@ set -euo pipefail
 # prometheus: its promtool checks the /metrics text in a test.
 # elfutils (eu-stack) and gdb: the diagnosis before a kill takes C-level backtraces with them, and its tests check them.
 # groff-base: the man page pm(8) is checked to render without warnings.
-packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev elfutils gdb systemd groff-base prometheus)
+# chromium: the status page is loaded in headless Chromium in a test (screenshot, no console errors).
+packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev elfutils gdb systemd groff-base prometheus chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   # wrk drives the load; php-fpm, apache2 and mod_fcgid are the peers of `pm-bench peers`.
   packages+=(wrk php-fpm apache2 libapache2-mod-fcgid)

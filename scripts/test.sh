@@ -12,6 +12,8 @@ export PM_TEST_PM="${PM_TEST_PM:-$PWD/artifacts/native/pm}"
 # The .deb of that same build; its test (dpkg -i, serve, dpkg -r, --purge) must run, not skip, here and in CI.
 packaging/build-deb.sh --prebuilt
 export PM_TEST_DEB="${PM_TEST_DEB:-required}"
+# Headless Chromium (scripts/setup.sh installs it) checks the status page: its test must run, not skip.
+export PM_TEST_CHROMIUM="${PM_TEST_CHROMIUM:-required}"
 
 log=$(mktemp)
 status=0

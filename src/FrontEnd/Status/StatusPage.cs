@@ -143,21 +143,37 @@ public sealed class StatusPage : IStatusPage
             return;
         }
 
-        page.Append("<div class=\"app\">\n<dl>\n");
-        Item(page, "address", $"<code>{E(app.Address)}</code>");
+        // The chart with the short figures beside it, then the longer lines (address, exits, the policy's words) under both.
+        page.Append("<div class=\"app\">\n");
+        if (app.History is { } history)
+        {
+            page.Append("<figure>\n");
+            page.Append(HistoryChart.Svg(history, report.Now, $"{app.Name}: instances, busy and accept queue over the last {Span(history)}"));
+            page.Append(CultureInfo.InvariantCulture, $"""
+
+                <figcaption><span class="key" style="background:{HistoryChart.InstancesColour}"></span>instances <span class="key" style="background:{HistoryChart.BusyColour}"></span>busy <span class="key" style="background:{HistoryChart.QueueColour}"></span>accept queue &middot; <span class="start">&#9650;</span> start <span class="stop">&#9660;</span> stop <span class="kill">&#9660;</span> kill <span class="kill">&#10005;</span> exit (hover: why) &middot; last {Span(history)}, a sample per {history.SampleSeconds:0.#} s</figcaption>
+                </figure>
+
+                """);
+        }
+
+        page.Append("<dl class=\"figures\">\n");
         var busy = app.Instances.Count(i => i.State == "busy");
-        Item(page, "instances", string.Create(CultureInfo.InvariantCulture, $"{app.Instances.Count} running of {app.DesiredInstances} wanted, {busy} busy"));
+        Item(page, "instances", string.Create(CultureInfo.InvariantCulture, $"{app.Instances.Count} running of {app.DesiredInstances} wanted"));
+        Item(page, "busy", busy.ToString(CultureInfo.InvariantCulture));
         Item(page, "accept queue", $"{Count(app.AcceptQueue)} now, {Count(app.AcceptQueueMax)} at most");
         Item(page, "in flight", Count(app.InFlight));
         Item(page, "max instances reached", Count(app.MaxInstancesReached));
         Item(page, "slow requests", Count(app.SlowRequests));
         Item(page, "requests completed", Count(app.Requests));
-        Item(page, "restarts", string.Create(CultureInfo.InvariantCulture, $"{app.Restarts} ({app.ConsecutiveFailures} failure(s) in a row)"));
+        Item(page, "restarts", string.Create(CultureInfo.InvariantCulture, $"{app.Restarts}, {app.ConsecutiveFailures} failure(s) in a row"));
         if (app.NextStartAt is { } next)
         {
             Item(page, "next start", "in " + DurationFormat.Compact(next - report.Now));
         }
 
+        page.Append("</dl>\n</div>\n<dl>\n");
+        Item(page, "address", $"<code>{E(app.Address)}</code>");
         if (app.LastExit is { } exit)
         {
             Item(page, "last exit", string.Create(CultureInfo.InvariantCulture,
@@ -187,19 +203,6 @@ public sealed class StatusPage : IStatusPage
         }
 
         page.Append("</dl>\n");
-        if (app.History is { } history)
-        {
-            page.Append("<figure>\n");
-            page.Append(HistoryChart.Svg(history, report.Now, $"{app.Name}: instances, busy and accept queue over the last {Span(history)}"));
-            page.Append(CultureInfo.InvariantCulture, $"""
-
-                <figcaption><span class="key" style="background:{HistoryChart.InstancesColour}"></span>instances <span class="key" style="background:{HistoryChart.BusyColour}"></span>busy <span class="key" style="background:{HistoryChart.QueueColour}"></span>accept queue &middot; <span class="start">&#9650;</span> start <span class="stop">&#9660;</span> stop <span class="kill">&#9660;</span> kill <span class="kill">&#10005;</span> exit (hover for why) &middot; last {Span(history)}, a sample per {history.SampleSeconds:0.#} s</figcaption>
-                </figure>
-
-                """);
-        }
-
-        page.Append("</div>\n");
         if (app.Instances.Count > 0)
         {
             page.Append("<table>\n<thead><tr><th>pid</th><th>state</th><th>request</th><th class=\"n\">for</th><th class=\"n\">requests</th><th class=\"n\">CPU</th><th class=\"n\">CPU %</th><th class=\"n\">private</th><th class=\"n\">up</th><th>note</th></tr></thead>\n<tbody>\n");
@@ -259,7 +262,8 @@ public sealed class StatusPage : IStatusPage
             .kind { display: inline-block; font-size: 0.8em; padding: 0.1em 0.5em; border-radius: 4px; background: #e8e8e8; }
             .kind.static { background: #dbeafe; } .kind.dynamic { background: #dcfce7; } .kind.external { background: #fef3c7; } .kind.web { background: #ede9fe; }
             .app { display: flex; flex-wrap: wrap; gap: 0.5em 2em; align-items: flex-start; }
-            dl { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; margin: 0.3em 0; flex: 1 1 18em; min-width: 16em; }
+            dl { display: grid; grid-template-columns: max-content auto; gap: 0.15em 1em; margin: 0.3em 0; }
+            dl.figures { flex: 1 1 16em; margin-top: 1em; }
             dt { color: #555; } dd { margin: 0; overflow-wrap: anywhere; }
             figure { margin: 0.3em 0; flex: 0 1 auto; }
             svg.chart { max-width: 100%; height: auto; display: block; }

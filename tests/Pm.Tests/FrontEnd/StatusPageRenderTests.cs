@@ -37,7 +37,7 @@ public sealed partial class StatusPageRenderTests
             html.Should().Contain($"<tr><td>{pid}</td>");
         }
 
-        html.Should().Contain("50 running of 50 wanted, 16 busy");
+        html.Should().Contain("<dd>50 running of 50 wanted</dd>").And.Contain("<dt>busy</dt><dd>16</dd>");
         Unbalanced(html).Should().BeEmpty();
     }
 

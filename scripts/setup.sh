@@ -8,7 +8,8 @@ set -euo pipefail
 # elfutils (eu-stack) and gdb: the diagnosis before a kill takes C-level backtraces with them, and its tests check them.
 # groff-base: the man page pm(8) is checked to render without warnings.
 # iproute2: the examples/fleet test runs its hosts in network namespaces (ip netns).
-packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev elfutils gdb systemd groff-base prometheus iproute2)
+# chromium: the status page is loaded in headless Chromium in a test (screenshot, no console errors).
+packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev elfutils gdb systemd groff-base prometheus iproute2 chromium)
 if [[ "${1:-}" == "--bench" ]]; then
   # wrk drives the load; php-fpm, apache2 and mod_fcgid are the peers of `pm-bench peers`.
   packages+=(wrk php-fpm apache2 libapache2-mod-fcgid)

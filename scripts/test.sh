@@ -14,6 +14,8 @@ packaging/build-deb.sh --prebuilt
 export PM_TEST_DEB="${PM_TEST_DEB:-required}"
 # CI runs as root: the examples/fleet test's network namespaces (ip netns) must be made, not skipped.
 export PM_TEST_NETNS="${PM_TEST_NETNS:-required}"
+# Headless Chromium (scripts/setup.sh installs it) checks the status page: its test must run, not skip.
+export PM_TEST_CHROMIUM="${PM_TEST_CHROMIUM:-required}"
 
 log=$(mktemp)
 status=0

@@ -48,4 +48,7 @@ public sealed record AppStatus(
 
     /// <summary>The policy's decisions applied, by kind (dynamic apps).</summary>
     public IReadOnlyDictionary<string, long>? Decisions { get; init; }
+
+    /// <summary>Its last minutes: instances, busy and queue sampled, and the starts and stops; null for external apps.</summary>
+    public AppHistoryReport? History { get; init; }
 }

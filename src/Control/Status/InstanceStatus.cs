@@ -37,4 +37,7 @@ public sealed record InstanceStatus(
 
     /// <summary>CPU time (user + system) its process group has used, in seconds; null where unknown.</summary>
     public double? CpuSeconds { get; init; }
+
+    /// <summary>CPU used between the PM's last two samples, in percent of one core; null until there are two.</summary>
+    public double? CpuPercent { get; init; }
 }

@@ -145,28 +145,8 @@ public readonly record struct MemoryUsage(long RssBytes, long PssBytes, long Pri
     /// A pid that exits between the scan and the read is skipped; one reused by an unrelated process in that window
     /// (microseconds; pids are handed out in order) would be counted once, which a sampler tolerates.
     /// </remarks>
-    public static Dictionary<int, MemoryUsage> OfGroups(IReadOnlySet<int> groups)
-    {
-        var sums = new Dictionary<int, MemoryUsage>(groups.Count);
-        foreach (var (group, members) in ProcStat.ScanGroups(groups))
-        {
-            MemoryUsage? sum = null;
-            foreach (var (pid, stat) in members)
-            {
-                if (stat.State is not ('Z' or 'X') && Read(pid) is { } usage)
-                {
-                    sum = (sum ?? default) + usage;
-                }
-            }
-
-            if (sum is { } total)
-            {
-                sums[group] = total;
-            }
-        }
-
-        return sums;
-    }
+    public static Dictionary<int, MemoryUsage> OfGroups(IReadOnlySet<int> groups) =>
+        GroupUsage.OfGroups(groups).Where(g => g.Value.Memory is not null).ToDictionary(g => g.Key, g => g.Value.Memory!.Value);
 
     /// <summary>
     /// A size for people, in binary units written as ps, top and the kernel write them: "kB" is KiB (1024 bytes),

@@ -70,7 +70,7 @@ public sealed class ProcDiagnoser(TimeProvider time, bool backtraces = true) : I
         return result;
     }
 
-    public IReadOnlyDictionary<int, MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups) => MemoryUsage.OfGroups(groups);
+    public IReadOnlyDictionary<int, GroupUsage> UsageOfGroups(IReadOnlySet<int> groups) => GroupUsage.OfGroups(groups);
 
     /// <summary>The leader first, then the other members of its group by pid; the leader even if /proc no longer has it.</summary>
     private static List<(int Pid, ProcStat? Stat)> Members(int leader, int group)

@@ -106,7 +106,7 @@ public sealed class DynamicAppManager : IDynamicApps
         }
     }
 
-    public IEnumerable<AppStatus> Status()
+    public IEnumerable<AppStatus> Status(DateTimeOffset now)
     {
         foreach (var app in _pool.Apps.OrderBy(a => a.Name, StringComparer.Ordinal))
         {
@@ -119,7 +119,7 @@ public sealed class DynamicAppManager : IDynamicApps
                 app.LastDecision, app.LastExit is { } e ? new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds) : null,
                 scaled is { RequestsCompleted: > 0 and var completed } ? completed : null,
                 app.Instances.Select(StatusBuilder.Instance).ToList(),
-                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill));
+                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill)) { History = app.History.Report(now) };
         }
     }
 }

@@ -23,7 +23,8 @@ public interface IDynamicApps
     /// <summary>After every instance is gone: the sockets.</summary>
     void ReleaseAll();
 
-    IEnumerable<AppStatus> Status();
+    /// <summary>The dynamic apps as status shows them, their history up to <paramref name="now"/>.</summary>
+    IEnumerable<AppStatus> Status(DateTimeOffset now);
 
     /// <summary>The dynamic apps open now (the health round looks at their instances).</summary>
     IEnumerable<SupervisedApp> Apps { get; }

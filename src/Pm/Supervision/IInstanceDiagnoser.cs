@@ -15,10 +15,10 @@ public interface IInstanceDiagnoser
 
     /// <summary>
     /// Memory of each of <paramref name="groups"/>, summed over its processes (smaps_rollup): RSS, PSS and private
-    /// (USS, what -memory-limit judges: copy-on-write pages still shared with a preloading parent count in nobody's);
-    /// a group with no readable process is left out.
+    /// (USS, what -memory-limit judges: copy-on-write pages still shared with a preloading parent count in nobody's),
+    /// and their CPU time; a group with no process left is left out.
     /// </summary>
-    IReadOnlyDictionary<int, Diagnosis.MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups);
+    IReadOnlyDictionary<int, Diagnosis.GroupUsage> UsageOfGroups(IReadOnlySet<int> groups);
 }
 
 /// <param name="HeldFor">How long it has held the request it is diagnosed for; null when it holds none (spawn, stuck).</param>

@@ -104,6 +104,24 @@ public sealed class Instance
 
     public DateTimeOffset? MemoryAt { get; set; }
 
+    /// <summary>CPU time its process group had used at the last sample (taken with the memory sample), and when.</summary>
+    public TimeSpan? Cpu { get; private set; }
+
+    public DateTimeOffset? CpuAt { get; private set; }
+
+    /// <summary>CPU used between the last two samples, as a share of one core (1 = one core busy all along); null until two samples.</summary>
+    public double? CpuShare { get; private set; }
+
+    /// <summary>Records a CPU sample; a sum that went down (a member exited) gives no share this time rather than a negative one.</summary>
+    public void SampleCpu(TimeSpan cpu, DateTimeOffset at)
+    {
+        CpuShare = Cpu is { } before && CpuAt is { } then && at > then && cpu >= before
+            ? (cpu - before) / (at - then)
+            : null;
+        Cpu = cpu;
+        CpuAt = at;
+    }
+
     /// <summary>Why it is being recycled (its replacement started first), when it is.</summary>
     public string? RecycleReason { get; set; }
 

@@ -90,6 +90,12 @@ public sealed class InstanceHealth
         var apps = new List<SupervisedApp>(_apps);
         apps.AddRange(_dynamic.Apps);
         ConnectionProbe.Refresh(apps, now);
+        foreach (var app in apps)
+        {
+            // The chart's figures, from the probe just taken: no sampling of its own.
+            app.History.Observe(now, app.Instances.Count(i => i.State == InstancePhase.Running), app.Instances.Count(i => i.HoldsRequest), app.QueuedConnections);
+        }
+
         List<Instance>? idleTimed = null;
         List<Instance>? stuck = null;
         foreach (var app in apps)

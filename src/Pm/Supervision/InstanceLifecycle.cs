@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pm.Posix;
 using Pm.Spawning;
+using Pm.Status;
 
 namespace Pm.Supervision;
 
@@ -155,9 +156,11 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         return instance;
     }
 
+    /// <summary>Logs a start, counts it by why, and puts it in the app's history (the restart path spawns first and calls this once the child runs).</summary>
     public void LogStarted(Instance instance, string reason)
     {
         Count(instance.App.Spawns, ReasonKind.OfSpawn(reason, instance.App.Kind == "dynamic"));
+        instance.App.History.Record(instance.StartedAt, HistoryEvent.Start, instance.Pid, reason);
         _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", instance.App.Name, instance.Pid,
             instance.Slot >= 0 ? $" in slot {instance.Slot}" : "", reason);
     }
@@ -199,6 +202,11 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.App.Instances.Remove(instance);
         var how = status?.ToString() ?? "exit status unknown";
         instance.App.LastExit = new ExitRecord(instance.Pid, now, how, now - instance.StartedAt);
+        if (instance.StopReason is null)
+        {
+            instance.App.History.Record(now, HistoryEvent.Exit, instance.Pid, how);
+        }
+
         return status;
     }
 
@@ -235,6 +243,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.StopReason = reason;
         instance.StopGrace = grace;
         Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        instance.App.History.Record(_time.GetUtcNow(), diagnose is null ? HistoryEvent.Stop : HistoryEvent.Kill, instance.Pid, reason);
         if (drainFor is { } drain && _holdsRequest(instance))
         {
             instance.DrainUntil = _time.GetUtcNow() + drain;
@@ -278,6 +287,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.StopReason = reason;
         instance.StopGrace = grace;
         Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        instance.App.History.Record(_time.GetUtcNow(), HistoryEvent.Stop, instance.Pid, reason);
         instance.DrainUntil = _time.GetUtcNow() + drainFor;
         instance.FreezeBeforeStop = ConnectionProbe.CanSeeRequests(instance.App);
         _log.LogInformation("app {App}: retiring pid {Pid} ({Reason}): it takes no new request and stops once it holds none (at most {Drain:0.###} s)",
@@ -431,7 +441,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     }
 
     /// <summary>Memory of each of the given groups (for the memory rounds); called off the loop.</summary>
-    public IReadOnlyDictionary<int, Diagnosis.MemoryUsage> MemoryOfGroups(IReadOnlySet<int> groups) => _diagnoser.MemoryOfGroups(groups);
+    public IReadOnlyDictionary<int, Diagnosis.GroupUsage> UsageOfGroups(IReadOnlySet<int> groups) => _diagnoser.UsageOfGroups(groups);
 
     /// <summary>Posts an event to the supervisor loop (from any thread).</summary>
     public Action<SupervisorEvent> Post => _post;

@@ -194,16 +194,16 @@ public sealed class InstanceRecycling
         var post = _lifecycle.Post;
         _ = Task.Run(() =>
         {
-            IReadOnlyDictionary<int, Diagnosis.MemoryUsage> sample;
+            IReadOnlyDictionary<int, Diagnosis.GroupUsage> sample;
             try
             {
-                sample = _lifecycle.MemoryOfGroups(groups);
+                sample = _lifecycle.UsageOfGroups(groups);
             }
             catch (Exception ex)
             {
                 // Whatever went wrong, the round ends (posted) so that the next one runs: a lost sample, not lost sampling.
                 _log.LogWarning("memory sample failed: {Error}", ex.Message);
-                sample = new Dictionary<int, Diagnosis.MemoryUsage>();
+                sample = new Dictionary<int, Diagnosis.GroupUsage>();
             }
 
             post(new SupervisorEvent.MemorySampled(sample, _time.GetUtcNow()));
@@ -221,7 +221,13 @@ public sealed class InstanceRecycling
 
         foreach (var instance in AllInstances().ToList())
         {
-            if (!sampled.ByGroup.TryGetValue(instance.ProcessGroup, out var memory))
+            if (!sampled.ByGroup.TryGetValue(instance.ProcessGroup, out var usage))
+            {
+                continue;
+            }
+
+            instance.SampleCpu(usage.Cpu, sampled.At);
+            if (usage.Memory is not { } memory)
             {
                 continue;
             }

@@ -30,7 +30,7 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
             var next = app.Slots.Where(s => s.StartAt is not null).Select(s => s.StartAt).Min();
             statuses.Add(new AppStatus(app.Name, app.Kind, app.Socket.Address.ToString(), app.Url, app.ActiveSlots.Count(),
                 app.Restarts, app.ConsecutiveFailures, next, app.LastDecision, Report(app.LastExit), app.RequestsCompleted,
-                Instances(app)) { LastKill = Kill(app.LastKill) });
+                Instances(app)) { LastKill = Kill(app.LastKill), History = app.History.Report(now) });
         }
 
         statuses.AddRange(dynamicApps);
@@ -111,6 +111,8 @@ public sealed class StatusBuilder(PmConfig config, IReadOnlyList<StaticApp> apps
         PssBytes = i.Memory?.PssBytes,
         PrivateBytes = i.Memory?.PrivateBytes,
         MemorySampledAt = i.MemoryAt,
+        CpuSeconds = i.Cpu?.TotalSeconds,
+        CpuPercent = i.CpuShare * 100,
         Note = i.StopReason ?? (i.RecycleReason is { } why ? "recycling: " + why : null),
     };
 }

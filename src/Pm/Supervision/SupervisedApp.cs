@@ -60,4 +60,7 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
 
     /// <summary>Requests completed, as the web processes report them; null when nothing reports.</summary>
     public long? RequestsCompleted { get; set; }
+
+    /// <summary>Its last minutes (sampled at the health round, events from the lifecycle), for the status page's chart.</summary>
+    public Status.AppHistory History { get; } = new();
 }

@@ -438,6 +438,6 @@ public sealed class Supervisor
     {
         var now = _time.GetUtcNow();
         ConnectionProbe.Refresh(_apps, now);
-        return _status.Build(now, _dynamic.Status(), _dynamic.Find);
+        return _status.Build(now, _dynamic.Status(now), _dynamic.Find);
     }
 }

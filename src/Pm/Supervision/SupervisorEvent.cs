@@ -40,7 +40,7 @@ public abstract record SupervisorEvent
     public sealed record MemoryRoundDue : SupervisorEvent;
 
     /// <summary>A memory sample, taken off the loop, by process group.</summary>
-    public sealed record MemorySampled(IReadOnlyDictionary<int, Diagnosis.MemoryUsage> ByGroup, DateTimeOffset At) : SupervisorEvent;
+    public sealed record MemorySampled(IReadOnlyDictionary<int, Diagnosis.GroupUsage> ByGroup, DateTimeOffset At) : SupervisorEvent;
 
     /// <summary>A diagnosis ended, with its outcome or the problem that stopped it (or its bound ran out).</summary>
     public sealed record DiagnosisDone(Instance Instance, string Reason, bool Kill, DiagnosisOutcome? Outcome, string? Problem) : SupervisorEvent;

@@ -5,7 +5,7 @@ using Pm.Protocol.Queue;
 
 namespace Pm.Tests.FrontEnd;
 
-/// <summary>The C records of a web process, sent in batches: none lost, in order, within MaxDelay, never over PIPE_BUF.</summary>
+/// <summary>The C records of a web process, sent in batches: none lost, in order, within MaxDelay while requests come and IdleDelay after, never over PIPE_BUF.</summary>
 public class CompletionBatchTests
 {
     // An odd start, so no code may take the clock's zero or a round second for granted.
@@ -13,33 +13,46 @@ public class CompletionBatchTests
     private readonly List<(byte[] Bytes, int Count)> _sent = [];
 
     [Fact]
-    public void Add_RecordsWithinMaxDelay_LeaveTogetherInOneSendWhenItIsUp()
+    public void Add_WhileRequestsKeepComing_TheBatchLeavesWithTheFirstRecordMaxDelayAfterItsStart()
     {
         using var batch = new CompletionBatch(_time, Record);
 
         for (var i = 0; i < 5; i++)
         {
             batch.Add(Completed(i));
-            _time.Advance(TimeSpan.FromMilliseconds(0.5));
+            _time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        _sent.Should().BeEmpty("the first record has not waited MaxDelay yet");
-        _time.Advance(CompletionBatch.MaxDelay);
-        _sent.Should().ContainSingle().Which.Count.Should().Be(5);
-        ServiceTimes(_sent[0]).Should().Equal(0, 1, 2, 3, 4);
+        _sent.Should().BeEmpty("the batch began less than MaxDelay ago");
+        batch.Add(Completed(5));
+        _sent.Should().ContainSingle().Which.Count.Should().Be(6);
+        ServiceTimes(_sent[0]).Should().Equal(0, 1, 2, 3, 4, 5);
     }
 
     [Fact]
-    public void Add_AfterABatchLeft_StartsANewOneWithItsOwnDelay()
+    public void Add_ThenNoMoreRequests_WhatIsLeftLeavesIdleDelayAfterTheBatchBegan()
     {
         using var batch = new CompletionBatch(_time, Record);
         batch.Add(Completed(1));
-        _time.Advance(CompletionBatch.MaxDelay);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        batch.Add(Completed(2));
+
+        _time.Advance(CompletionBatch.IdleDelay - TimeSpan.FromMilliseconds(3));
+        _sent.Should().BeEmpty();
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 1, 2 } }, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void Add_AfterTheTimerSentABatch_ArmsItAgainForTheNext()
+    {
+        using var batch = new CompletionBatch(_time, Record);
+        batch.Add(Completed(1));
+        _time.Advance(CompletionBatch.IdleDelay);
 
         batch.Add(Completed(2));
-        _time.Advance(CompletionBatch.MaxDelay - TimeSpan.FromMilliseconds(1));
-        _sent.Should().HaveCount(1);
-        _time.Advance(TimeSpan.FromMilliseconds(1));
+        _time.Advance(CompletionBatch.IdleDelay);
 
         _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 1 }, [2] }, o => o.WithStrictOrdering());
     }
@@ -73,7 +86,7 @@ public class CompletionBatchTests
         batch.Add(Completed(8));
 
         _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 7 }, [8] }, o => o.WithStrictOrdering());
-        _time.Advance(CompletionBatch.MaxDelay);
+        _time.Advance(CompletionBatch.IdleDelay);
         _sent.Should().HaveCount(2);
     }
 
@@ -85,7 +98,7 @@ public class CompletionBatchTests
         var act = () => batch.Add(default);
 
         act.Should().Throw<ArgumentException>();
-        _time.Advance(CompletionBatch.MaxDelay);
+        _time.Advance(CompletionBatch.IdleDelay);
         _sent.Should().BeEmpty();
     }
 

@@ -116,7 +116,7 @@ public sealed class AppConnectionPool : IAsyncDisposable
     {
         if (!connection.Shared)
         {
-            _ = connection.Client.DisposeAsync().AsTask();
+            connection.Client.Close();
             if (_reuse == ConnectionReuse.Unknown)
             {
                 // Asked once the first request is done, not beside it: its connection would wait in the accept

@@ -14,6 +14,7 @@ internal sealed class DynamicApp : IAsyncDisposable
     private readonly Lock _sync = new();
     private Task? _starting;
     private long _reportedChange;
+    private bool _answering;
 
     public DynamicApp(DynamicApps owner, DynamicRootConfig root, string appPath, AppBackend backend, TimeSpan startDelay)
     {
@@ -38,6 +39,25 @@ internal sealed class DynamicApp : IAsyncDisposable
 
     /// <summary>The root policy's StartDelay: how often a request still waiting for its first byte sends a T record.</summary>
     public TimeSpan StartDelay { get; }
+
+    /// <summary>
+    /// Whether the app answered a request since it was last found unreachable: while it does, requests connect without
+    /// first looking for its socket file (a stat per request). A cold request that finds it gone clears it.
+    /// </summary>
+    public bool Answering => Volatile.Read(ref _answering);
+
+    /// <summary>A request got its first byte: the app is up.</summary>
+    public void MarkAnswering()
+    {
+        // Read first: a busy app's requests would otherwise all write the same shared field.
+        if (!Volatile.Read(ref _answering))
+        {
+            Volatile.Write(ref _answering, true);
+        }
+    }
+
+    /// <summary>A connect found no socket or no listener: look for the socket again before the next connect.</summary>
+    public void MarkUnreachable() => Volatile.Write(ref _answering, false);
 
     /// <summary>
     /// Asks the PM to start the app (one S record however many requests ask at once) and returns what completes when

@@ -7,7 +7,7 @@ using Pm.Protocol.Queue;
 namespace Pm.FrontEnd.Dynamic;
 
 /// <summary>
-/// The web side of dynamic apps: the apps seen so far (by path), the queue to the PM, the watcher on the dynamic
+/// The web side of dynamic apps: the apps seen so far (by path), the queue to the PM (C records in batches), the watcher on the dynamic
 /// socket directory, and each root's policy StartDelay (read from its settings; no policy is made here).
 /// </summary>
 public sealed class DynamicApps : IAsyncDisposable
@@ -17,6 +17,7 @@ public sealed class DynamicApps : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DynamicApp> _apps = new(StringComparer.Ordinal);
     private readonly Dictionary<DynamicRootConfig, TimeSpan> _startDelays = [];
     private readonly Lazy<QueueWriter> _queue;
+    private readonly CompletionBatch _completions;
     private readonly Lock _sync = new();
     private SocketAppearance? _appearance;
 
@@ -37,6 +38,7 @@ public sealed class DynamicApps : IAsyncDisposable
             TimeProvider = time,
             Failed = failure => log.Write($"queue: {failure.Message}"),
         }));
+        _completions = new CompletionBatch(time, (records, count) => _queue.Value.WriteEncoded(records, count));
     }
 
     internal TimeProvider Time { get; }
@@ -93,6 +95,9 @@ public sealed class DynamicApps : IAsyncDisposable
 
     internal void Send(in QueueRecord record) => _queue.Value.Write(record);
 
+    /// <summary>A C record: sent with the others of the next few milliseconds (<see cref="CompletionBatch"/>).</summary>
+    internal void SendCompleted(in QueueRecord record) => _completions.Add(record);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var app in _apps.Values)
@@ -107,6 +112,7 @@ public sealed class DynamicApps : IAsyncDisposable
             _appearance = null;
         }
 
+        _completions.Dispose();
         if (_queue.IsValueCreated)
         {
             _queue.Value.Dispose();

@@ -7,7 +7,8 @@ namespace Pm.FrontEnd.Dynamic;
 /// <summary>
 /// One request to a dynamic app, as the PM hears of it: an S record when the app's socket is missing (shared with
 /// concurrent requests), a T record every StartDelay while no byte of the answer has come, and at the end a C record
-/// with the queue time (arrival to first byte) and the service time (first byte to end). The wait for a start is
+/// with the queue time (arrival to first byte) and the service time (first byte to end), sent in a batch with the
+/// other requests' of the next few milliseconds (<see cref="CompletionBatch"/>). The wait for a start is
 /// bounded by -appConnTimeout, or -idle-timeout when that is 0, from the request's arrival; then 503. So is the wait for
 /// an instance to take the connection once the socket is there (<see cref="Proxy.AcceptDeadline"/>).
 /// </summary>
@@ -34,6 +35,7 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
 
     public async Task<bool> WaitForStartAsync(FastCgiConnectException unreachable, CancellationToken cancellationToken)
     {
+        _app.MarkUnreachable();
         var refused = unreachable.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
         var left = _startLimit - _time.GetElapsedTime(_arrival);
         if (left <= TimeSpan.Zero)
@@ -58,7 +60,8 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
 
     public TimeSpan StartLimit => _startLimit;
 
-    public bool AppSocketMissing() => !File.Exists(_app.SocketPath);
+    /// <summary>Looked for only while the app is not known to answer: the stat was a system call per request of a busy app.</summary>
+    public bool AppSocketMissing() => !_app.Answering && !File.Exists(_app.SocketPath);
 
     public void OnResetBeforeAnswer() => _ = _app.Start(refused: false);
 
@@ -66,6 +69,7 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
     {
         _firstByte = _time.GetTimestamp();
         StopMoreNeeded();
+        _app.MarkAnswering();
     }
 
     public void OnSlow(TimeSpan elapsed, ulong appSocketInode) =>
@@ -83,7 +87,7 @@ internal sealed class DynamicRequest : IRequestLifecycle, IDisposable
             var end = _time.GetTimestamp();
             var queued = _time.GetElapsedTime(_arrival, _firstByte);
             var served = _time.GetElapsedTime(_firstByte, end);
-            _apps.Send(QueueRecord.Complete(_app.AppPath, _apps.Uid, _apps.Gid, _time.GetUtcNow(), queued, served));
+            _apps.SendCompleted(QueueRecord.Complete(_app.AppPath, _apps.Uid, _apps.Gid, _time.GetUtcNow(), queued, served));
         }
     }
 

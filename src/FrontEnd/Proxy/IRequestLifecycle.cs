@@ -17,7 +17,8 @@ internal interface IRequestLifecycle : IOverdueReports
     /// <summary>
     /// Whether the app's socket file is absent, so a connect would fail: checked first, because a failed connect
     /// costs more than a cold start should (socket, connect, and an exception through the async frames: about
-    /// 1-1.5 ms per cold request here, against a stat of microseconds).
+    /// 1-1.5 ms per cold request here, against a stat of microseconds). An app known to answer is not looked for:
+    /// false without a stat, and a connect that fails then is taken as the app gone.
     /// </summary>
     bool AppSocketMissing();
 

@@ -262,6 +262,46 @@ public class QueueWriterTests : IDisposable
         collector.Snapshot().Single().Path.Should().Be("/srv/app one*");
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task WriteEncoded_ABatchWhileAReaderRuns_EveryRecordArrivesOnceInOrder_CountedOneByOne()
+    {
+        await using var reader = QueueReader.Start(_ipc.Path);
+        var collector = new RecordCollector(reader);
+        using var writer = Open();
+
+        writer.WriteEncoded(Batch(4, 0, 30, out var count), count).Should().Be(QueueWriteResult.Sent);
+
+        writer.Counters.Should().Be(new QueueWriterCounters(count, 0, 0));
+        await collector.WaitForCountAsync(count, Timeout);
+        SequenceLedger.ShouldBeExactlyOnceInOrder(collector.Snapshot(), new Dictionary<(int, int), long> { [(4, 0)] = count });
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task WriteEncoded_ABatchWhileThePmIsStopped_IsSpooledAndReplayedWhole()
+    {
+        await QueueReader.Start(_ipc.Path).DisposeAsync();
+        using var writer = Open();
+
+        writer.WriteEncoded(Batch(5, 0, 20, out var count), count).Should().Be(QueueWriteResult.Spooled);
+
+        writer.Counters.Should().Be(new QueueWriterCounters(0, count, 0));
+        await using var reader = QueueReader.Start(_ipc.Path);
+        var collector = new RecordCollector(reader);
+        await collector.WaitForCountAsync(count, Timeout);
+        SequenceLedger.ShouldBeExactlyOnceInOrder(collector.Snapshot(), new Dictionary<(int, int), long> { [(5, 0)] = count });
+    }
+
+    [Fact]
+    public void WriteEncoded_MoreThanPipeBuf_IsRefusedBeforeAnythingIsWritten()
+    {
+        using var writer = Open();
+
+        var act = () => writer.WriteEncoded(new byte[QueueRecordCodec.MaxRecordBytes + 1], 40);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*4096*");
+        writer.Counters.Should().Be(new QueueWriterCounters(0, 0, 0));
+    }
+
     [Fact]
     public void Write_AfterDispose_Throws()
     {
@@ -279,6 +319,27 @@ public class QueueWriterTests : IDisposable
         var act = () => QueueRecord.Start("/" + new string('x', 5000), 1, 1, DateTimeOffset.UtcNow);
 
         act.Should().Throw<QueuePathTooLongException>();
+    }
+
+    /// <summary>Up to <paramref name="max"/> sequence records of one writer thread encoded back to back, within PIPE_BUF.</summary>
+    private static byte[] Batch(int writer, int thread, int max, out int count)
+    {
+        var bytes = new byte[QueueRecordCodec.MaxRecordBytes];
+        var length = 0;
+        count = 0;
+        while (count < max)
+        {
+            var record = QueueSequence.Record(writer, thread, count, DateTimeOffset.UtcNow);
+            if (length + QueueRecordCodec.GetEncodedLength(record) > bytes.Length)
+            {
+                break;
+            }
+
+            length += QueueRecordCodec.Encode(record, bytes.AsSpan(length));
+            count++;
+        }
+
+        return bytes[..length];
     }
 
     private QueueWriter Open(TimeProvider? time = null, Func<QueueWriterOptions, QueueWriterOptions>? options = null)

@@ -24,6 +24,11 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
     private static readonly FastCgiConnectionClosedException ClosedByPeer =
         new("the FastCGI application closed the connection", responseStarted: false);
 
+    // The reason of a close asked for by the owner, shared as ClosedByPeer is: it is never thrown itself, only given as
+    // the inner exception of what requests still on the connection see, and a front end closes one per request.
+    private static readonly FastCgiConnectionClosedException ClosedByOwner =
+        new("the FastCGI connection was disposed", responseStarted: false);
+
     /// <summary>The connection whose read loop is running callers' code inline on this thread (Output readers), if any.</summary>
     [ThreadStatic]
     private static FastCgiClientConnection? t_runningReaders;
@@ -367,10 +372,17 @@ public sealed class FastCgiClientConnection : IAsyncDisposable
     /// <summary>Closes the connection, failing what is still in flight, and waits for the read loop to finish.</summary>
     public async ValueTask DisposeAsync()
     {
-        Close(new FastCgiConnectionClosedException("the FastCGI connection was disposed", responseStarted: false));
+        Close(ClosedByOwner);
         await _readLoop.ConfigureAwait(false);
         _watchdog?.Dispose();
     }
+
+    /// <summary>
+    /// Closes the connection as <see cref="DisposeAsync"/> does, without waiting for the read loop, which finishes on
+    /// its own (<see cref="Closed"/>). For an owner with nothing to wait for, such as a front end giving back a
+    /// one-request connection from inside the read loop's callback: no state machine and no task per connection.
+    /// </summary>
+    public void Close() => Close(ClosedByOwner);
 
     internal static Exception ExceptionForRequest(Exception reason, bool responseStarted) => reason switch
     {

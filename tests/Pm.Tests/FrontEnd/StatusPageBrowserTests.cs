@@ -21,6 +21,7 @@ public sealed class StatusPageBrowserTests
         var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
         File.Copy(FrontEndApps.FcgiTest, Path.Combine(root, "test.fcgi"));
         await using var server = await FrontEndServer.StartAsync(dir, $"""
+            PmStatusPage /
             FastCgiConfig -appConnTimeout 15
             FastCgiServer {app} -processes 2 -url /t
             PmDynamicRoot /fcgi-bin/ {root}

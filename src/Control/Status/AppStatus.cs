@@ -28,8 +28,8 @@ public sealed record AppStatus(
     /// <summary>Requests the web processes are forwarding to the app now.</summary>
     public int? InFlight { get; init; }
 
-    /// <summary>Times more instances were wanted than the app's maximum allows.</summary>
-    public long MaxInstancesReached { get; init; }
+    /// <summary>Times its policy wanted more instances than maxClassProcesses or maxProcesses let start, each stretch once; null where the app has no such maximum (static, web, external).</summary>
+    public long? MaxInstancesReached { get; init; }
 
     /// <summary>Requests that ran past -slow-log.</summary>
     public long SlowRequests { get; init; }

@@ -55,6 +55,8 @@ public static class PrometheusText
             "Connections waiting in the app's accept queue (the kernel's backlog of its socket).", a => a.AcceptQueue!.Value);
         Family(b, apps.Where(a => a.AcceptQueueMax is not null), "pm_app_accept_queue_max_connections", "gauge",
             "The longest the app's accept queue was seen since the PM started (sampled every second and at each report).", a => a.AcceptQueueMax!.Value);
+        Family(b, apps.Where(a => a.MaxInstancesReached is not null), "pm_app_max_instances_reached_total", "counter",
+            "Times the app's policy wanted more instances than maxClassProcesses or maxProcesses let start (each stretch once).", a => a.MaxInstancesReached!.Value);
         Family(b, apps, "pm_app_slow_requests_total", "counter", "Requests of the app that ran past -slow-log.", a => a.SlowRequests);
         Histogram(b, apps, "pm_app_queue_wait_seconds", "From a request's arrival at a web process until it had a connection to the app.", a => a.QueueWait);
         Histogram(b, apps, "pm_app_service_time_seconds", "From the connection to the app until the end of the answer.", a => a.ServiceTime);

@@ -119,7 +119,11 @@ public sealed class DynamicAppManager : IDynamicApps
                 app.LastDecision, app.LastExit is { } e ? new ExitStatusReport(e.Pid, e.At, e.How, e.Lifetime.TotalSeconds) : null,
                 scaled is { RequestsCompleted: > 0 and var completed } ? completed : null,
                 app.Instances.Select(StatusBuilder.Instance).ToList(),
-                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill)) { History = app.History.Report(now) };
+                figures, scaled?.Group.Policy.Name, scaled?.Load?.Summary, StatusBuilder.Kill(app.LastKill))
+            {
+                History = app.History.Report(now),
+                MaxInstancesReached = figures.TryGetValue(AppLoad.MaxReached, out var reached) ? (long)reached : 0,
+            };
         }
     }
 }

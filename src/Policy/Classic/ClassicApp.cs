@@ -14,6 +14,9 @@ internal sealed class ClassicApp
 
     public string AppId { get; }
 
+    /// <summary>Requests for another instance refused at maxClassProcesses or maxProcesses, each stretch once.</summary>
+    public MaxReachedCount MaxReached { get; } = new();
+
     /// <summary>maxClassProcesses slots; grows only to adopt instances the PM reports beyond that (a race, not a plan).</summary>
     public List<ClassicSlot> Slots { get; } = [];
 

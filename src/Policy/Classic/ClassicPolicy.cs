@@ -171,6 +171,7 @@ public sealed class ClassicPolicy : IScalingPolicy
     {
         if (total + 1 > _options.MaxProcesses)
         {
+            app.MaxReached.Held(true);
             app.LastNote = $"request for another instance ignored: {total} instances already, maxProcesses {_options.MaxProcesses}";
             return;
         }
@@ -186,11 +187,13 @@ public sealed class ClassicPolicy : IScalingPolicy
                 case ClassicSlotState.Victim: // mod_fastcgi would lose a start scheduled here
                     continue;
                 default:
+                    app.MaxReached.Held(false);
                     ScheduleStart(app, slot, now, why);
                     return;
             }
         }
 
+        app.MaxReached.Held(true);
         app.LastNote = $"request for another instance ignored: all maxClassProcesses {_options.MaxClassProcesses} slots are in use";
     }
 
@@ -590,7 +593,7 @@ public sealed class ClassicPolicy : IScalingPolicy
                 loads.Add(new AppLoad(view.AppId, new Dictionary<string, double>
                 {
                     ["connTime"] = 0, ["smoothConnTime"] = 0, ["loadFactor"] = 0, ["running"] = 0,
-                    ["retiring"] = 0, ["pendingStart"] = 0, ["failures"] = 0, ["backedOff"] = 0,
+                    ["retiring"] = 0, ["pendingStart"] = 0, ["failures"] = 0, ["backedOff"] = 0, [AppLoad.MaxReached] = 0,
                 }, "no request seen yet"));
                 continue;
             }
@@ -609,6 +612,7 @@ public sealed class ClassicPolicy : IScalingPolicy
                 ["pendingStart"] = pending ? 1 : 0,
                 ["failures"] = app.NumFailures,
                 ["backedOff"] = app.Bad ? 1 : 0,
+                [AppLoad.MaxReached] = app.MaxReached.Count,
             };
             var summary = $"{running} running, {app.Victims} retiring{(pending ? ", 1 start pending" : string.Empty)};"
                 + $" load factor {loadFactor}% at the last kill check (conn time {ReasonFormat.Number(app.TotalConnTimeUs / 1e6)} s this interval,"

@@ -11,6 +11,9 @@ internal sealed class DemandApp
 
     public string AppId { get; }
 
+    /// <summary>Times more instances were wanted than maxClassProcesses or maxProcesses let start.</summary>
+    public MaxReachedCount MaxReached { get; } = new();
+
     /// <summary>Requested at least once (S/T) or seen with instances; only then is minClassProcesses kept.</summary>
     public bool Activated { get; set; }
 

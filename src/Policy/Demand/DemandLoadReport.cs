@@ -29,6 +29,7 @@ internal static class DemandLoadReport
             ["cpuIdle"] = round.CpuIdleShare is { } idle ? Math.Round(idle, 3) : -1,
             ["coldHeld"] = f.ColdHeld,
             ["occupancy"] = f.Occupancy ?? 0,
+            [AppLoad.MaxReached] = app.MaxReached.Count,
         };
         var summary = $"{f.Busy} busy, {f.Idle} idle, {f.FreshStarting + f.Pending} starting,"
             + $" {f.Waiting} waiting; {ReasonFormat.Number(figures["arrivalRate"])} req/s over {DurationFormat.Seconds(o.IdleTimeout)},"

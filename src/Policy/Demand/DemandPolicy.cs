@@ -154,6 +154,8 @@ public sealed class DemandPolicy : IScalingPolicy
             return new DemandOutcome(note, f.Supply + started, f.Keep);
         }
 
+        app.MaxReached.Held(false);
+
         if (f.Waiting != 0 || f.Supply <= Math.Max(f.Keep, f.KeepBusy))
         {
             return new DemandOutcome("enough instances", f.Supply, f.Keep);

@@ -24,6 +24,7 @@ internal static class DemandScaleUp
         var classRoom = o.MaxClassProcesses - f.Supply;
         var globalRoom = o.MaxProcesses - round.Instances;
         var allowed = Math.Min(f.Shortfall, Math.Min(classRoom, globalRoom));
+        app.MaxReached.Held(allowed < f.Shortfall);
         if (allowed <= 0)
         {
             return (NoRoom(app, f, round, why, classRoom), 0);

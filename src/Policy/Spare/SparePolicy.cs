@@ -20,6 +20,7 @@ public sealed class SparePolicy : IScalingPolicy
 {
     private readonly SparePolicyOptions _options;
     private readonly HashSet<string> _activated = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MaxReachedCount> _maxReached = new(StringComparer.Ordinal);
 
     public SparePolicy(SparePolicyOptions options)
     {
@@ -67,6 +68,7 @@ public sealed class SparePolicy : IScalingPolicy
             }
 
             var counts = SpareCounts.Of(app);
+            var maxReached = MaxReachedOf(app.AppId);
             string note;
             if (!_activated.Contains(app.AppId))
             {
@@ -74,7 +76,7 @@ public sealed class SparePolicy : IScalingPolicy
             }
             else
             {
-                note = Decide(app, counts, ref global, decisions);
+                note = Decide(app, counts, ref global, decisions, maxReached);
             }
 
             loads.Add(new AppLoad(app.AppId, new Dictionary<string, double>
@@ -84,18 +86,39 @@ public sealed class SparePolicy : IScalingPolicy
                 ["starting"] = counts.Starting + app.PendingStarts,
                 ["retiring"] = counts.Retiring,
                 ["instances"] = counts.Servers,
+                [AppLoad.MaxReached] = maxReached.Count,
             }, $"{counts.Idle} idle, {counts.Busy} busy, {counts.Starting + app.PendingStarts} starting,"
                + $" {counts.Retiring} retiring (spare {_options.MinSpareProcesses}..{_options.MaxSpareProcesses}); {note}"));
         }
 
         // Retire activation of apps the PM no longer lists.
         _activated.RemoveWhere(id => !Listed(input.Apps, id));
+        foreach (var gone in _maxReached.Keys.Where(id => !Listed(input.Apps, id)).ToList())
+        {
+            _maxReached.Remove(gone);
+        }
+
         return new PolicyResult(decisions, null, loads);
     }
 
-    private string Decide(AppView app, SpareCounts counts, ref int global, List<Decision> decisions)
+    private MaxReachedCount MaxReachedOf(string appId)
+    {
+        if (!_maxReached.TryGetValue(appId, out var count))
+        {
+            _maxReached[appId] = count = new MaxReachedCount();
+        }
+
+        return count;
+    }
+
+    private string Decide(AppView app, SpareCounts counts, ref int global, List<Decision> decisions, MaxReachedCount maxReached)
     {
         var servers = counts.Servers;
+        var wanted = servers < _options.MinClassProcesses || counts.Idle < _options.MinSpareProcesses;
+        var room = servers < _options.MinClassProcesses
+            ? _options.MaxProcesses - global > 0
+            : servers < _options.MaxClassProcesses && global < _options.MaxProcesses;
+        maxReached.Held(wanted && !room);
         if (servers < _options.MinClassProcesses)
         {
             var count = Math.Min(_options.MinClassProcesses - servers, _options.MaxProcesses - global);

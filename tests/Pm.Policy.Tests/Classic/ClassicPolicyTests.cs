@@ -400,4 +400,28 @@ public sealed class ClassicPolicyTests
             return new SpawnInfo(spawn.NotBefore, spawn.Reason);
         }
     }
+
+    [Fact]
+    public void Requests_AtMaxProcesses_CountAsMaxReached_OncePerStretch()
+    {
+        var pm = Start(NoSmoothing with { MaxProcesses = 6, ProcessSlack = 0 }, 1);
+        pm.OtherInstances = 5;                    // 6 + 1 > 6
+        double Reached() => pm.Last!.Loads.Single().Figures[AppLoad.MaxReached];
+        pm.Advance(5);
+        pm.T(App);
+        pm.Evaluate();
+        pm.T(App);
+        pm.Evaluate();
+        Reached().Should().Be(1, "two refused requests in a row are one stretch at the maximum");
+
+        pm.OtherInstances = 4;
+        pm.T(App);
+        pm.Evaluate();                            // a start goes ahead: the stretch ends
+        pm.Decisions.Should().ContainSingle().Which.Should().BeOfType<SpawnInstances>();
+        pm.OtherInstances = 6;
+        pm.Advance(5);
+        pm.T(App);
+        pm.Evaluate();
+        Reached().Should().Be(2);
+    }
 }

@@ -529,4 +529,31 @@ public sealed class DemandPolicyTests
     }
 
     private static FakePm Demand(DemandPolicyOptions options) => new(new DemandPolicy(options, new Random(1)), App);
+
+    [Fact]
+    public void MaxReached_CountsEachStretchHeldBackByMaxClassProcessesOnce()
+    {
+        var pm = Demand(new DemandPolicyOptions { MaxClassProcesses = 2, SpawnBurst = 64, SpareProcesses = 0 });
+        double Reached() => pm.Last!.Loads.Single().Figures[AppLoad.MaxReached];
+        pm.T(App, 5);
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(2, "maxClassProcesses 2 of the 5 needed");
+        Reached().Should().Be(1);
+
+        pm.StartDue(InstanceState.Busy);
+        pm.Advance(0.5);
+        pm.T(App, 5);
+        pm.Evaluate();
+        Reached().Should().Be(1, "still held back: the same stretch");
+    }
+
+    [Fact]
+    public void MaxReached_IsZero_WhenEveryStartWanted_Went()
+    {
+        var pm = Demand(new DemandPolicyOptions { MaxClassProcesses = 8, SpawnBurst = 64 });
+        pm.T(App, 3);
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(3);
+        pm.Last!.Loads.Single().Figures[AppLoad.MaxReached].Should().Be(0);
+    }
 }

@@ -106,4 +106,20 @@ public sealed class SparePolicyTests
         pm.Decisions.Should().BeEmpty();
         pm.Last!.Loads.Single().Summary.Should().Contain("maxProcesses 5");
     }
+
+    [Fact]
+    public void Evaluate_HeldBackByMaxProcesses_CountsMaxReached_OncePerStretch()
+    {
+        var pm = new FakePm(new SparePolicy(new SparePolicyOptions { MaxProcesses = 5 }), App) { OtherInstances = 5 };
+        double Reached() => pm.Last!.Loads.Single().Figures[AppLoad.MaxReached];
+        pm.S(App);
+        pm.Evaluate();
+        pm.Evaluate();
+        Reached().Should().Be(1, "two evaluations held back in a row are one stretch");
+
+        pm.OtherInstances = 0;
+        pm.Evaluate();
+        pm.Decisions.Should().NotBeEmpty("room again: it starts");
+        Reached().Should().Be(1);
+    }
 }

@@ -130,6 +130,38 @@ public sealed partial class MetricsTests
     }
 
     [Fact(Timeout = 90_000)]
+    public async Task DynamicApp_WantingMoreThanMaxClassProcesses_CountsMaxInstancesReached()
+    {
+        using var dir = new TestDirectory();
+        var root = Directory.CreateDirectory(dir.File("fcgi-bin")).FullName;
+        File.Copy(FrontEndApps.FcgiTest, Path.Combine(root, "test.fcgi"));
+        var app = Path.Combine(root, "test.fcgi");
+        var statusPort = FrontEndServer.FreePort();
+        await using var server = await FrontEndServer.StartAsync(dir, $"""
+            PmStatusListen {statusPort}
+            FastCgiConfig -maxClassProcesses 1 -appConnTimeout 20
+            PmDynamicRoot /fcgi-bin/ {root}
+            """);
+        using var status = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{statusPort}"), Timeout = TimeSpan.FromSeconds(30) };
+
+        // Three slow requests at once for an app that may run one instance: two wait, the policy wants more.
+        var slow = Enumerable.Range(0, 3).Select(_ => server.Client.GetStringAsync("/fcgi-bin/test.fcgi?mode=slow&n=4&ms=500")).ToList();
+        AppStatus measured = null!;
+        await Eventually.Until(async () =>
+        {
+            var report = System.Text.Json.JsonSerializer.Deserialize(await status.GetStringAsync("/?json"), StatusJsonContext.Default.StatusReport)!;
+            measured = report.Apps.SingleOrDefault(a => a.Name == app)!;
+            return measured is { MaxInstancesReached: > 0 };
+        }, FrontEndServer.Wait);
+        measured.Instances.Should().HaveCount(1, "maxClassProcesses 1");
+        (await status.GetStringAsync("/metrics")).Should().MatchRegex($"pm_app_max_instances_reached_total\\{{app=\"{System.Text.RegularExpressions.Regex.Escape(app)}\",kind=\"dynamic\"\\}} [1-9]");
+        foreach (var answer in await Task.WhenAll(slow))
+        {
+            answer.Should().Contain("chunk");
+        }
+    }
+
+    [Fact(Timeout = 90_000)]
     public async Task Status_ARequestInFlight_IsShownOnTheInstanceHoldingIt()
     {
         using var dir = new TestDirectory();

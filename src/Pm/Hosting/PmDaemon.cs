@@ -480,7 +480,7 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
 
         if (_frontSockets.Count > 0)
         {
-            _log.LogInformation("shutdown: the PM let go of its copy of the front end's listening sockets; new connections are refused once the web processes are gone");
+            _log.LogInformation("shutdown: the PM let go of its copy of the front end's listening sockets; once the web processes are gone, the kernel turns new connections away at once");
         }
 
         _frontSockets.Clear();

@@ -8,6 +8,13 @@ namespace Pm.FrontEnd.Dynamic;
 /// hello app at c=8-64, the PM spent 22-50 µs of CPU per request reading them one write at a time, and 9-14 µs in
 /// batches (/proc, beside the web process's own CPU).
 /// <para>
+/// A record that comes <see cref="MaxDelay"/> or more after the last batch left goes at once, alone: under light load
+/// every record goes as it comes, as before batching (instead of up to <see cref="IdleDelay"/> later, with the
+/// timer), so the policy's figures are as fresh as they were; an app's first C record, for one, decides whether a
+/// burst of waiting requests are short ones, held to the cores, or not. Under load, records within MaxDelay of a send
+/// begin a batch, so the writes saved stay saved.
+/// </para>
+/// <para>
 /// When a batch leaves: with the first record added <see cref="MaxDelay"/> or more after the batch's first, on that
 /// request's own thread (no timer while requests keep coming); else, when requests stop, a timer sends what is left
 /// <see cref="IdleDelay"/> after the batch began. A timer per batch would wake a thread-pool worker 200 times a
@@ -35,6 +42,8 @@ internal sealed class CompletionBatch : IDisposable
     private readonly ITimer _timer;
     private readonly TimeProvider _time;
     private long _firstAt;
+    private long _lastSentAt;
+    private bool _sentOnce;
     private int _length;
     private int _count;
     private bool _armed;
@@ -74,9 +83,11 @@ internal sealed class CompletionBatch : IDisposable
 
             _length += QueueRecordCodec.Encode(record, _buffer.AsSpan(_length));
             _count++;
-            if (_disposed || _time.GetElapsedTime(_firstAt, now) >= MaxDelay)
+            var quiet = _count == 1 && (!_sentOnce || _time.GetElapsedTime(_lastSentAt, now) >= MaxDelay);
+            if (_disposed || quiet || _time.GetElapsedTime(_firstAt, now) >= MaxDelay)
             {
-                // After Dispose nobody would send it later; else the batch is old enough to go.
+                // After Dispose nobody would send it later; after a quiet spell it goes alone at once; else the
+                // batch is old enough to go.
                 SendLocked();
             }
             else if (!_armed)
@@ -138,6 +149,8 @@ internal sealed class CompletionBatch : IDisposable
         {
             _length = 0;
             _count = 0;
+            _lastSentAt = _time.GetTimestamp();
+            _sentOnce = true;
         }
     }
 }

@@ -13,9 +13,24 @@ public class CompletionBatchTests
     private readonly List<(byte[] Bytes, int Count)> _sent = [];
 
     [Fact]
+    public void Add_AfterAQuietSpell_TheRecordGoesAtOnceAlone()
+    {
+        using var batch = new CompletionBatch(_time, Record);
+
+        batch.Add(Completed(1));
+        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 1 } }, "nothing was sent before: no batch to wait for");
+        _time.Advance(CompletionBatch.MaxDelay);
+        batch.Add(Completed(2));
+
+        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 1 }, [2] }, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
     public void Add_WhileRequestsKeepComing_TheBatchLeavesWithTheFirstRecordMaxDelayAfterItsStart()
     {
         using var batch = new CompletionBatch(_time, Record);
+        batch.Add(Completed(99));                 // after a quiet spell: alone, at once
+        _sent.Clear();
 
         for (var i = 0; i < 5; i++)
         {
@@ -33,6 +48,8 @@ public class CompletionBatchTests
     public void Add_ThenNoMoreRequests_WhatIsLeftLeavesIdleDelayAfterTheBatchBegan()
     {
         using var batch = new CompletionBatch(_time, Record);
+        batch.Add(Completed(0));                  // alone, at once
+        _sent.Clear();
         batch.Add(Completed(1));
         _time.Advance(TimeSpan.FromMilliseconds(2));
         batch.Add(Completed(2));
@@ -48,13 +65,14 @@ public class CompletionBatchTests
     public void Add_AfterTheTimerSentABatch_ArmsItAgainForTheNext()
     {
         using var batch = new CompletionBatch(_time, Record);
-        batch.Add(Completed(1));
+        batch.Add(Completed(0));                  // alone, at once
+        batch.Add(Completed(1));                  // within MaxDelay of that: batched, the timer sends it
         _time.Advance(CompletionBatch.IdleDelay);
 
-        batch.Add(Completed(2));
+        batch.Add(Completed(2));                  // right after the timer's send: batched again
         _time.Advance(CompletionBatch.IdleDelay);
 
-        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 1 }, [2] }, o => o.WithStrictOrdering());
+        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 0 }, [1], [2] }, o => o.WithStrictOrdering());
     }
 
     [Fact]
@@ -79,15 +97,17 @@ public class CompletionBatchTests
     public void Dispose_SendsWhatIsLeftAtOnce_AndLaterRecordsGoWithoutWaiting()
     {
         var batch = new CompletionBatch(_time, Record);
-        batch.Add(Completed(7));
+        batch.Add(Completed(6));                  // alone, at once
+        batch.Add(Completed(7));                  // batched
+        _sent.Should().ContainSingle();
 
         batch.Dispose();
-        _sent.Should().ContainSingle();
+        _sent.Should().HaveCount(2);
         batch.Add(Completed(8));
 
-        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 7 }, [8] }, o => o.WithStrictOrdering());
+        _sent.Select(ServiceTimes).Should().BeEquivalentTo(new[] { new long[] { 6 }, [7], [8] }, o => o.WithStrictOrdering());
         _time.Advance(CompletionBatch.IdleDelay);
-        _sent.Should().HaveCount(2);
+        _sent.Should().HaveCount(3);
     }
 
     [Fact]

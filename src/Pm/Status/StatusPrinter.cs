@@ -38,6 +38,11 @@ public static class StatusPrinter
                 }
 
                 sb.AppendLine(line);
+                var traffic = Traffic(app);
+                if (traffic.Length > 0)
+                {
+                    sb.AppendLine("  " + traffic);
+                }
             }
 
             if (app.LastExit is { } exit)
@@ -71,15 +76,20 @@ public static class StatusPrinter
 
             if (app.Instances.Count > 0)
             {
-                sb.AppendLine("  PID      STATE          STARTED                   UP        REQUESTS     RSS      PSS      PRIVATE");
+                sb.AppendLine("  PID      STATE          STARTED                   UP        REQUESTS     CPU      RSS      PSS      PRIVATE");
                 foreach (var i in app.Instances)
                 {
                     var state = i.BusySince is { } busy ? $"{i.State} {DurationFormat.Compact(report.Now - busy, 1)}" : i.State;
                     var requests = (i.Requests?.ToString(CultureInfo.InvariantCulture) ?? "-") +
                         (i.RequestLimit is { } limit ? "/" + limit.ToString(CultureInfo.InvariantCulture) : "");
                     var line = string.Create(CultureInfo.InvariantCulture,
-                        $"  {i.Pid,-8} {state,-14} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {DurationFormat.Compact(report.Now - i.StartedAt, 1),-9} {requests,-12} {Size(i.RssBytes),-8} {Size(i.PssBytes),-8} {Size(i.PrivateBytes)}");
+                        $"  {i.Pid,-8} {state,-14} {i.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff}   {DurationFormat.Compact(report.Now - i.StartedAt, 1),-9} {requests,-12} {Cpu(i.CpuSeconds),-8} {Size(i.RssBytes),-8} {Size(i.PssBytes),-8} {Size(i.PrivateBytes)}");
                     sb.AppendLine(i.Note is null ? line : line + "  (" + i.Note + ")");
+                    if (i.Request is { } held)
+                    {
+                        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                            $"           holding {held.Method} {held.Uri} for {DurationFormat.Compact(report.Now - held.Since, 1)}"));
+                    }
                 }
             }
         }
@@ -88,4 +98,34 @@ public static class StatusPrinter
     }
 
     private static string Size(long? bytes) => bytes is { } b ? Diagnosis.MemoryUsage.Size(b) : "-";
+
+    private static string Cpu(double? seconds) => seconds is { } s ? string.Create(CultureInfo.InvariantCulture, $"{s:0.00}s") : "-";
+
+    /// <summary>What the web processes and the kernel say of the app's traffic: only the figures that are known.</summary>
+    internal static string Traffic(AppStatus app)
+    {
+        var parts = new List<string>();
+        if (app.InFlight is { } inFlight)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"in flight {inFlight}"));
+        }
+
+        if (app.AcceptQueue is { } queue)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"accept queue {queue}")
+                + (app.AcceptQueueMax is { } max ? string.Create(CultureInfo.InvariantCulture, $" (at most {max})") : ""));
+        }
+
+        if (app.SlowRequests > 0)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"slow requests {app.SlowRequests}"));
+        }
+
+        if (app.MaxInstancesReached is { } reached)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"max instances reached {reached}"));
+        }
+
+        return string.Join(", ", parts);
+    }
 }

@@ -68,7 +68,8 @@ public sealed class AppFailureTests
         response.StatusCode.Should().Be(HttpStatusCode.OK, "the request is sent again on a new connection, to another instance");
         (await response.Content.ReadAsStringAsync()).Should().StartWith("survivor pid ");
         File.Exists(marker).Should().BeTrue("one instance did exit on this request");
-        server.Pm.Output.Should().Contain("exiting before answering, as asked");
+        // The app's stderr reaches the PM's output on its own time: waited for, as an event.
+        await server.Pm.WaitForLineAsync(l => l.Contains("exiting before answering, as asked", StringComparison.Ordinal), FrontEndServer.Wait);
         await server.Pm.WaitForLineAsync(l => l.Contains("closed the connection before answering GET /t?mode=exitonce", StringComparison.Ordinal)
             && l.Contains("sending it once more", StringComparison.Ordinal), FrontEndServer.Wait);
     }

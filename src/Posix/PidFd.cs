@@ -17,4 +17,24 @@ public static class PidFd
 
         return fd;
     }
+
+    /// <summary>
+    /// Blocks until the child exits or <paramref name="timeout"/> passes, woken by its pidfd (no polling); true when
+    /// it exited. It is not reaped: the caller reaps it (waitpid).
+    /// </summary>
+    public static bool WaitExited(int pid, TimeSpan timeout)
+    {
+        var pidfd = Open(pid);
+        try
+        {
+            using var epoll = new Epoll();
+            epoll.Add(pidfd, 1);
+            Span<ulong> tokens = stackalloc ulong[1];
+            return epoll.Wait(tokens, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue)) > 0;
+        }
+        finally
+        {
+            FileDescriptor.Close(pidfd);
+        }
+    }
 }

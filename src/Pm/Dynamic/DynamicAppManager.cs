@@ -85,7 +85,7 @@ public sealed class DynamicAppManager : IDynamicApps
                 CancelPendingStart => "cancel_pending",
                 _ => "other",
             };
-            app.Decisions[kind] = app.Decisions.GetValueOrDefault(kind) + 1;
+            SupervisedApp.Count(app.Decisions, kind);
         }
 
         switch (decision)

@@ -159,14 +159,11 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     /// <summary>Logs a start, counts it by why, and puts it in the app's history (the restart path spawns first and calls this once the child runs).</summary>
     public void LogStarted(Instance instance, string reason)
     {
-        Count(instance.App.Spawns, ReasonKind.OfSpawn(reason, instance.App.Kind == "dynamic"));
+        SupervisedApp.Count(instance.App.Spawns, ReasonKind.OfSpawn(reason, instance.App.Kind == "dynamic"));
         instance.App.History.Record(instance.StartedAt, HistoryEvent.Start, instance.Pid, reason);
         _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", instance.App.Name, instance.Pid,
             instance.Slot >= 0 ? $" in slot {instance.Slot}" : "", reason);
     }
-
-    private static void Count(Dictionary<string, long> counts, string kind) =>
-        counts[kind] = counts.GetValueOrDefault(kind) + 1;
 
     /// <summary>
     /// Records the end of an instance the child watcher reaped (waitpid on that pid only, never -1, which would
@@ -242,7 +239,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
-        Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        SupervisedApp.Count(instance.App.Kills, ReasonKind.OfKill(reason));
         instance.App.History.Record(_time.GetUtcNow(), diagnose is null ? HistoryEvent.Stop : HistoryEvent.Kill, instance.Pid, reason);
         if (drainFor is { } drain && _holdsRequest(instance))
         {
@@ -286,7 +283,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
-        Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        SupervisedApp.Count(instance.App.Kills, ReasonKind.OfKill(reason));
         instance.App.History.Record(_time.GetUtcNow(), HistoryEvent.Stop, instance.Pid, reason);
         instance.DrainUntil = _time.GetUtcNow() + drainFor;
         instance.FreezeBeforeStop = ConnectionProbe.CanSeeRequests(instance.App);

@@ -43,6 +43,10 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>Instances the PM stopped, by <see cref="ReasonKind.OfKill"/>.</summary>
     public Dictionary<string, long> Kills { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Adds one to <paramref name="kind"/>'s count in <see cref="Spawns"/>, <see cref="Kills"/> or <see cref="Decisions"/>.</summary>
+    public static void Count(Dictionary<string, long> counts, string kind) =>
+        counts[kind] = counts.GetValueOrDefault(kind) + 1;
+
     /// <summary>The most <see cref="QueuedConnections"/> was at any probe since the PM started.</summary>
     public int QueuedConnectionsMax { get; set; }
 

@@ -61,28 +61,10 @@ internal sealed class SpawnedPeer : IAsyncDisposable
             return known;
         }
 
-        var pidfd = PidFd.Open(Pid);
-        try
+        var exited = await Task.Factory.StartNew(() => PidFd.WaitExited(Pid, timeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (!exited)
         {
-            var exited = await Task.Factory.StartNew(
-                () =>
-                {
-                    using var epoll = new Epoll();
-                    epoll.Add(pidfd, 1);
-                    Span<ulong> tokens = stackalloc ulong[1];
-                    return epoll.Wait(tokens, (int)timeout.TotalMilliseconds) > 0;
-                },
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default);
-            if (!exited)
-            {
-                throw new TimeoutException($"pid {Pid} did not exit within {timeout}; its log:\n{Log}");
-            }
-        }
-        finally
-        {
-            FileDescriptor.Close(pidfd);
+            throw new TimeoutException($"pid {Pid} did not exit within {timeout}; its log:\n{Log}");
         }
 
         _status = ChildProcess.WaitPidExitedNoHang(Pid) ?? throw new InvalidOperationException($"pid {Pid} signalled its exit but waitpid found it running");

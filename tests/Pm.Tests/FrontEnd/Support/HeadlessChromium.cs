@@ -48,14 +48,10 @@ public static class HeadlessChromium
             NewProcessGroup = true,
         });
 
-        WaitStatus? status = null;
-        var deadline = DateTime.UtcNow + timeout;
-        while ((status = ChildProcess.WaitPidExitedNoHang(pid)) is null && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        var timedOut = status is null;
+        // Woken by its exit (a pidfd), not by polling; at the timeout it is killed below.
+        var exited = await Task.Factory.StartNew(() => PidFd.WaitExited(pid, timeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        WaitStatus? status = exited ? ChildProcess.WaitPidExitedNoHang(pid) : null;
+        var timedOut = !exited;
         // Its helpers (GPU, network, renderer processes) are in its group: whatever is left of it goes, hung or not.
         ChildProcess.SignalGroup(pid, Signals.SIGKILL);
         status ??= ChildProcess.WaitPidExited(pid);

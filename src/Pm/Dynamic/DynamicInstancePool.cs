@@ -147,7 +147,7 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
     public long? Start(string appId, string reason, out string? error)
     {
         var app = _apps[appId];
-        var instance = lifecycle.Start(app, -1, reason, out error);
+        var instance = lifecycle.Start(app, -1, reason, ReasonKind.Policy, out error);
         if (instance is null)
         {
             var now = time.GetUtcNow();
@@ -166,7 +166,7 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
             return false;
         }
 
-        lifecycle.Stop(victim, config.ShutdownTimeout, reason, drainFor: config.Dynamic.Request.IdleTimeout);
+        lifecycle.Stop(victim, config.ShutdownTimeout, reason, ReasonKind.Policy, drainFor: config.Dynamic.Request.IdleTimeout);
         return true;
     }
 }

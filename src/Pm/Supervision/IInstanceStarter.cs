@@ -15,7 +15,8 @@ public interface IInstanceStarter
     Instance? StartQuietly(SupervisedApp app, int slot, out string? error);
 
     /// <summary>Logs the start of an instance <see cref="StartQuietly"/> spawned.</summary>
-    void LogStarted(Instance instance, string reason);
+    /// <param name="kind">The <see cref="ReasonKind"/> the start is counted under.</param>
+    void LogStarted(Instance instance, string reason, string kind);
 
     /// <summary>Logs how a reaped instance ended and deals with what is left of its process group.</summary>
     void ReportExit(Instance instance);

@@ -16,7 +16,8 @@ public interface IInstanceStopper
     bool HasOrphanGroups { get; }
 
     /// <summary>SIGTERM to the instance's process group (after draining, or a diagnosis, if asked), SIGKILL after <paramref name="grace"/>.</summary>
-    void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null);
+    /// <param name="kind">The <see cref="ReasonKind"/> the stop is counted under.</param>
+    void Stop(Instance instance, TimeSpan grace, string reason, string kind, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null);
 
     /// <summary>SIGKILL to every live instance's group, to leftover groups and to stray descendants, now.</summary>
     void KillAll();

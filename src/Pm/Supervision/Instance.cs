@@ -125,6 +125,9 @@ public sealed class Instance
     /// <summary>Why it is being recycled (its replacement started first), when it is.</summary>
     public string? RecycleReason { get; set; }
 
+    /// <summary>The <see cref="ReasonKind"/> its retirement is counted under (max_requests, memory_limit, reload, restart).</summary>
+    public string RecycleKind { get; set; } = ReasonKind.Recycle;
+
     /// <summary>A dynamic instance's replacement, started when its recycling began (a static one's is in its slot).</summary>
     public Instance? Replacement { get; set; }
 

@@ -75,7 +75,7 @@ public sealed class InstanceHealth
         instance.ReplaceAfterStop = true;
         _lifecycle.Stop(instance, limits.KillGrace,
             $"-spawn-timeout {Seconds(limits.SpawnTimeout)}: not waiting for work on fd 0 {Seconds(_time.GetUtcNow() - instance.StartedAt)} after its start",
-            diagnose: new InstanceLifecycle.Diagnose(null));
+            ReasonKind.SpawnTimeout, diagnose: new InstanceLifecycle.Diagnose(null));
     }
 
     public void OnRound()
@@ -165,15 +165,15 @@ public sealed class InstanceHealth
         var reason = $"-stuck-timeout {Seconds(limits.StuckTimeout)}: neither waiting for work nor holding a request for {Seconds(now - instance.NeitherSince!.Value)}";
         if (instance.App is StaticApp)
         {
-            _static.StartReplacement(instance, $"replacing stuck pid {instance.Pid}");
+            _static.StartReplacement(instance, $"replacing stuck pid {instance.Pid}", ReasonKind.Stuck);
         }
         else
         {
             // A dynamic app's: one more instance of the app, which its policy then scales like any other.
-            _lifecycle.Start(instance.App, -1, $"replacing stuck pid {instance.Pid}", out _);
+            _lifecycle.Start(instance.App, -1, $"replacing stuck pid {instance.Pid}", ReasonKind.Stuck, out _);
         }
 
-        _lifecycle.Stop(instance, limits.KillGrace, reason, diagnose: new InstanceLifecycle.Diagnose(null));
+        _lifecycle.Stop(instance, limits.KillGrace, reason, ReasonKind.Stuck, diagnose: new InstanceLifecycle.Diagnose(null));
     }
 
     /// <summary>A web process's 'L' or 'X' record: find, from the kernel, the instance holding that connection.</summary>
@@ -225,7 +225,7 @@ public sealed class InstanceHealth
 
         instance.ReplaceAfterStop = true;
         _lifecycle.Stop(instance, app.Limits.KillGrace, $"-request-timeout: a request ran {Seconds(record.Elapsed)}{who}; the client got a 504",
-            diagnose: new InstanceLifecycle.Diagnose(record.Elapsed));
+            ReasonKind.RequestTimeout, diagnose: new InstanceLifecycle.Diagnose(record.Elapsed));
     }
 
     private static string Seconds(TimeSpan t) => DurationFormat.Seconds(t, decimals: 1);

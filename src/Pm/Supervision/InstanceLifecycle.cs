@@ -107,12 +107,12 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     }
 
     /// <summary>Spawns an instance of the app and logs it; null (with the error logged) if the executable could not be started.</summary>
-    public Instance? Start(SupervisedApp app, int slot, string reason, out string? error)
+    public Instance? Start(SupervisedApp app, int slot, string reason, string kind, out string? error)
     {
         var instance = StartQuietly(app, slot, out error);
         if (instance is not null)
         {
-            LogStarted(instance, reason);
+            LogStarted(instance, reason, kind);
         }
 
         return instance;
@@ -157,9 +157,9 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     }
 
     /// <summary>Logs a start, counts it by why, and puts it in the app's history (the restart path spawns first and calls this once the child runs).</summary>
-    public void LogStarted(Instance instance, string reason)
+    public void LogStarted(Instance instance, string reason, string kind)
     {
-        SupervisedApp.Count(instance.App.Spawns, ReasonKind.OfSpawn(reason, instance.App.Kind == "dynamic"));
+        SupervisedApp.Count(instance.App.Spawns, kind);
         instance.App.History.Record(instance.StartedAt, HistoryEvent.Start, instance.Pid, reason);
         _log.LogInformation("app {App}: started pid {Pid}{Slot}: {Reason}", instance.App.Name, instance.Pid,
             instance.Slot >= 0 ? $" in slot {instance.Slot}" : "", reason);
@@ -228,7 +228,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     /// (a kill for a limit), it is diagnosed first. Then SIGTERM to its process group, and SIGKILL to the group if it
     /// has not exited after <paramref name="grace"/>.
     /// </summary>
-    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, Diagnose? diagnose = null)
+    public void Stop(Instance instance, TimeSpan grace, string reason, string kind, TimeSpan? drainFor = null, Diagnose? diagnose = null)
     {
         _loop.AssertOnLoop();
         if (instance.State != InstancePhase.Running)
@@ -239,7 +239,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
-        SupervisedApp.Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        SupervisedApp.Count(instance.App.Kills, kind);
         instance.App.History.Record(_time.GetUtcNow(), diagnose is null ? HistoryEvent.Stop : HistoryEvent.Kill, instance.Pid, reason);
         if (drainFor is { } drain && _holdsRequest(instance))
         {
@@ -267,7 +267,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
     /// nothing gets its SIGTERM (then SIGCONT, then SIGKILL after <paramref name="grace"/>), so no accepted connection
     /// dies with it. Without a view of its connections (a TCP app) it is drained as <see cref="Stop"/> drains.
     /// </summary>
-    public void Retire(Instance instance, TimeSpan grace, string reason, TimeSpan drainFor)
+    public void Retire(Instance instance, TimeSpan grace, string reason, string kind, TimeSpan drainFor)
     {
         _loop.AssertOnLoop();
         if (instance.State != InstancePhase.Running)
@@ -283,7 +283,7 @@ public sealed class InstanceLifecycle : IInstanceStarter, IInstanceStopper
         instance.State = InstancePhase.Stopping;
         instance.StopReason = reason;
         instance.StopGrace = grace;
-        SupervisedApp.Count(instance.App.Kills, ReasonKind.OfKill(reason));
+        SupervisedApp.Count(instance.App.Kills, kind);
         instance.App.History.Record(_time.GetUtcNow(), HistoryEvent.Stop, instance.Pid, reason);
         instance.DrainUntil = _time.GetUtcNow() + drainFor;
         instance.FreezeBeforeStop = ConnectionProbe.CanSeeRequests(instance.App);

@@ -42,7 +42,7 @@ public sealed class InstanceRecycling
     private readonly bool _countsMatter;
     private ITimer? _countRound;
     private ITimer? _memoryRound;
-    private readonly Dictionary<StaticApp, (Queue<Instance> Left, string Reason)> _rolls = [];
+    private readonly Dictionary<StaticApp, (Queue<Instance> Left, string Reason, string Kind)> _rolls = [];
     private bool _sampling;
     private bool _stopped;
 
@@ -85,12 +85,12 @@ public sealed class InstanceRecycling
     /// replacement first, and the next begins once the previous one has been retired. A roll of an app already
     /// rolling starts again from its instances now.
     /// </summary>
-    public void Roll(StaticApp app, string reason)
+    public void Roll(StaticApp app, string reason, string kind)
     {
         _loop.AssertOnLoop();
         var left = new Queue<Instance>(app.Instances.Where(i => i.State == InstancePhase.Running && i.RecycleReason is null &&
             i.Slot >= 0 && !app.Slots[i.Slot].Retired));
-        _rolls[app] = (left, reason);
+        _rolls[app] = (left, reason, kind);
         _log.LogInformation("app {App}: rolling over {Count} instance(s), one at a time, new one first: {Reason}", app.Name, left.Count, reason);
         ScheduleCountRound();
     }
@@ -109,7 +109,7 @@ public sealed class InstanceRecycling
         }
 
         var now = _time.GetUtcNow();
-        foreach (var (app, (left, reason)) in _rolls.ToList())
+        foreach (var (app, (left, reason, kind)) in _rolls.ToList())
         {
             if (app.Instances.Any(i => i.BeingRecycled))
             {
@@ -130,7 +130,7 @@ public sealed class InstanceRecycling
                 continue;
             }
 
-            Begin(next, reason, now);
+            Begin(next, reason, kind, now);
         }
 
         foreach (var instance in AllInstances().ToList())
@@ -159,7 +159,7 @@ public sealed class InstanceRecycling
                 var margin = Math.Clamp(instance.RequestLimit / 10, 1, 100);
                 if (taken >= instance.RequestLimit - margin)
                 {
-                    Begin(instance, $"-max-requests: {taken} of its {instance.RequestLimit} requests taken", now, atLimit: true);
+                    Begin(instance, $"-max-requests: {taken} of its {instance.RequestLimit} requests taken", ReasonKind.MaxRequests, now, atLimit: true);
                 }
             }
         }
@@ -238,7 +238,7 @@ public sealed class InstanceRecycling
             if (limit > 0 && memory.PrivateBytes > limit && instance.State == InstancePhase.Running && instance.RecycleReason is null)
             {
                 Begin(instance, $"private memory {Megabytes(memory.PrivateBytes)} > -memory-limit {Megabytes(limit)}" +
-                    (instance.Requests is { } n ? $" after {n} requests" : ""), sampled.At);
+                    (instance.Requests is { } n ? $" after {n} requests" : ""), ReasonKind.MemoryLimit, sampled.At);
             }
         }
 
@@ -247,23 +247,24 @@ public sealed class InstanceRecycling
     }
 
     /// <summary>Starts a recycling: the replacement first (a static app's slot), the old one retired once it is ready.</summary>
-    private void Begin(Instance instance, string reason, DateTimeOffset now, bool atLimit = false)
+    private void Begin(Instance instance, string reason, string kind, DateTimeOffset now, bool atLimit = false)
     {
         instance.RecycleReason = reason;
+        instance.RecycleKind = kind;
         instance.RecycleAtLimit = atLimit;
         instance.RecycleSince = now;
         instance.App.LastDecision = $"recycling pid {instance.Pid}: {reason}";
         if (instance.App is StaticApp)
         {
             _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; its replacement starts first", instance.App.Name, instance.Pid, reason);
-            _static.StartReplacement(instance, $"replacing pid {instance.Pid} ({reason})");
+            _static.StartReplacement(instance, $"replacing pid {instance.Pid} ({reason})", ReasonKind.Recycle);
         }
         else
         {
             // A dynamic app's instance has no slot: its replacement is one more instance of the app, which the
             // app's policy then sees and scales like any other.
             _log.LogInformation("app {App}: recycling pid {Pid}: {Reason}; its replacement starts first", instance.App.Name, instance.Pid, reason);
-            instance.Replacement = _lifecycle.Start(instance.App, -1, $"replacing pid {instance.Pid} ({reason})", out _);
+            instance.Replacement = _lifecycle.Start(instance.App, -1, $"replacing pid {instance.Pid} ({reason})", ReasonKind.Recycle, out _);
         }
 
         Progress(instance, now);
@@ -314,7 +315,7 @@ public sealed class InstanceRecycling
             }
         }
 
-        _lifecycle.Retire(old, old.App.Limits.KillGrace, why, RetireDrain);
+        _lifecycle.Retire(old, old.App.Limits.KillGrace, why, old.RecycleKind, RetireDrain);
     }
 
     private void ScheduleCountRound()

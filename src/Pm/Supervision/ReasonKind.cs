@@ -1,46 +1,44 @@
 namespace Pm.Supervision;
 
 /// <summary>
-/// The few words a metric's `reason` label may take, from the sentence a start or a stop was logged with. The
-/// sentences name the setting that acted first (`-spawn-timeout 60 s: ...`, `private memory ... > -memory-limit`), so
-/// the kind is read from them in one place instead of being passed beside every reason; anything not known is
-/// `other`, never a new label value.
+/// The words a metric's `reason` label may take for starts and stops (pm_app_spawns_total, pm_app_kills_total). The
+/// code that decides a start or a stop names its kind beside the sentence it logs, so the label never depends on how
+/// a sentence is worded, and the set of label values stays this fixed one.
 /// </summary>
 public static class ReasonKind
 {
-    /// <summary>Why an instance started: start (with the PM, or added by a reload), restart (its slot's instance ended), recycle (a replacement before retiring one), stuck (a replacement of a stuck one), policy (a dynamic app's policy).</summary>
-    public static string OfSpawn(string reason, bool dynamic)
-    {
-        if (reason.StartsWith("replacing stuck", StringComparison.Ordinal))
-        {
-            return "stuck";
-        }
+    // Starts.
 
-        if (reason.StartsWith("replacing pid ", StringComparison.Ordinal) && reason.Contains(" (", StringComparison.Ordinal))
-        {
-            return "recycle";
-        }
+    /// <summary>With the PM, or added by a reload (an app, or slots of a higher -processes).</summary>
+    public const string Start = "start";
 
-        if (reason.StartsWith("replacing pid ", StringComparison.Ordinal) || reason.Contains("restart", StringComparison.Ordinal))
-        {
-            return "restart";
-        }
+    /// <summary>Its slot's instance ended, and it was started again.</summary>
+    public const string Restart = "restart";
 
-        return dynamic ? "policy" : "start";
-    }
+    /// <summary>A replacement before one is retired (-max-requests, -memory-limit, pm restart, a reload's roll).</summary>
+    public const string Recycle = "recycle";
 
-    /// <summary>Why the PM stopped an instance: a limit (spawn_timeout, request_timeout, stuck, max_requests, memory_limit), reload, restart, policy, shutdown, or other.</summary>
-    public static string OfKill(string reason) => reason switch
-    {
-        _ when reason.StartsWith("-spawn-timeout", StringComparison.Ordinal) => "spawn_timeout",
-        _ when reason.StartsWith("-request-timeout", StringComparison.Ordinal) => "request_timeout",
-        _ when reason.StartsWith("-stuck-timeout", StringComparison.Ordinal) => "stuck",
-        _ when reason.StartsWith("-max-requests", StringComparison.Ordinal) => "max_requests",
-        _ when reason.Contains("-memory-limit", StringComparison.Ordinal) => "memory_limit",
-        _ when reason.StartsWith("PM shutting down", StringComparison.Ordinal) => "shutdown",
-        _ when reason.StartsWith("reload", StringComparison.Ordinal) || reason.Contains("by a reload", StringComparison.Ordinal) || reason.StartsWith("-processes lowered", StringComparison.Ordinal) => "reload",
-        _ when reason.StartsWith("pm restart", StringComparison.Ordinal) => "restart",
-        _ when reason.Contains("policy", StringComparison.Ordinal) => "policy",
-        _ => "other",
-    };
+    /// <summary>A replacement of a stuck instance (-stuck-timeout); as a stop, the stuck one's.</summary>
+    public const string Stuck = "stuck";
+
+    /// <summary>A dynamic app's policy (started or retired).</summary>
+    public const string Policy = "policy";
+
+    // Stops (and <see cref="Stuck"/>, <see cref="Policy"/>).
+
+    public const string SpawnTimeout = "spawn_timeout";
+
+    public const string RequestTimeout = "request_timeout";
+
+    public const string MaxRequests = "max_requests";
+
+    public const string MemoryLimit = "memory_limit";
+
+    /// <summary>Removed, or its slot dropped, by a reload; or rolled over by one.</summary>
+    public const string Reload = "reload";
+
+    /// <summary>Rolled over by `pm restart APP`.</summary>
+    public const string PmRestart = "restart";
+
+    public const string Shutdown = "shutdown";
 }

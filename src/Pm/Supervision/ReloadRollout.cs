@@ -43,7 +43,7 @@ public sealed class ReloadRollout
         foreach (var app in _plan.Added)
         {
             _apps.Insert(WebIndex(), app);
-            _static.StartSlots(app, app.ActiveSlots.ToList(), "added by a reload");
+            _static.StartSlots(app, app.ActiveSlots.ToList(), "added by a reload", ReasonKind.Start);
         }
 
         foreach (var update in _plan.Changed)
@@ -60,7 +60,7 @@ public sealed class ReloadRollout
             Resize(app, update.Processes, "a reload");
             if (update.Roll)
             {
-                _recycling.Roll(app, "reload: " + update.What);
+                _recycling.Roll(app, "reload: " + update.What, ReasonKind.Reload);
             }
         }
 
@@ -73,7 +73,7 @@ public sealed class ReloadRollout
 
             if (_plan.RollWeb)
             {
-                _recycling.Roll(web, "reload: the web processes read the new config");
+                _recycling.Roll(web, "reload: the web processes read the new config", ReasonKind.Reload);
             }
         }
 
@@ -104,7 +104,7 @@ public sealed class ReloadRollout
                 _log.LogInformation("app {App}: removed by a reload: its {Count} instance(s) drain and stop", app.Name, app.Instances.Count);
                 foreach (var instance in app.Instances.ToList())
                 {
-                    _lifecycle.Retire(instance, app.Limits.KillGrace, "its app was removed by a reload", InstanceRecycling.RetireDrain);
+                    _lifecycle.Retire(instance, app.Limits.KillGrace, "its app was removed by a reload", ReasonKind.Reload, InstanceRecycling.RetireDrain);
                 }
 
                 _removing.Add(app);
@@ -140,12 +140,12 @@ public sealed class ReloadRollout
         var start = app.Resize(processes);
         if (start.Count > 0)
         {
-            _static.StartSlots(app, start, $"-processes raised to {processes} by {why}");
+            _static.StartSlots(app, start, $"-processes raised to {processes} by {why}", ReasonKind.Start);
         }
 
         foreach (var slot in app.Slots.Where(s => s.Retired && s.Current is { State: InstancePhase.Running }))
         {
-            _lifecycle.Retire(slot.Current!, app.Limits.KillGrace, $"-processes lowered to {processes} by {why}", InstanceRecycling.RetireDrain);
+            _lifecycle.Retire(slot.Current!, app.Limits.KillGrace, $"-processes lowered to {processes} by {why}", ReasonKind.Reload, InstanceRecycling.RetireDrain);
         }
     }
 

@@ -81,7 +81,7 @@ public sealed class ShutdownSequence
             _deadline += _grace;
             foreach (var instance in web)
             {
-                _instances.Stop(instance, _grace, "PM shutting down (web processes first)");
+                _instances.Stop(instance, _grace, "PM shutting down (web processes first)", ReasonKind.Shutdown);
             }
 
             _timers.After(_grace, new SupervisorEvent.ShutdownAppsDue());
@@ -177,7 +177,7 @@ public sealed class ShutdownSequence
         TransitionTo(ShutdownPhase.StoppingApps);
         foreach (var instance in _instances.Live.ToList())
         {
-            _instances.Stop(instance, _grace, "PM shutting down");
+            _instances.Stop(instance, _grace, "PM shutting down", ReasonKind.Shutdown);
         }
 
         _deadline = _time.GetUtcNow() + _grace;

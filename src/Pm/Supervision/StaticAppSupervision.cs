@@ -46,12 +46,12 @@ public sealed class StaticAppSupervision
         _loop.AssertOnLoop();
         foreach (var app in _apps)
         {
-            StartSlots(app, app.ActiveSlots.ToList(), "the PM started");
+            StartSlots(app, app.ActiveSlots.ToList(), "the PM started", ReasonKind.Start);
         }
     }
 
     /// <summary>Starts an instance in each of the slots (an app a reload added, or slots a higher -processes brought).</summary>
-    public void StartSlots(StaticApp app, IReadOnlyList<AppSlot> slots, string reason)
+    public void StartSlots(StaticApp app, IReadOnlyList<AppSlot> slots, string reason, string kind)
     {
         _loop.AssertOnLoop();
         if (_stopped)
@@ -61,7 +61,7 @@ public sealed class StaticAppSupervision
 
         foreach (var slot in slots)
         {
-            StartInSlot(app, slot, reason);
+            StartInSlot(app, slot, reason, kind);
         }
     }
 
@@ -73,7 +73,7 @@ public sealed class StaticAppSupervision
         slot.StartAt = null;
         if (!_stopped && slot.Current is null && !slot.Retired && !app.Removed)
         {
-            StartInSlot(app, slot, "its scheduled restart is due");
+            StartInSlot(app, slot, "its scheduled restart is due", ReasonKind.Restart);
         }
     }
 
@@ -123,7 +123,7 @@ public sealed class StaticAppSupervision
     /// runs on outside its slot until it is stopped. Returns the replacement (null if it could not start: its slot
     /// then restarts as the backoff says).
     /// </summary>
-    public Instance? StartReplacement(Instance old, string reason)
+    public Instance? StartReplacement(Instance old, string reason, string kind)
     {
         _loop.AssertOnLoop();
         if (_stopped || old.App is not StaticApp app || old.Slot < 0 || app.Removed || app.Slots[old.Slot].Retired)
@@ -138,7 +138,7 @@ public sealed class StaticAppSupervision
         }
 
         slot.CancelStart();
-        StartInSlot(app, slot, reason);
+        StartInSlot(app, slot, reason, kind);
         return ReplacementOf(old);
     }
 
@@ -182,10 +182,10 @@ public sealed class StaticAppSupervision
         }
     }
 
-    private void StartInSlot(StaticApp app, AppSlot slot, string reason) => StartInSlot(app, slot, reason, beforeLogging: null);
+    private void StartInSlot(StaticApp app, AppSlot slot, string reason, string kind) => StartInSlot(app, slot, reason, kind, beforeLogging: null);
 
     /// <summary>Starts an instance in the slot; <paramref name="beforeLogging"/> runs after the spawn, before its log line.</summary>
-    private void StartInSlot(StaticApp app, AppSlot slot, string reason, Action? beforeLogging)
+    private void StartInSlot(StaticApp app, AppSlot slot, string reason, string kind, Action? beforeLogging)
     {
         var now = _time.GetUtcNow();
         slot.LastStart = now;
@@ -197,7 +197,7 @@ public sealed class StaticAppSupervision
             return;
         }
 
-        _instances.LogStarted(instance, reason);
+        _instances.LogStarted(instance, reason, kind);
         slot.Current = instance;
         if (app.ConsecutiveFailures > 0)
         {
@@ -221,7 +221,7 @@ public sealed class StaticAppSupervision
 
         if (decision.StartAt <= now)
         {
-            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart", Report);
+            StartInSlot(app, slot, app.LastExit is { } last ? $"replacing pid {last.Pid}" : "restart", ReasonKind.Restart, Report);
             return;
         }
 

@@ -37,10 +37,10 @@ public abstract class SupervisedApp(string name, string kind, ListenSocket socke
     /// <summary>The policy's decisions applied, by kind (dynamic apps).</summary>
     public Dictionary<string, long> Decisions { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Instances started, by <see cref="ReasonKind.OfSpawn"/>.</summary>
+    /// <summary>Instances started, by <see cref="ReasonKind"/> (start, restart, recycle, stuck, policy).</summary>
     public Dictionary<string, long> Spawns { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Instances the PM stopped, by <see cref="ReasonKind.OfKill"/>.</summary>
+    /// <summary>Instances the PM stopped, by <see cref="ReasonKind"/>.</summary>
     public Dictionary<string, long> Kills { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Adds one to <paramref name="kind"/>'s count in <see cref="Spawns"/>, <see cref="Kills"/> or <see cref="Decisions"/>.</summary>

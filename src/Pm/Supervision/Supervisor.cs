@@ -416,7 +416,7 @@ public sealed class Supervisor
             return $"error: no static app {name} (pm status lists them)";
         }
 
-        _recycling.Roll(app, "pm restart");
+        _recycling.Roll(app, "pm restart", ReasonKind.PmRestart);
         return $"restarting {name}: {app.Instances.Count(i => i.State == InstancePhase.Running)} instance(s) rolled over one at a time, new one first";
     }
 

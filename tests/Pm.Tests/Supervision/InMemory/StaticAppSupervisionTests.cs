@@ -205,7 +205,7 @@ public sealed class StaticAppSupervisionTests : IDisposable
     {
         _loop.OnLoop(_supervision.StartAll);
         var instance = Current;
-        _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(1), "retired"));
+        _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(1), "retired", ReasonKind.Reload));
 
         var handled = Exit(instance, FakeInstances.ExitCode(0));
 
@@ -225,7 +225,7 @@ public sealed class StaticAppSupervisionTests : IDisposable
             _loop.Advance(TimeSpan.FromSeconds(60));
             instance.FailedStart = true;
             instance.ReplaceAfterStop = true;
-            _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-spawn-timeout 60 s"));
+            _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-spawn-timeout 60 s", ReasonKind.SpawnTimeout));
 
             var handled = Exit(instance, FakeInstances.KilledBy(Signals.SIGTERM));
 
@@ -249,7 +249,7 @@ public sealed class StaticAppSupervisionTests : IDisposable
         _loop.Advance(TimeSpan.FromSeconds(3));
         var instance = Current;
         instance.ReplaceAfterStop = true;
-        _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-request-timeout: a request ran 2.0 s"));
+        _loop.OnLoop(() => _instances.Stop(instance, TimeSpan.FromSeconds(2), "-request-timeout: a request ran 2.0 s", ReasonKind.RequestTimeout));
 
         Exit(instance, FakeInstances.KilledBy(Signals.SIGTERM)).Should().BeTrue();
 
@@ -257,6 +257,7 @@ public sealed class StaticAppSupervisionTests : IDisposable
         Slot.Current.Should().NotBeSameAs(instance);
         _instances.Attempts.Should().HaveCount(2);
         _app.ConsecutiveFailures.Should().Be(0, "an instance that started fine and froze in a request is no crash loop");
+        _instances.StartKinds.Should().Equal([ReasonKind.Start, ReasonKind.Restart], "the slot's second instance is a restart");
     }
 
     [Fact]
@@ -266,13 +267,14 @@ public sealed class StaticAppSupervisionTests : IDisposable
         _loop.Advance(TimeSpan.FromSeconds(90));
         var stuck = Current;
 
-        _loop.OnLoop(() => _supervision.StartReplacement(stuck, "replacing stuck pid"));
+        _loop.OnLoop(() => _supervision.StartReplacement(stuck, "replacing stuck pid", ReasonKind.Stuck));
         var replacement = Current;
-        _loop.OnLoop(() => _instances.Stop(stuck, TimeSpan.FromSeconds(2), "-stuck-timeout 60 s"));
+        _loop.OnLoop(() => _instances.Stop(stuck, TimeSpan.FromSeconds(2), "-stuck-timeout 60 s", ReasonKind.Stuck));
         var handled = Exit(stuck, FakeInstances.KilledBy(Signals.SIGTERM));
 
         replacement.Should().NotBeSameAs(stuck);
         handled.Should().BeFalse();
+        _instances.StartKinds.Should().Equal([ReasonKind.Start, ReasonKind.Stuck], "the first start, then the stuck one's replacement, each counted as what it was");
         Slot.Current.Should().BeSameAs(replacement, "the replacement keeps the slot");
         _instances.Attempts.Should().HaveCount(2, "one replacement, started before the stuck one went");
     }

@@ -54,13 +54,14 @@ public sealed class FakeInstances(TimeProvider time) : IInstanceStarter, IInstan
         return instance;
     }
 
-    public void LogStarted(Instance instance, string reason)
-    {
-    }
+    /// <summary>The kind each start was logged under, in order.</summary>
+    public List<string> StartKinds { get; } = [];
+
+    public void LogStarted(Instance instance, string reason, string kind) => StartKinds.Add(kind);
 
     public void ReportExit(Instance instance) => Actions.Add($"reported {instance}");
 
-    public void Stop(Instance instance, TimeSpan grace, string reason, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null)
+    public void Stop(Instance instance, TimeSpan grace, string reason, string kind, TimeSpan? drainFor = null, InstanceLifecycle.Diagnose? diagnose = null)
     {
         if (instance.State != InstancePhase.Running)
         {

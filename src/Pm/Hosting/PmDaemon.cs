@@ -425,6 +425,14 @@ public sealed class PmDaemon : IHostedService, IAsyncDisposable
         var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => !SystemdNotifier.Variables.Contains((string)e.Key))
             .Select(e => $"{e.Key}={e.Value}").ToList();
+        foreach (var (name, value) in FrontEnd.Hosting.WebServer.RuntimeEnvironment)
+        {
+            if (Environment.GetEnvironmentVariable(name) is null)
+            {
+                env.Add($"{name}={value}");
+            }
+        }
+
         var spec = new SpawnSpec("web", exe, args.ToArray(), env, Path.GetDirectoryName(_config.SourceFile) ?? "/",
             socket.Descriptor, 0, null, null)
         {

@@ -13,8 +13,14 @@ internal static class DrainCredit
     /// <summary>Completions per second, as a share of busy / service time, from which an app counts as saturated.</summary>
     public const double SaturatedShare = 0.8;
 
-    /// <summary>Completions in the last second from which busy / completion rate is taken as a service time too.</summary>
-    public const int OccupancySamples = 20;
+    /// <summary>
+    /// Completions in the last second from which busy / completion rate is taken as a service time too. Two rounds of
+    /// the short cap's 8 instances: an app whose whole answer comes at the end is known to be slow after its second
+    /// round of answers (one service time after the first), not its third (20 took 50 ms requests from a cold start
+    /// 0.35 s to their plateau); more than one round, since 8 answers at once read as 10 ms (the span is at least 10
+    /// ms), which is not short.
+    /// </summary>
+    public const int OccupancySamples = 16;
 
     /// <summary>
     /// What a request occupies an instance for, in seconds. The front end splits a request's time at the response's

@@ -114,6 +114,64 @@ public sealed class DemandShortRequestsTests
         result.Loads.Single().Figures["coldHeld"].Should().Be(0, "a completion ended the hold");
     }
 
+    [Fact]
+    public void AnswersAtTheEnd_AreKnownLongAfterTheSecondRoundOfTheCap()
+    {
+        // 8 instances of an app that sleeps 50 ms and then answers whole: the front end sees no service time (all
+        // 50 ms are before the first byte), so only the rate of answers tells how long a request holds its instance.
+        var pm = Capped(out _);
+        Round(pm, 8, spreadSeconds: 0.002);       // the first round: 8 answers at once
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("8 answers at once may be 8 hello-world requests");
+
+        pm.Advance(0.048);
+        Round(pm, 8, spreadSeconds: 0.002);       // the second, one service time later: 16 answers over 50 ms
+        var result = pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Single().Count.Should().Be(24, "8 busy instances answering 16 in 50 ms hold each request 25 ms or more");
+        result.Loads.Single().Figures["occupancy"].Should().BeGreaterThan(DemandPolicy.ShortRequest.TotalSeconds);
+    }
+
+    [Fact]
+    public void TwoRoundsOfQuickAnswers_StayShort()
+    {
+        var pm = Capped(out _);
+        Round(pm, 8, spreadSeconds: 0.001);
+        pm.Evaluate();
+        Round(pm, 8, spreadSeconds: 0.001);       // 16 answers within 2 ms
+
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("16 answers in 2 ms from 8 instances are short requests");
+    }
+
+    // A cold burst held at the short cap: 8 busy instances on 2 cores, 24 connections waiting, nothing answered yet.
+    private static FakePm Capped(out List<long> instances)
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        instances = [];
+        for (var i = 0; i < 8; i++)
+        {
+            instances.Add(pm.Spawn(App, InstanceState.Busy));
+        }
+
+        pm.Queued[App] = 24;
+        pm.Evaluate();
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("while nothing is measured, 4 per core");
+        return pm;
+    }
+
+    // `count` completions of requests that spent 50 ms before their first byte, spread over `spreadSeconds`.
+    private static void Round(FakePm pm, int count, double spreadSeconds)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            pm.Advance(spreadSeconds / count);
+            pm.C(App, 0.05, 0.00005);
+        }
+    }
+
     // An app of `instances` busy instances that completed `completionsPerSecond` requests over the last second.
     private static FakePm Loaded(int? cores, int instances, int completionsPerSecond, double serviceSeconds)
     {

@@ -86,6 +86,9 @@ public static class WebServer
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new WebLogLoggerProvider(log));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Hosting starts an Activity and a log scope for every request when its category logs at any level (it only
+        // logs "request starting/finished", at Information): off, so a request allocates neither.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.UseSockets(o =>
         {

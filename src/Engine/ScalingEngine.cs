@@ -35,6 +35,8 @@ public sealed class ScalingEngine
     private readonly List<PolicyGroup> _dirty = [];
     private ITimer? _probeTimer;
     private DateTimeOffset _lastDemand;
+    private DateTimeOffset _lastStart = DateTimeOffset.MinValue;
+    private DateTimeOffset _probeDue;
     private int _batchDepth;
     private int _inside;
     private bool _stopping;
@@ -112,7 +114,7 @@ public sealed class ScalingEngine
             if (e is RequestCompleted)
             {
                 app.RequestsCompleted++;
-                RequestEvaluation(app.Group, _options.CompletionCoalescing);
+                RequestEvaluation(app.Group, _pool.QueuedConnections(app.Id) > 0 ? _options.QueuedCompletionCoalescing : _options.CompletionCoalescing);
             }
             else
             {
@@ -368,6 +370,8 @@ public sealed class ScalingEngine
         if (_pool.Start(app.Id, reason, out _) is { } id)
         {
             app.Group.Events.Add(new InstanceStarted(app.Id, now, id));
+            _lastStart = now;
+            EnsureProbing();
             return;
         }
 
@@ -435,20 +439,35 @@ public sealed class ScalingEngine
 
     private void EnsureProbing()
     {
-        if (_probeTimer is null && !_stopping && _apps.Count > 0 && _options.ProbeInterval > TimeSpan.Zero)
+        if (_stopping || _apps.Count == 0 || _options.ProbeInterval <= TimeSpan.Zero)
         {
-            ITimer? timer = null;
-            timer = After(_options.ProbeInterval, () =>
-            {
-                if (ReferenceEquals(_probeTimer, timer))
-                {
-                    _probeTimer = null;
-                    OnProbeDue();
-                }
-            });
-            _probeTimer = timer;
+            return;
         }
+
+        var now = _time.GetUtcNow();
+        var interval = Starting(now) ? Min(_options.StartingProbeInterval, _options.ProbeInterval) : _options.ProbeInterval;
+        if (_probeTimer is not null && _probeDue <= now + interval)
+        {
+            return;
+        }
+
+        _probeTimer?.Dispose();
+        ITimer? timer = null;
+        timer = After(interval, () =>
+        {
+            if (ReferenceEquals(_probeTimer, timer))
+            {
+                _probeTimer = null;
+                OnProbeDue();
+            }
+        });
+        _probeTimer = timer;
+        _probeDue = now + interval;
     }
+
+    // Within the window after a start, when the faster probing applies.
+    private bool Starting(DateTimeOffset now) =>
+        _options.StartingProbeInterval > TimeSpan.Zero && now - _lastStart < _options.StartingProbeWindow;
 
     /// <summary>
     /// The periodic look at the accept queues while web processes report traffic: a request waiting in a queue
@@ -479,7 +498,7 @@ public sealed class ScalingEngine
 
         // Every request ends with a record from its web process, so an app with no record for a while has no
         // traffic to watch: stop looking until the next record (or while connections still wait).
-        if (queued || now - _lastDemand < _options.ProbeWhileActive)
+        if (queued || now - _lastDemand < _options.ProbeWhileActive || Starting(now))
         {
             EnsureProbing();
         }
@@ -498,6 +517,8 @@ public sealed class ScalingEngine
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private CallScope Enter()
     {

@@ -9,8 +9,25 @@ public sealed record ScalingEngineOptions
     /// <summary>Probing stops this long after the last record from a web process, so idle apps cost nothing.</summary>
     public TimeSpan ProbeWhileActive { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// While an instance the engine started may still be coming up (this long after the last start), the accept
+    /// queues are looked at every <see cref="StartingProbeInterval"/> instead: a cold start's first instance is seen
+    /// up, and the requests it leaves waiting are seen, up to 15 ms sooner.
+    /// </summary>
+    public TimeSpan StartingProbeWindow { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The probe interval within <see cref="StartingProbeWindow"/> of a start. Zero: no faster probing.</summary>
+    public TimeSpan StartingProbeInterval { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>Completion records only refine statistics; the evaluations they cause are coalesced this long.</summary>
     public TimeSpan CompletionCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// As <see cref="CompletionCoalescing"/>, for an app with connections waiting in its accept queue at the last
+    /// probe: its completions may show its requests are long ones, which the waiting requests need known at once
+    /// (a burst held at the short cap starts the rest when they are).
+    /// </summary>
+    public TimeSpan QueuedCompletionCoalescing { get; init; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// The shortest delay of a timer the engine sets: a policy that asks to be evaluated "now" again (or keeps

@@ -109,6 +109,22 @@ public sealed class ScalingEngineTests
     }
 
     [Fact]
+    public void OnDemand_CompletionsWithConnectionsQueued_AreEvaluatedWithin5Ms()
+    {
+        var engine = Engine();
+        engine.OnDemand([(App, S())]);
+        _pool.Queued[App] = 3;
+
+        engine.OnDemand([(App, C())]);
+        Advance(0.004);
+        Inputs.Should().HaveCount(1);
+        Advance(0.001);
+
+        Inputs.Should().HaveCount(2, "requests wait: the completion may show they are long ones");
+        Inputs[1].Events.Should().ContainSingle().Which.Should().BeOfType<RequestCompleted>();
+    }
+
+    [Fact]
     public void OnDemand_StartAfterACompletion_EvaluatesAtOnceAndTheCoalescingTimerAddsNothing()
     {
         var engine = Engine();
@@ -288,6 +304,34 @@ public sealed class ScalingEngineTests
         Advance(0.1);
 
         Inputs.Should().HaveCount(1, "the held start answers the queue already");
+    }
+
+    [Fact]
+    public void Probe_Within100MsOfAStart_LooksEvery5Ms_ThenEvery20Ms()
+    {
+        var engine = Engine(new ScalingEngineOptions());
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        _pool.SetState(App, 1, InstanceState.Busy); // up at once, and busy: queued connections wait for another
+        _pool.Queued[App] = 2;
+
+        Advance(0.005);
+        Inputs.Should().HaveCount(2, "5 ms after a start the queues are looked at again");
+        Ticks(0.095);
+        var inWindow = Inputs.Count;
+        Ticks(0.2);
+
+        inWindow.Should().BeInRange(19, 21, "every 5 ms within 100 ms of the start");
+        (Inputs.Count - inWindow).Should().BeInRange(9, 11, "every 20 ms after it");
+    }
+
+    // Advances a millisecond at a time: a timer set inside a callback is due after the Advance it ran in.
+    private void Ticks(double seconds)
+    {
+        for (var i = 0; i < (int)Math.Round(seconds * 1000); i++)
+        {
+            Advance(0.001);
+        }
     }
 
     [Fact]

@@ -96,6 +96,16 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, SetLastError = true)]
     internal static partial int open(byte* path, int flags, uint mode);
 
+    // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name.
+    internal const int Dirent64ReclenOffset = 16;
+    internal const int Dirent64NameOffset = 19;
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial nint getdents64(int fd, byte* dirp, nint count);
+
+    [LibraryImport(Name, SetLastError = true)]
+    internal static partial nint readlinkat(int dirfd, byte* path, byte* buf, nint size);
+
     [LibraryImport(Name, SetLastError = true)]
     internal static partial int mkfifo(byte* path, uint mode);
 

@@ -81,49 +81,73 @@ public static unsafe class UnixSocketTable
     /// <summary>fstat(fd).st_ino: the inode that names a socket descriptor in this table.</summary>
     public static uint InodeOf(int fd) => (uint)PosixFile.StatDescriptor(fd).Inode;
 
-    /// <summary>The socket inodes among a process's descriptors (/proc/PID/fd links "socket:[N]").</summary>
+    /// <summary>
+    /// The socket inodes among a process's descriptors (/proc/PID/fd links "socket:[N]"); none when the process is
+    /// gone or not ours to look at. One getdents64 per 170 or so descriptors and one readlinkat each, nothing else:
+    /// .NET's directory enumeration stats the target of every link and FileInfo.LinkTarget lstats it again, three
+    /// system calls a descriptor, which were 40 % of the PM's CPU while it watched 8 busy dynamic instances every 20 ms.
+    /// </summary>
     public static List<uint> SocketInodesOf(int pid)
     {
         var result = new List<uint>();
-        IEnumerable<string> fds;
-        try
+        var path = stackalloc byte[40];
+        var pathSpan = new Span<byte>(path, 40);
+        if (!System.Text.Unicode.Utf8.TryWrite(pathSpan, System.Globalization.CultureInfo.InvariantCulture, $"/proc/{pid}/fd\0", out _))
         {
-            fds = Directory.EnumerateFiles($"/proc/{pid}/fd");
+            return result;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        var dir = Libc.open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        if (dir < 0)
         {
             return result;
         }
 
         try
         {
-            foreach (var fd in fds)
+            const int Size = 4096;
+            const int LinkSize = 64;
+            var entries = stackalloc byte[Size];
+            var link = stackalloc byte[LinkSize];
+            while (true)
             {
-                string? target;
-                try
+                var got = Libc.getdents64(dir, entries, Size);
+                if (got <= 0)
                 {
-                    target = new FileInfo(fd).LinkTarget;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    continue;
+                    break; // the end, or the process exited while we looked
                 }
 
-                if (target is not null && SocketInode(target) is { } inode)
+                for (nint at = 0; at < got;)
                 {
-                    result.Add(inode);
+                    var entry = entries + at;
+                    var name = entry + Libc.Dirent64NameOffset;
+                    if (name[0] != (byte)'.')
+                    {
+                        var length = Libc.readlinkat(dir, name, link, LinkSize);
+                        if (length > 0 && SocketInode(new ReadOnlySpan<byte>(link, (int)length)) is { } inode)
+                        {
+                            result.Add(inode);
+                        }
+                    }
+
+                    at += *(ushort*)(entry + Libc.Dirent64ReclenOffset);
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            // The process exited while we looked.
+            Libc.close(dir);
         }
 
         return result;
     }
 
-    /// <summary>The inode of a /proc/PID/fd link to a socket ("socket:[N]"); null for any other target.</summary>
+    /// <summary>The inode of a link target "socket:[N]", as bytes from readlink; null for anything else.</summary>
+    public static uint? SocketInode(ReadOnlySpan<byte> linkTarget) =>
+        linkTarget.StartsWith("socket:["u8) && linkTarget.Length > 9 && linkTarget[^1] == (byte)']'
+        && System.Buffers.Text.Utf8Parser.TryParse(linkTarget[8..^1], out uint inode, out var consumed) && consumed == linkTarget.Length - 9
+            ? inode : null;
+
     public static uint? SocketInode(string linkTarget) =>
         linkTarget.StartsWith("socket:[", StringComparison.Ordinal) && linkTarget.EndsWith(']')
         && uint.TryParse(linkTarget.AsSpan(8, linkTarget.Length - 9), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inode)

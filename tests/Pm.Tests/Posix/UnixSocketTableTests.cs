@@ -65,4 +65,54 @@ public sealed class UnixSocketTableTests
         UnixSocketTable.WaitsForAccept(secondInode, paths).Should().BeTrue();
         UnixSocketTable.WaitsForAccept(secondInode, new HashSet<string> { dir.File("none") }).Should().BeNull("no listener is bound there");
     }
+
+    [Fact]
+    public void SocketInodesOf_ManyDescriptors_FindsEverySocket_AcrossSeveralDirectoryReads()
+    {
+        // 300 socket pairs: 600 descriptors, more than one getdents64 buffer holds.
+        var pairs = Enumerable.Range(0, 300).Select(_ => SocketPair()).ToList();
+        try
+        {
+            var found = UnixSocketTable.SocketInodesOf(Environment.ProcessId).ToHashSet();
+            pairs.SelectMany(p => new[] { p.A, p.B }).Select(s => UnixSocketTable.InodeOf((int)s.Handle)).Should().OnlyContain(i => found.Contains(i));
+        }
+        finally
+        {
+            pairs.ForEach(p => { p.A.Dispose(); p.B.Dispose(); });
+        }
+    }
+
+    [Fact]
+    public void SocketInodesOf_AProcessThatIsGone_IsEmpty()
+    {
+        UnixSocketTable.SocketInodesOf(int.MaxValue).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("socket:[4026]", 4026u)]
+    [InlineData("socket:[0]", 0u)]
+    [InlineData("socket:[]", null)]
+    [InlineData("socket:[12x]", null)]
+    [InlineData("socket:[12", null)]
+    [InlineData("pipe:[12]", null)]
+    [InlineData("/dev/null", null)]
+    [InlineData("socket:[99999999999]", null)]
+    public void SocketInode_ReadsOnlySocketLinks(string target, uint? expected)
+    {
+        UnixSocketTable.SocketInode(System.Text.Encoding.ASCII.GetBytes(target)).Should().Be(expected);
+        UnixSocketTable.SocketInode(target).Should().Be(expected, "the string form reads the same");
+    }
+
+    private static (Socket A, Socket B) SocketPair()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pmt-pair-{Guid.NewGuid():N}");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var a = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        a.Connect(new UnixDomainSocketEndPoint(path));
+        var b = listener.Accept();
+        File.Delete(path);
+        return (a, b);
+    }
 }

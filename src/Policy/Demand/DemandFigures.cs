@@ -88,13 +88,18 @@ internal sealed record DemandFigures
         app.PeakDemand.Add(round.Now, census.Busy);
         var peak = app.PeakDemand.Peak(round.Now, o.IdleTimeout);
         var coldHeld = ColdStartHold.Held(app, waiting, census.FreshStarting + view.PendingStarts > 0 || app.StartRequested, round);
-        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, census.Busy, census.Idle, census.StartingSeconds, waiting);
-        var uncapped = census.Busy + waiting - credit;
+        // With more connections waiting than the idle instances could take, the idle ones are not idle: an instance
+        // between two requests of a few microseconds looks idle to the probe (its sockets and the kernel's table are
+        // read a moment apart, and it has a new connection by then), yet takes a queued connection at once. Counted
+        // idle, two saturated hello-world instances at c=64 were credited with draining the queue for half a second.
+        var working = view.QueuedConnections > census.Idle ? census.Busy + census.Idle : census.Busy;
+        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, working, census.Idle - (working - census.Busy), census.StartingSeconds, waiting);
+        var uncapped = working + waiting - credit;
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
         // instances per core; requests wait there for a core, and another instance would wait with them.
-        var occupancy = DrainCredit.Occupancy(app, census.Busy);
+        var occupancy = DrainCredit.Occupancy(app, working);
         var isShort = occupancy is not { } o2 || o2 < DemandPolicy.ShortRequest.TotalSeconds;
-        var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, census.Busy)) : uncapped;
+        var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, working)) : uncapped;
         var requested = app.StartRequested;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, requested ? 1 : 0);
         app.StartRequested = false;

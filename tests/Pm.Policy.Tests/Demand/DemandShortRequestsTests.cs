@@ -145,6 +145,33 @@ public sealed class DemandShortRequestsTests
         pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("16 answers in 2 ms from 8 instances are short requests");
     }
 
+    [Theory]
+    [InlineData(60, 7)]   // c=64 on one saturated instance: up to the short cap of 8 on 2 cores
+    [InlineData(1, 0)]    // no more waiting than the idle instance takes next: it is idle
+    public void AnInstanceThatLooksIdle_WithMoreQueuedThanItTakes_IsCountedBusy(int queued, int started)
+    {
+        // A hello-world instance answering 5,000 requests/s: it holds each connection for 0.2 ms, and the probe,
+        // reading the kernel's socket table and its descriptors a moment apart, sees it idle.
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        var instance = pm.Spawn(App, InstanceState.Starting);
+        pm.Evaluate();
+        pm.Advance(0.005);
+        pm.SetState(instance, InstanceState.Idle); // up after 5 ms: the spawn latency the drain credit uses
+        pm.Evaluate();
+        pm.Advance(0.02);
+        for (var i = 0; i < 2500; i++)
+        {
+            pm.Advance(0.5 / 2500);
+            pm.C(App, 0.0005, 0.00005);
+        }
+
+        pm.Queued[App] = queued;
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Sum(d => d.Count).Should().Be(started, pm.Last!.Loads.Single().Summary);
+    }
+
     // A cold burst held at the short cap: 8 busy instances on 2 cores, 24 connections waiting, nothing answered yet.
     private static FakePm Capped(out List<long> instances)
     {

@@ -98,7 +98,7 @@ internal sealed record DemandFigures
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
         // instances per core; requests wait there for a core, and another instance would wait with them.
         var occupancy = DrainCredit.Occupancy(app, working);
-        var isShort = occupancy is not { } o2 || o2 < DemandPolicy.ShortRequest.TotalSeconds;
+        var isShort = occupancy is not { } o2 || o2 < DrainCredit.LongFrom(app);
         var immediate = isShort ? Math.Min(uncapped, Math.Max(round.ShortCap, working)) : uncapped;
         var requested = app.StartRequested;
         var floor = Math.Max(app.Activated ? o.MinClassProcesses : 0, requested ? 1 : 0);

@@ -23,6 +23,19 @@ internal static class DrainCredit
     public const int OccupancySamples = 16;
 
     /// <summary>
+    /// Completions in the last second below which Little's law reads requests as long only from twice
+    /// <see cref="DemandPolicy.ShortRequest"/>. Early in a cold burst the busy count jumps as new instances take
+    /// requests while the completions counted are the first instances' (slow ones too: first requests of new
+    /// processes), so 16-30 hello-world answers over 20-30 ms read as 10-13 ms a request, and 24 more instances
+    /// started for them in one run of eight; a 50 ms app reads as 25 ms or more by then.
+    /// </summary>
+    public const int SettledSamples = 32;
+
+    /// <summary>The occupancy from which requests are not short: twice the threshold while few completions are counted.</summary>
+    public static double LongFrom(DemandApp app) =>
+        (app.RecentCompletions.Count < SettledSamples ? 2 : 1) * DemandPolicy.ShortRequest.TotalSeconds;
+
+    /// <summary>
     /// What a request occupies an instance for, in seconds. The front end splits a request's time at the response's
     /// first byte, and an app that answers at the end shows it almost no service time (it is all "queue" time),
     /// though its instance is busy for the whole exchange. So: under load (<see cref="OccupancySamples"/> completions

@@ -145,6 +145,20 @@ public sealed class DemandShortRequestsTests
         pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("16 answers in 2 ms from 8 instances are short requests");
     }
 
+    [Fact]
+    public void EarlyInABurst_AFewAnswersOverAShortSpan_StayShort()
+    {
+        // 8 instances busy, but the 20 answers so far came from the first ones, over 30 ms: 11 ms a request by
+        // Little's law, which is not yet enough to call hello-world requests long.
+        var pm = Capped(out _);
+        Round(pm, 20, spreadSeconds: 0.03);
+
+        var result = pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty(result.Loads.Single().Summary);
+        result.Loads.Single().Figures["occupancy"].Should().BeApproximately(0.0114, 0.001);
+    }
+
     [Theory]
     [InlineData(60, 7)]   // c=64 on one saturated instance: up to the short cap of 8 on 2 cores
     [InlineData(1, 0)]    // no more waiting than the idle instance takes next: it is idle

@@ -7,7 +7,7 @@ using Pm.Tests.Fixtures;
 namespace Pm.Tests.FrontEnd;
 
 /// <summary>The scoreboard: a web process writes its counters and requests in flight; the PM reads and sums them, and keeps a gone web process's counts.</summary>
-public sealed class ScoreboardTests : IAsyncDisposable
+public sealed class ScoreboardTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 4, 10, 0, 0, 123, TimeSpan.Zero);
 
@@ -17,7 +17,11 @@ public sealed class ScoreboardTests : IAsyncDisposable
     public ScoreboardTests() => Directory.CreateDirectory(_dir.IpcDir); // the PM's to make; a web process makes none
 
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls the latter on a test class, and each test left its
+    // directory in /tmp.
+    public async Task DisposeAsync()
     {
         await _log.DisposeAsync();
         _dir.Dispose();

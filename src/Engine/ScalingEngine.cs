@@ -467,7 +467,8 @@ public sealed class ScalingEngine
 
     // Within the window after a start, when the faster probing applies.
     private bool Starting(DateTimeOffset now) =>
-        _options.StartingProbeInterval > TimeSpan.Zero && now - _lastStart < _options.StartingProbeWindow;
+        _options.StartingProbeInterval > TimeSpan.Zero && now - _lastStart < _options.StartingProbeWindow
+        && _pool.TotalInstances <= _options.StartingProbeMaxInstances;
 
     /// <summary>
     /// The periodic look at the accept queues while web processes report traffic: a request waiting in a queue

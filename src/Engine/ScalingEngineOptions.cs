@@ -19,6 +19,13 @@ public sealed record ScalingEngineOptions
     /// <summary>The probe interval within <see cref="StartingProbeWindow"/> of a start. Zero: no faster probing.</summary>
     public TimeSpan StartingProbeInterval { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>
+    /// The most live instances (across every dynamic app) for which the faster probing applies: a probe reads the
+    /// descriptors of every instance (20-40 µs each), so past this a probe every 5 ms would take a large share of a
+    /// core for the window.
+    /// </summary>
+    public int StartingProbeMaxInstances { get; init; } = 32;
+
     /// <summary>Completion records only refine statistics; the evaluations they cause are coalesced this long.</summary>
     public TimeSpan CompletionCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
 

@@ -325,6 +325,23 @@ public sealed class ScalingEngineTests
         (Inputs.Count - inWindow).Should().BeInRange(9, 11, "every 20 ms after it");
     }
 
+    [Fact]
+    public void Probe_AfterAStart_StaysAt20Ms_WhenThereAreManyInstances()
+    {
+        var engine = Engine(new ScalingEngineOptions { StartingProbeMaxInstances = 2 });
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 3, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        for (var id = 1; id <= 3; id++)
+        {
+            _pool.SetState(App, id, InstanceState.Busy);
+        }
+
+        _pool.Queued[App] = 2;
+        Ticks(0.1);
+
+        Inputs.Count.Should().BeInRange(5, 7, "3 instances are more than the 2 the faster probing is for: every 20 ms");
+    }
+
     // Advances a millisecond at a time: a timer set inside a callback is due after the Advance it ran in.
     private void Ticks(double seconds)
     {

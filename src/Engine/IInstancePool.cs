@@ -31,8 +31,11 @@ public interface IInstancePool
     /// <summary>Connections waiting in the app's accept queue at the last <see cref="Refresh"/>: requests no instance has taken yet.</summary>
     int QueuedConnections(string appId);
 
-    /// <summary>Whether the app has a live instance that will take the next request: idle, or still starting.</summary>
-    bool HasFreeInstance(string appId);
+    /// <summary>
+    /// The app's live instances that will take a queued connection without a new start: idle (as the last
+    /// <see cref="Refresh"/> saw them), or still starting.
+    /// </summary>
+    int FreeInstances(string appId);
 
     /// <summary>Starts an instance: its id, or null with <paramref name="error"/> saying why it could not be started.</summary>
     long? Start(string appId, string reason, out string? error);

@@ -486,11 +486,15 @@ public sealed class ScalingEngine
         var queued = false;
         foreach (var app in _apps.Values)
         {
-            if (_pool.QueuedConnections(app.Id) > 0)
+            var waiting = _pool.QueuedConnections(app.Id);
+            if (waiting > 0)
             {
                 queued = true;
-                // A queue the policy already answered with a held start, or that an instance is about to take, needs no look.
-                if (app.PendingStarts.Count == 0 && !_pool.HasFreeInstance(app.Id))
+                // A queue the policy already answered with a held start, or that the free instances are about to take,
+                // needs no look. More waiting than free instances means the free ones are not free: an instance
+                // between two requests of microseconds looks idle to the probe (the demand policy counts it working
+                // then too).
+                if (app.PendingStarts.Count == 0 && waiting > _pool.FreeInstances(app.Id))
                 {
                     MarkDirty(app.Group);
                 }

@@ -148,10 +148,13 @@ public static unsafe class UnixSocketTable
         && System.Buffers.Text.Utf8Parser.TryParse(linkTarget[8..^1], out uint inode, out var consumed) && consumed == linkTarget.Length - 9
             ? inode : null;
 
-    public static uint? SocketInode(string linkTarget) =>
-        linkTarget.StartsWith("socket:[", StringComparison.Ordinal) && linkTarget.EndsWith(']')
-        && uint.TryParse(linkTarget.AsSpan(8, linkTarget.Length - 9), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inode)
-            ? inode : null;
+    /// <summary>As <see cref="SocketInode(ReadOnlySpan{byte})"/>, for a target read as a string.</summary>
+    public static uint? SocketInode(string linkTarget)
+    {
+        Span<byte> bytes = stackalloc byte[64];
+        return System.Text.Ascii.FromUtf16(linkTarget, bytes, out var written) == System.Buffers.OperationStatus.Done
+            ? SocketInode(bytes[..written]) : null;
+    }
 
     private static void Request(int fd, uint show)
     {

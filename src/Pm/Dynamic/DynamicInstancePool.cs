@@ -141,8 +141,8 @@ public sealed class DynamicInstancePool(PmConfig config, InstanceLifecycle lifec
 
     public int QueuedConnections(string appId) => _apps.TryGetValue(appId, out var app) ? app.QueuedConnections : 0;
 
-    public bool HasFreeInstance(string appId) =>
-        _apps.TryGetValue(appId, out var app) && app.Instances.Any(i => i.State == SupervisedState.Running && !i.HoldsRequest);
+    public int FreeInstances(string appId) =>
+        _apps.TryGetValue(appId, out var app) ? app.Instances.Count(i => i.State == SupervisedState.Running && !i.HoldsRequest) : 0;
 
     public long? Start(string appId, string reason, out string? error)
     {

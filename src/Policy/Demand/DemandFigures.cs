@@ -92,8 +92,9 @@ internal sealed record DemandFigures
         // between two requests of a few microseconds looks idle to the probe (its sockets and the kernel's table are
         // read a moment apart, and it has a new connection by then), yet takes a queued connection at once. Counted
         // idle, two saturated hello-world instances at c=64 were credited with draining the queue for half a second.
-        var working = view.QueuedConnections > census.Idle ? census.Busy + census.Idle : census.Busy;
-        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, working, census.Idle - (working - census.Busy), census.StartingSeconds, waiting);
+        var idleWork = view.QueuedConnections > census.Idle;
+        var working = idleWork ? census.Busy + census.Idle : census.Busy;
+        var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, working, idleWork ? 0 : census.Idle, census.StartingSeconds, waiting);
         var uncapped = working + waiting - credit;
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore
         // instances per core; requests wait there for a core, and another instance would wait with them.

@@ -24,20 +24,21 @@ internal sealed class SimApp(string id, string group)
     /// <summary>Its policy's StartDelay, known once the app is open.</summary>
     public TimeSpan StartDelay { get; set; }
 
-    /// <summary>Whether an instance is idle or starting: one that takes the next request without a new start.</summary>
-    public bool HasFreeInstance
+    /// <summary>Instances idle or starting: ones that take a request without a new start.</summary>
+    public int FreeInstances
     {
         get
         {
+            var free = 0;
             foreach (var instance in Instances)
             {
                 if (instance.State is InstanceState.Idle or InstanceState.Starting)
                 {
-                    return true;
+                    free++;
                 }
             }
 
-            return false;
+            return free;
         }
     }
 }

@@ -305,7 +305,7 @@ internal sealed class SimulationRun : IInstancePool
 
     int IInstancePool.QueuedConnections(string appId) => _apps[appId].Waiting.Count;
 
-    bool IInstancePool.HasFreeInstance(string appId) => _apps[appId].HasFreeInstance;
+    int IInstancePool.FreeInstances(string appId) => _apps[appId].FreeInstances;
 
     long? IInstancePool.Start(string appId, string reason, out string? error)
     {

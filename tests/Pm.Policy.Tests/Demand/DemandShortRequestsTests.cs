@@ -119,7 +119,7 @@ public sealed class DemandShortRequestsTests
     {
         // 8 instances of an app that sleeps 50 ms and then answers whole: the front end sees no service time (all
         // 50 ms are before the first byte), so only the rate of answers tells how long a request holds its instance.
-        var pm = Capped(out _);
+        var pm = Capped();
         Round(pm, 8, spreadSeconds: 0.002);       // the first round: 8 answers at once
         pm.Evaluate();
         pm.Decisions.OfType<SpawnInstances>().Should().BeEmpty("8 answers at once may be 8 hello-world requests");
@@ -135,7 +135,7 @@ public sealed class DemandShortRequestsTests
     [Fact]
     public void TwoRoundsOfQuickAnswers_StayShort()
     {
-        var pm = Capped(out _);
+        var pm = Capped();
         Round(pm, 8, spreadSeconds: 0.001);
         pm.Evaluate();
         Round(pm, 8, spreadSeconds: 0.001);       // 16 answers within 2 ms
@@ -150,7 +150,7 @@ public sealed class DemandShortRequestsTests
     {
         // 8 instances busy, but the 20 answers so far came from the first ones, over 30 ms: 11 ms a request by
         // Little's law, which is not yet enough to call hello-world requests long.
-        var pm = Capped(out _);
+        var pm = Capped();
         Round(pm, 20, spreadSeconds: 0.03);
 
         var result = pm.Evaluate();
@@ -187,14 +187,13 @@ public sealed class DemandShortRequestsTests
     }
 
     // A cold burst held at the short cap: 8 busy instances on 2 cores, 24 connections waiting, nothing answered yet.
-    private static FakePm Capped(out List<long> instances)
+    private static FakePm Capped()
     {
         var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0 }, new Random(1)), App) { Cores = 2 };
         pm.S(App);
-        instances = [];
         for (var i = 0; i < 8; i++)
         {
-            instances.Add(pm.Spawn(App, InstanceState.Busy));
+            pm.Spawn(App, InstanceState.Busy);
         }
 
         pm.Queued[App] = 24;

@@ -291,6 +291,25 @@ public sealed class ScalingEngineTests
     }
 
     [Fact]
+    public void Probe_MoreQueuedThanIdleInstances_EvaluatesAtTheNextTick()
+    {
+        var engine = Engine(new ScalingEngineOptions());
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        _pool.SetState(App, 1, InstanceState.Idle); // looks idle, between two requests of microseconds
+        Ticks(0.2);                                 // past the faster probing after the start
+        var before = Inputs.Count;
+        _pool.Queued[App] = 1;
+        Ticks(0.04);
+        Inputs.Count.Should().Be(before, "the idle instance takes the one queued connection");
+
+        _pool.Queued[App] = 3;
+        Ticks(0.02);
+
+        Inputs.Count.Should().Be(before + 1, "3 queued for 1 idle instance: it is not free, the policy is asked");
+    }
+
+    [Fact]
     public void Probe_QueuedButAnInstanceIsStartingOrAStartIsHeld_DoesNotEvaluate()
     {
         var engine = Engine(new ScalingEngineOptions());
@@ -365,10 +384,7 @@ public sealed class ScalingEngineTests
 
         Inputs.Should().HaveCount(1, "no probe runs after 2 s without a record");
         engine.OnDemand([(App, new MoreRequested(App, Now))]);
-        for (var tick = 0; tick < 150; tick++)
-        {
-            Advance(0.02); // a tick at a time: a timer set inside a callback is due after the Advance it ran in
-        }
+        Ticks(3);
 
         Inputs.Count.Should().BeGreaterThan(100, "with connections waiting and nothing free, every tick asks the policy, past 2 s too");
     }

@@ -59,8 +59,8 @@ internal sealed class FakeInstancePool(string group = FakeInstancePool.Group) : 
 
     public int QueuedConnections(string appId) => Queued.GetValueOrDefault(appId);
 
-    public bool HasFreeInstance(string appId) =>
-        _open.TryGetValue(appId, out var list) && list.Exists(i => i.State is InstanceState.Idle or InstanceState.Starting);
+    public int FreeInstances(string appId) =>
+        _open.TryGetValue(appId, out var list) ? list.Count(i => i.State is InstanceState.Idle or InstanceState.Starting) : 0;
 
     public long? Start(string appId, string reason, out string? error)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pm.Tests.Fixtures;
 using Pm.Tests.FrontEnd.Support;
 
@@ -36,19 +35,6 @@ public sealed class WebProcessEnvironmentTests
         }
     }
 
-    private static async Task<List<string[]>> WebEnvironmentsAsync(PmProcess pm, int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var web = (await pm.StatusAsync()).Apps.Single(a => a.Kind == "web");
-            if (web.Instances.Count == count && web.Instances.All(i => i.State is "idle" or "busy"))
-            {
-                return web.Instances.Select(i => File.ReadAllText($"/proc/{i.Pid}/environ").Split('\0')).ToList();
-            }
-
-            clock.Elapsed.Should().BeLessThan(Wait, "the web processes start");
-            await Task.Delay(50);
-        }
-    }
+    private static async Task<List<string[]>> WebEnvironmentsAsync(PmProcess pm, int count) =>
+        (await Eventually.ReadyInstancesAsync(pm, "web", count, Wait)).Select(i => File.ReadAllText($"/proc/{i.Pid}/environ").Split('\0')).ToList();
 }

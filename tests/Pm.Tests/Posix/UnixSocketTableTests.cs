@@ -70,7 +70,8 @@ public sealed class UnixSocketTableTests
     public void SocketInodesOf_ManyDescriptors_FindsEverySocket_AcrossSeveralDirectoryReads()
     {
         // 300 socket pairs: 600 descriptors, more than one getdents64 buffer holds.
-        var pairs = Enumerable.Range(0, 300).Select(_ => SocketPair()).ToList();
+        using var dir = new TestDirectory();
+        var pairs = Enumerable.Range(0, 300).Select(i => SocketPair(dir.File($"s{i}"))).ToList();
         try
         {
             var found = UnixSocketTable.SocketInodesOf(Environment.ProcessId).ToHashSet();
@@ -95,6 +96,8 @@ public sealed class UnixSocketTableTests
     [InlineData("socket:[12x]", null)]
     [InlineData("socket:[12", null)]
     [InlineData("pipe:[12]", null)]
+    [InlineData("socket:[+5]", null)]
+    [InlineData("socket:[ 5]", null)]
     [InlineData("/dev/null", null)]
     [InlineData("socket:[99999999999]", null)]
     public void SocketInode_ReadsOnlySocketLinks(string target, uint? expected)
@@ -103,16 +106,13 @@ public sealed class UnixSocketTableTests
         UnixSocketTable.SocketInode(target).Should().Be(expected, "the string form reads the same");
     }
 
-    private static (Socket A, Socket B) SocketPair()
+    private static (Socket A, Socket B) SocketPair(string path)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"pmt-pair-{Guid.NewGuid():N}");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
         var a = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         a.Connect(new UnixDomainSocketEndPoint(path));
-        var b = listener.Accept();
-        File.Delete(path);
-        return (a, b);
+        return (a, listener.Accept());
     }
 }

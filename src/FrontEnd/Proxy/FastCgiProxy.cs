@@ -18,7 +18,9 @@ namespace Pm.FrontEnd.Proxy;
 /// Nothing is buffered whole: the request body is pumped into FCGI_STDIN as Kestrel reads it, and the response
 /// body goes out as STDOUT arrives, with backpressure both ways (a slow client slows the app). Without -flush the
 /// output is flushed to the client every <see cref="FlushThreshold"/> bytes and at the end, which is how
-/// mod_fastcgi frees an app early; with -flush, after every piece the app sends.
+/// mod_fastcgi frees an app early; with -flush, after every piece the app sends. A connection of its own is closed
+/// once END_REQUEST is in, before the last of the answer goes to the client, so the instance can take its next
+/// connection while the client is still being sent this one.
 /// </para>
 /// <para>
 /// Failures, before anything went to the client: the app cannot be reached → 503 with Retry-After; the app sent
@@ -409,9 +411,18 @@ public sealed class FastCgiProxy : IDisposable
         }
 
         var end = await request.Completion.ConfigureAwait(false);
+        var connection = exchange.Connection!;
         if (!end.IsComplete)
         {
-            _log.Write($"{exchange.Connection!.Who}: ended {Describe(context)} with {end.ProtocolStatus} after answering it");
+            _log.Write($"{connection.Who}: ended {Describe(context)} with {end.ProtocolStatus} after answering it");
+        }
+
+        if (!connection.Shared)
+        {
+            // The whole answer is here: the instance goes free before the client is sent it. libfcgi and php-cgi wait
+            // for the web server's close after END_REQUEST before they accept their next connection, so the send to
+            // the client (and a slow client's whole download) would otherwise hold the instance.
+            connection.Client.Close();
         }
 
         // Flushed explicitly: with a Content-Length and an earlier flush, Kestrel's CompleteAsync does not send bytes

@@ -28,11 +28,16 @@ public sealed class FastCgiProxyTests
         private readonly MemoryStream _logBytes = new();
 
         public Exchange(ScriptedApp app, TimeProvider? time = null, TimeSpan? idleTimeout = null)
+            : this(app.SocketPath, app.Directory, time, idleTimeout)
+        {
+        }
+
+        public Exchange(string socketPath, string directory, TimeProvider? time = null, TimeSpan? idleTimeout = null)
         {
             Log = new WebLog(_logBytes);
-            Backend = new AppBackend("/srv/app", AppAddress.Unix(app.SocketPath),
+            Backend = new AppBackend("/srv/app", AppAddress.Unix(socketPath),
                 new RequestSettings(TimeSpan.Zero, idleTimeout ?? TimeSpan.FromSeconds(30), false, [], false),
-                "/app", null, app.Directory, time ?? TimeProvider.System, Log);
+                "/app", null, directory, time ?? TimeProvider.System, Log);
             Proxy = new FastCgiProxy(Log);
         }
 
@@ -135,6 +140,62 @@ public sealed class FastCgiProxyTests
         var context = Exchange.Context("GET");
         await exchange.ForwardAsync(context).WaitAsync(Wait);
         context.Response.StatusCode.Should().Be(502);
+    }
+
+    /// <summary>A client that takes nothing until released: what it was sent by then shows in <see cref="Sent"/>.</summary>
+    private sealed class HeldClient : MemoryStream
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Sent => Length;
+
+        public void Release() => _released.TrySetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _released.Task.WaitAsync(cancellationToken);
+            await base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ForwardAsync_ClosesTheAppsConnectionAtEndRequest_BeforeTheClientIsSentTheAnswer()
+    {
+        // Like libfcgi: after END_REQUEST the app waits for the web server's close before it takes its next connection.
+        using var dir = new Pm.Tests.Fixtures.TestDirectory();
+        var path = dir.File("app.sock");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        listener.Listen(8);
+        await using var exchange = new Exchange(path, dir.Path);
+        var context = Exchange.Context("GET");
+        var client = new HeldClient();
+        context.Response.Body = client;
+
+        var forwarding = exchange.ForwardAsync(context);
+        using var app = await listener.AcceptAsync().WaitAsync(Wait);
+        var received = new List<byte>();
+        var chunk = new byte[4096];
+        byte[] endOfStdin = [1, (byte)FastCgiRecordType.Stdin, 0, 1, 0, 0, 0, 0];
+        while (received.Count < endOfStdin.Length || !received[^endOfStdin.Length..].SequenceEqual(endOfStdin))
+        {
+            var count = await app.ReceiveAsync(chunk.AsMemory()).AsTask().WaitAsync(Wait);
+            count.Should().BePositive("the request ends with an empty STDIN record");
+            received.AddRange(chunk.AsSpan(0, count));
+        }
+
+        var answer = new ArrayBufferWriter<byte>();
+        FastCgiRecordWriter.WriteStream(answer, FastCgiRecordType.Stdout, 1, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nok"));
+        FastCgiRecordWriter.WriteEndOfStream(answer, FastCgiRecordType.Stdout, 1);
+        FastCgiRecordWriter.WriteEndRequest(answer, 1, 0, FastCgiProtocolStatus.RequestComplete);
+        await app.SendAsync(answer.WrittenMemory).AsTask().WaitAsync(Wait);
+
+        (await app.ReceiveAsync(chunk.AsMemory()).AsTask().WaitAsync(Wait)).Should().Be(0, "the web side closes once END_REQUEST is in");
+        client.Sent.Should().Be(0, "the client has taken nothing yet");
+        client.Release();
+        await forwarding.WaitAsync(Wait);
+        context.Response.StatusCode.Should().Be(200);
+        Encoding.ASCII.GetString(client.ToArray()).Should().Be("ok");
     }
 
     [Fact(Timeout = 30_000)]

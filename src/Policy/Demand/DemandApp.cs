@@ -35,6 +35,9 @@ internal sealed class DemandApp
     /// <summary>C record times within the last second, for the arrival rate that drain credit subtracts.</summary>
     public Queue<DateTimeOffset> RecentCompletions { get; } = new();
 
+    /// <summary>The working level at each evaluation of the last second, for Little's law (<see cref="DrainCredit.Occupancy"/>).</summary>
+    public WorkingLevels Working { get; } = new();
+
     /// <summary>Smoothed service time in seconds, from C records.</summary>
     public double? ServiceSeconds { get; set; }
 
@@ -104,5 +107,7 @@ internal sealed class DemandApp
         {
             RecentCompletions.Dequeue();
         }
+
+        Working.Trim(now - DrainCredit.RecentWindow);
     }
 }

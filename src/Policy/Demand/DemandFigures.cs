@@ -94,6 +94,7 @@ internal sealed record DemandFigures
         // idle, two saturated hello-world instances at c=64 were credited with draining the queue for half a second.
         var idleWork = view.QueuedConnections > census.Idle;
         var working = idleWork ? census.Busy + census.Idle : census.Busy;
+        app.Working.Record(round.Now, working);
         var credit = coldHeld > 0 ? coldHeld : DrainCredit.Compute(app, working, idleWork ? 0 : census.Idle, census.StartingSeconds, waiting);
         var uncapped = working + waiting - credit;
         // Short requests (or not yet measured ones): the cores, not the instances, are the limit beyond shortPerCore

@@ -20,7 +20,8 @@ namespace Pm.Policy;
 /// Short requests: while an app's requests occupy an instance for less than 10 ms (or are not measured yet),
 /// waiting requests start instances up to shortPerCore per core of the machine only: such a request waits for a core,
 /// not for an instance (hello-world requests at c=64 on 2 cores ran 32 instances where 8 serve as many). Occupancy is
-/// busy / completions per second under load (the front end's service time misses an app that answers at the end).
+/// the mean working level / completions per second under load, over the span those completions cover (the front
+/// end's service time misses an app that answers at the end).
 ///
 /// Drain credit: instances keep taking waiting requests while new ones start. With the measured spawn latency L and
 /// mean service time s, within L a busy or idle instance takes about L / s of them and a starting instance of age a about

@@ -40,7 +40,9 @@ internal static class DrainCredit
     /// first byte, and an app that answers at the end shows it almost no service time (it is all "queue" time),
     /// though its instance is busy for the whole exchange. So: under load (<see cref="OccupancySamples"/> completions
     /// in the last second or more), busy / completions per second (Little's law; the rate over the span those
-    /// completions cover, so a load that began a moment ago is not taken for a slow one), and at least the front
+    /// completions cover, so a load that began a moment ago is not taken for a slow one; busy as the mean working
+    /// level over that span when that is lower, so instances that have just taken queued connections are not
+    /// divided by answers they had no part in), and at least the front
     /// end's service time; with fewer, the front end's service time; null before any request completed. (Neither the
     /// front end's queue time, which at a cold start is the wait for the start, nor how long a new instance took to
     /// answer, which on a starved machine is the wait for a core: both made hello-world bursts look slow.)
@@ -60,8 +62,13 @@ internal static class DrainCredit
 
         // The census has just set LastEvaluated to this evaluation's time.
         var oldest = app.RecentCompletions.Peek();
-        var span = Math.Clamp(((app.LastEvaluated ?? oldest) - oldest).TotalSeconds, 0.01, RecentWindow.TotalSeconds);
-        return Math.Max(service, busy / (count / span));
+        var now = app.LastEvaluated ?? oldest;
+        var span = Math.Clamp((now - oldest).TotalSeconds, 0.01, RecentWindow.TotalSeconds);
+        // The level that produced those completions, not this moment's: instances just started take queued
+        // connections at once, and 8 busy now against the answers of the 2 that worked until 10 ms ago read as
+        // 10 ms a hello-world request (24 more instances started for it).
+        var working = Math.Min(busy, app.Working.Mean(now - TimeSpan.FromSeconds(span)) ?? busy);
+        return Math.Max(service, working / (count / span));
     }
 
     /// <summary>The window of the recent arrival rate that drain credit subtracts.</summary>

@@ -159,6 +159,40 @@ public sealed class DemandShortRequestsTests
         result.Loads.Single().Figures["occupancy"].Should().BeApproximately(0.0114, 0.001);
     }
 
+    [Fact]
+    public void InstancesThatJustTookQueuedConnections_AreNotDividedByAnswersTheyHadNoPartIn()
+    {
+        // Seen at c=64 on 2 cores: 2 hello-world instances answered 54 requests over 70 ms (under 3 ms each), then 6
+        // new ones took queued connections at once. 8 busy against that rate read as 10.4 ms a request, past the
+        // threshold, and 24 more instances started for requests that wait for a core.
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { SpareProcesses = 0 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        pm.Spawn(App, InstanceState.Busy);
+        pm.Spawn(App, InstanceState.Busy);
+        pm.Evaluate();
+        for (var i = 0; i < 54; i++)
+        {
+            pm.Advance(0.07 / 54);
+            pm.C(App, 0.0005, 0.0001);
+            if (i % 10 == 9)
+            {
+                pm.Evaluate();
+            }
+        }
+
+        for (var i = 0; i < 6; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        pm.Advance(0.002);
+        pm.Queued[App] = 53;
+        var result = pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Sum(d => d.Count).Should().Be(0, result.Loads.Single().Summary);
+        result.Loads.Single().Figures["occupancy"].Should().BeLessThan(DemandPolicy.ShortRequest.TotalSeconds / 2);
+    }
+
     [Theory]
     [InlineData(60, 7)]   // c=64 on one saturated instance: up to the short cap of 8 on 2 cores
     [InlineData(1, 0)]    // no more waiting than the idle instance takes next: it is idle

@@ -5,7 +5,8 @@ namespace Pm.Bench.Peers;
 /// <summary>
 /// Row 4: ONE pm web process (`pm serve`, PmWebProcesses 1, its 8 static hello-c instances) against ONE nginx worker
 /// in front of the same 8 hello-c instances under `pm run`, both started fresh: wrk at c=64 from the moment the stack
-/// listens (no warm-up: what a user meets first), then warmed points at c=1, 8 and 64 on the same processes.
+/// listens (no warm-up: what a user meets first), then warmed points at c=1, 8 and 64 on the same processes, pm and
+/// nginx taking turns at each point so that a machine whose speed drifts moves both.
 /// Row 5: the same hello-c as a dynamic app (one web process, demand policy) at c=64 from a fresh start, beside row 4's
 /// fresh static figure, and the instances the PM ran.
 /// </summary>
@@ -18,22 +19,23 @@ public static class SteadyRows
     public static async Task RunAsync(PeerSetup setup, PeersAvailable peers, PeerTable table, int seconds, CancellationToken cancel)
     {
         var pmRecipe = setup.PmServeStatic(web: 1);
-        var pm = await MeasureAsync(setup, pmRecipe, seconds, cancel);
         var nginxRecipe = peers.Nginx ? setup.NginxOnPmRunPool() : null;
-        var nginx = nginxRecipe is null ? null : await MeasureAsync(setup, nginxRecipe, seconds, cancel);
+        var (pm, nginx) = await MeasureAsync(setup, pmRecipe, nginxRecipe, seconds, cancel);
 
         string Cell(Wrk.Result r) => string.Create(CultureInfo.InvariantCulture, $"{r.Rps:0} req/s, p99 {PeerTable.Ms(r.P99)} ms")
             + (r.Errors is null ? "" : $" ({r.Errors})");
         string Ratios(Wrk.Result a, Wrk.Result? b) => b is null ? "" : $"req/s {PeerTable.Ratio(a.Rps, b.Rps)}, p99 {PeerTable.Ratio(a.P99, b.P99)}";
-        var where = $"wrk -t2 (-t1 at c=1) --latency, {seconds} s per point, on /hello. pm: {pmRecipe.Files}; nginx: {nginxRecipe?.Files}.";
+        var where = $"wrk -t2 (-t1 at c=1) --latency, on /hello. pm: {pmRecipe.Files}; nginx: {nginxRecipe?.Files}.";
         table.Add($"4a. c=64, first {seconds} s after a fresh start", [Cell(pm.Fresh), nginx is null ? peers.Missing(PeerTable.Nginx) : Cell(nginx.Fresh), null, null],
             Ratios(pm.Fresh, nginx?.Fresh),
-            $"each stack started fresh; wrk at c=64 starts as soon as the stack listens (no warm-up; the instances may still be starting). {where}");
+            $"each stack started fresh; wrk at c=64 for {seconds} s starts as soon as the stack listens (no warm-up; the instances may still be starting). {where}");
         foreach (var c in Concurrency)
         {
             table.Add($"4{(char)('b' + Array.IndexOf(Concurrency, c))}. c={c}, warmed", [Cell(pm.Warm[c]), nginx is null ? peers.Missing(PeerTable.Nginx) : Cell(nginx.Warm[c]), null, null],
                 Ratios(pm.Warm[c], nginx?.Warm[c]),
-                c == Concurrency[0] ? $"the same processes right after 4a, then each point after the one before (so 'warmed'); otherwise as 4a." : "as the row above.");
+                c == Concurrency[0]
+                    ? $"both stacks kept running after 4a; at each point pm and nginx take turns, {WarmTurns} runs of {WarmSeconds(seconds)} s each, so that a machine that slows down for a while slows both (a VM's neighbours moved one stack's figures by 20-40 % from one run to the next); req/s and p99 are the medians of each stack's runs, and each point comes after the one before (so 'warmed'). Otherwise as 4a."
+                    : "as the row above.");
         }
 
         Console.Error.WriteLine("peers: dynamic hello at c=64");
@@ -58,19 +60,78 @@ public static class SteadyRows
         }
     }
 
-    private static async Task<Figures> MeasureAsync(PeerSetup setup, StackRecipe recipe, int seconds, CancellationToken cancel)
+    /// <summary>Runs per stack at each warmed point, taking turns with the peer.</summary>
+    private const int WarmTurns = 3;
+
+    private static int WarmSeconds(int seconds) => Math.Max(2, (int)Math.Round(seconds / (double)WarmTurns));
+
+    private static async Task<(Figures Pm, Figures? Nginx)> MeasureAsync(PeerSetup setup, StackRecipe pmRecipe, StackRecipe? nginxRecipe, int seconds, CancellationToken cancel)
     {
-        Console.Error.WriteLine($"peers: steady state, {recipe.Name}");
-        await using var stack = await Stack.StartAsync(recipe, setup.Logs, cancel);
-        await HttpProbe.WaitAnswerAsync(stack.Port, StartRows.ProbePath, TimeSpan.FromSeconds(30), cancel);
-        var url = $"http://127.0.0.1:{stack.Port}{recipe.AppPath}";
-        var fresh = await Wrk.RunAsync(url, 64, seconds, cancel);
-        var warm = new Dictionary<int, Wrk.Result>();
-        foreach (var c in Concurrency)
+        Console.Error.WriteLine($"peers: steady state, {pmRecipe.Name}");
+        await using var pm = await Stack.StartAsync(pmRecipe, setup.Logs, cancel);
+        await HttpProbe.WaitAnswerAsync(pm.Port, StartRows.ProbePath, TimeSpan.FromSeconds(30), cancel);
+        var pmUrl = $"http://127.0.0.1:{pm.Port}{pmRecipe.AppPath}";
+        var pmFresh = await Wrk.RunAsync(pmUrl, 64, seconds, cancel);
+
+        Stack? nginx = null;
+        try
         {
-            warm[c] = await Wrk.RunAsync(url, c, seconds, cancel);
+            string? nginxUrl = null;
+            Wrk.Result? nginxFresh = null;
+            if (nginxRecipe is not null)
+            {
+                Console.Error.WriteLine($"peers: steady state, {nginxRecipe.Name}");
+                nginx = await Stack.StartAsync(nginxRecipe, setup.Logs, cancel);
+                await HttpProbe.WaitAnswerAsync(nginx.Port, StartRows.ProbePath, TimeSpan.FromSeconds(30), cancel);
+                nginxUrl = $"http://127.0.0.1:{nginx.Port}{nginxRecipe.AppPath}";
+                nginxFresh = await Wrk.RunAsync(nginxUrl, 64, seconds, cancel);
+            }
+
+            var pmWarm = new Dictionary<int, Wrk.Result>();
+            var nginxWarm = new Dictionary<int, Wrk.Result>();
+            foreach (var c in Concurrency)
+            {
+                Console.Error.WriteLine($"peers: steady state, warmed, c={c}");
+                var pmRuns = new List<Wrk.Result>();
+                var nginxRuns = new List<Wrk.Result>();
+                for (var turn = 0; turn < WarmTurns; turn++)
+                {
+                    pmRuns.Add(await Wrk.RunAsync(pmUrl, c, WarmSeconds(seconds), cancel));
+                    if (nginxUrl is not null)
+                    {
+                        nginxRuns.Add(await Wrk.RunAsync(nginxUrl, c, WarmSeconds(seconds), cancel));
+                    }
+                }
+
+                pmWarm[c] = Median(pmRuns);
+                if (nginxRuns.Count > 0)
+                {
+                    nginxWarm[c] = Median(nginxRuns);
+                }
+            }
+
+            return (new Figures(pmFresh, pmWarm), nginxFresh is null ? null : new Figures(nginxFresh, nginxWarm));
+        }
+        finally
+        {
+            if (nginx is not null)
+            {
+                await nginx.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>The median req/s and the median p99 of the runs (each taken on its own), with the runs' requests and errors summed.</summary>
+    private static Wrk.Result Median(List<Wrk.Result> runs)
+    {
+        static double Mid(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
         }
 
-        return new Figures(fresh, warm);
+        var errors = runs.Where(r => r.Errors is not null).Select(r => r.Errors!).ToList();
+        return new Wrk.Result(Mid(runs.Select(r => r.Rps)), runs.Sum(r => r.Requests), Mid(runs.Select(r => r.P50)), Mid(runs.Select(r => r.P99)),
+            errors.Count == 0 ? null : string.Join("; ", errors), runs[0].Command);
     }
 }

@@ -26,6 +26,12 @@ public sealed class PolicyGroup(string name, IScalingPolicy policy)
 
     internal DateTimeOffset EvaluationDue { get; set; }
 
+    /// <summary>
+    /// Its last evaluation decided nothing while connections waited, with nothing starting or held
+    /// (<see cref="ScalingEngineOptions.SettledInterval"/>).
+    /// </summary>
+    public bool Settled { get; internal set; }
+
     /// <summary>When the policy asked to be evaluated again at its last evaluation.</summary>
     public DateTimeOffset? NextEvaluation { get; internal set; }
 

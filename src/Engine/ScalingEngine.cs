@@ -19,7 +19,10 @@ namespace Pm.Engine;
 /// When a group is evaluated: at the end of the call (or of the <see cref="Batch"/>) that brought a start, more or
 /// changed record, an exit or an instance change; within <see cref="ScalingEngineOptions.CompletionCoalescing"/>
 /// of a completion; at the policy's NextEvaluation; and when the accept-queue probe finds requests waiting with no
-/// idle instance to take them. A group is evaluated once per batch, however many records it got.
+/// idle instance to take them. A group is evaluated once per batch, however many records it got. A settled group
+/// (its last evaluation decided nothing while connections waited, nothing starting or held) is asked again by the
+/// probe only, every <see cref="ScalingEngineOptions.SettledInterval"/>; an evaluation the probe asks for uses the
+/// probe's look at the instances instead of taking another.
 /// </para>
 /// </summary>
 public sealed class ScalingEngine
@@ -37,6 +40,7 @@ public sealed class ScalingEngine
     private DateTimeOffset _lastDemand;
     private DateTimeOffset _lastStart = DateTimeOffset.MinValue;
     private DateTimeOffset _probeDue;
+    private bool _probedInCall;
     private int _batchDepth;
     private int _inside;
     private bool _stopping;
@@ -114,7 +118,12 @@ public sealed class ScalingEngine
             if (e is RequestCompleted)
             {
                 app.RequestsCompleted++;
-                RequestEvaluation(app.Group, _pool.QueuedConnections(app.Id) > 0 ? _options.QueuedCompletionCoalescing : _options.CompletionCoalescing);
+                var queued = _pool.QueuedConnections(app.Id) > 0;
+                if (!(queued && app.Group.Settled))
+                {
+                    // A settled group's completions wait for the probe's next look (SettledInterval).
+                    RequestEvaluation(app.Group, queued ? _options.QueuedCompletionCoalescing : _options.CompletionCoalescing);
+                }
             }
             else
             {
@@ -278,7 +287,12 @@ public sealed class ScalingEngine
         group.EvaluationTimer = null;
         var now = _time.GetUtcNow();
         var ids = group.Apps.Select(a => a.Id).ToList();
-        _pool.Refresh(ids, now);
+        if (!_probedInCall)
+        {
+            // Within the probe's own call the pool was just refreshed for every app: nothing has changed since.
+            _pool.Refresh(ids, now);
+        }
+
         var views = group.Apps.Select(a => _pool.View(a.Id, a.PendingStarts.Count, now)).ToList();
         var input = new PolicyInput(now, views, group.Events.ToList(), new GlobalView(_pool.TotalInstances, _pool.CpuIdleShare, _pool.Cores));
         group.Events.Clear();
@@ -317,6 +331,9 @@ public sealed class ScalingEngine
             }
         }
 
+        group.Settled = _options.SettledInterval > TimeSpan.Zero && result.Decisions.Count == 0 && !Starting(now)
+            && views.Any(v => v.QueuedConnections > 0)
+            && views.All(v => v.PendingStarts == 0 && !v.Instances.Any(i => i.State == InstanceState.Starting));
         group.NextEvaluation = result.NextEvaluation;
         if (result.NextEvaluation is { } next)
         {
@@ -445,7 +462,9 @@ public sealed class ScalingEngine
         }
 
         var now = _time.GetUtcNow();
-        var interval = Starting(now) ? Min(_options.StartingProbeInterval, _options.ProbeInterval) : _options.ProbeInterval;
+        var interval = Starting(now) ? Min(_options.StartingProbeInterval, _options.ProbeInterval)
+            : _apps.Values.All(a => a.Group.Settled) ? Max(_options.ProbeInterval, _options.SettledInterval)
+            : _options.ProbeInterval;
         if (_probeTimer is not null && _probeDue <= now + interval)
         {
             return;
@@ -483,6 +502,7 @@ public sealed class ScalingEngine
 
         var now = _time.GetUtcNow();
         _pool.Refresh(_apps.Keys, now);
+        _probedInCall = true;
         var queued = false;
         foreach (var app in _apps.Values)
         {
@@ -494,7 +514,7 @@ public sealed class ScalingEngine
                 // needs no look. More waiting than free instances means the free ones are not free: an instance
                 // between two requests of microseconds looks idle to the probe (the demand policy counts it working
                 // then too).
-                if (app.PendingStarts.Count == 0 && waiting > _pool.FreeInstances(app.Id))
+                if (app.PendingStarts.Count == 0 && waiting > _pool.FreeInstances(app.Id) && !HeldSettled(app, now))
                 {
                     MarkDirty(app.Group);
                 }
@@ -508,6 +528,10 @@ public sealed class ScalingEngine
             EnsureProbing();
         }
     }
+
+    /// <summary>A settled group is asked again only <see cref="ScalingEngineOptions.SettledInterval"/> after its last evaluation.</summary>
+    private bool HeldSettled(ScaledApp app, DateTimeOffset now) =>
+        app.Group.Settled && app.Group.LastEvaluation is { } last && now - last < _options.SettledInterval;
 
     /// <summary>A one-shot timer whose callback runs as an engine call of its own (evaluating what it made dirty).</summary>
     private ITimer After(TimeSpan delay, Action callback)
@@ -536,6 +560,7 @@ public sealed class ScalingEngine
     private void Leave()
     {
         EndBatch();
+        _probedInCall = false;
         Interlocked.Decrement(ref _inside);
     }
 

@@ -30,6 +30,18 @@ public sealed record ScalingEngineOptions
     public TimeSpan CompletionCoalescing { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How often a settled group is asked again: one whose last evaluation decided nothing while connections waited
+    /// in an accept queue, with no instance starting, no start held, and no start within
+    /// <see cref="StartingProbeWindow"/>; typically an app held at its short cap or at maxClassProcesses under
+    /// steady load. Its completions then ask for no evaluation of their own; the probe looks at its queues this
+    /// often (while every group is settled) and asks the policy again this long after its last evaluation, reusing
+    /// the probe's look. Records that ask for an evaluation at once (S, T, exits) still do. Measured at c=64
+    /// on a hello app held at 8 instances on 2 cores: the PM looked at every instance's descriptors 190 times a
+    /// second for no decision, 15 % of a core. Zero: no settled state.
+    /// </summary>
+    public TimeSpan SettledInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
     /// As <see cref="CompletionCoalescing"/>, for an app with connections waiting in its accept queue at the last
     /// probe: its completions may show its requests are long ones, which the waiting requests need known at once
     /// (a burst held at the short cap starts the rest when they are).

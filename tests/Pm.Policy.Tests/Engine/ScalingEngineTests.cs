@@ -328,7 +328,7 @@ public sealed class ScalingEngineTests
     [Fact]
     public void Probe_Within100MsOfAStart_LooksEvery5Ms_ThenEvery20Ms()
     {
-        var engine = Engine(new ScalingEngineOptions());
+        var engine = Engine(new ScalingEngineOptions { SettledInterval = TimeSpan.Zero });
         _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
         engine.OnDemand([(App, S())]);
         _pool.SetState(App, 1, InstanceState.Busy); // up at once, and busy: queued connections wait for another
@@ -347,7 +347,7 @@ public sealed class ScalingEngineTests
     [Fact]
     public void Probe_AfterAStart_StaysAt20Ms_WhenThereAreManyInstances()
     {
-        var engine = Engine(new ScalingEngineOptions { StartingProbeMaxInstances = 2 });
+        var engine = Engine(new ScalingEngineOptions { StartingProbeMaxInstances = 2, SettledInterval = TimeSpan.Zero });
         _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 3, null, "start")] : [];
         engine.OnDemand([(App, S())]);
         for (var id = 1; id <= 3; id++)
@@ -359,6 +359,67 @@ public sealed class ScalingEngineTests
         Ticks(0.1);
 
         Inputs.Count.Should().BeInRange(5, 7, "3 instances are more than the 2 the faster probing is for: every 20 ms");
+    }
+
+    [Fact]
+    public void Settled_AGroupThatDecidesNothingWhileConnectionsWait_IsAskedEvery50Ms_AndItsCompletionsAskNothing()
+    {
+        // A hello app held at its short cap under steady load: the queue never empties, the policy never starts more.
+        var engine = Engine(new ScalingEngineOptions());
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        _pool.SetState(App, 1, InstanceState.Busy);
+        _pool.Queued[App] = 56;
+        Ticks(0.2);                                 // past the faster probing after the start
+        engine.Groups.Single().Settled.Should().BeTrue();
+        var before = Inputs.Count;
+        var refreshes = _pool.Refreshes;
+
+        for (var i = 0; i < 500; i++)
+        {
+            engine.OnDemand([(App, C())]);          // a completion every millisecond
+            Advance(0.001);
+        }
+
+        (Inputs.Count - before).Should().BeInRange(9, 11, "once per 50 ms, not at every completion's 5 ms");
+        (_pool.Refreshes - refreshes).Should().BeInRange(9, 11, "each evaluation reuses the probe's look");
+    }
+
+    [Fact]
+    public void Settled_EndsWithAStartOrAnEmptyQueue_AndARecordThatAsksAtOnceIsEvaluatedAtOnce()
+    {
+        var engine = Engine(new ScalingEngineOptions());
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        _pool.SetState(App, 1, InstanceState.Busy);
+        _pool.Queued[App] = 56;
+        Ticks(0.2);
+        engine.Groups.Single().Settled.Should().BeTrue();
+
+        var before = Inputs.Count;
+        engine.OnDemand([(App, new MoreRequested(App, Now))]);
+        Inputs.Count.Should().Be(before + 1, "a T record is evaluated at once, settled or not");
+
+        _pool.Queued[App] = 0;
+        engine.OnDemand([(App, C())]);
+        Ticks(0.06);
+        engine.Groups.Single().Settled.Should().BeFalse("nothing waits any more");
+    }
+
+    [Fact]
+    public void Probe_ThatAsksThePolicy_LooksAtTheInstancesOnce()
+    {
+        var engine = Engine(new ScalingEngineOptions { SettledInterval = TimeSpan.Zero });
+        engine.OnDemand([(App, S())]);
+        _pool.Queued[App] = 2;
+        Advance(0.019);
+        var refreshes = _pool.Refreshes;
+        var evaluations = Inputs.Count;
+
+        Advance(0.001);
+
+        Inputs.Count.Should().Be(evaluations + 1);
+        (_pool.Refreshes - refreshes).Should().Be(1, "the evaluation the probe asked for uses the probe's look");
     }
 
     // Advances a millisecond at a time: a timer set inside a callback is due after the Advance it ran in.
@@ -373,7 +434,7 @@ public sealed class ScalingEngineTests
     [Fact]
     public void Probe_StopsTwoSecondsAfterTheLastRecord_UnlessConnectionsWait()
     {
-        var engine = Engine(new ScalingEngineOptions());
+        var engine = Engine(new ScalingEngineOptions { SettledInterval = TimeSpan.Zero });
         _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
         engine.OnDemand([(App, S())]);
         _pool.SetState(App, 1, InstanceState.Busy);

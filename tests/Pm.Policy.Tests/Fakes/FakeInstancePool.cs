@@ -47,9 +47,10 @@ internal sealed class FakeInstancePool(string group = FakeInstancePool.Group) : 
         _open.Remove(appId);
     }
 
-    public void Refresh(IReadOnlyCollection<string> appIds, DateTimeOffset now)
-    {
-    }
+    /// <summary>Times the engine asked for a fresh look at the instances.</summary>
+    public int Refreshes { get; private set; }
+
+    public void Refresh(IReadOnlyCollection<string> appIds, DateTimeOffset now) => Refreshes++;
 
     public AppView View(string appId, int pendingStarts, DateTimeOffset now) =>
         new(appId, _open[appId].Select(i => new InstanceView(i.Id, i.State, i.Since, i.Since, i.State == InstanceState.Busy, 0)).ToList(),

@@ -159,6 +159,63 @@ public sealed class DemandShortRequestsTests
         result.Loads.Single().Figures["occupancy"].Should().BeApproximately(0.0114, 0.001);
     }
 
+    [Theory]
+    [InlineData(8)]   // at the cap: no spare
+    [InlineData(9)]   // a spare started before: no next one
+    public void ShortRequests_WaitingForACore_GetNoSpare_ThatWouldOnlyJoinTheQueue(int instances)
+    {
+        // hello-world at c=64 on 2 cores: every instance busy, connections always queued. A spare takes one of them at
+        // once, counts busy, and the next evaluation wanted one more spare: 8, 9, 10, 11 instances over 30 s.
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions(), new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        for (var i = 0; i < instances; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        pm.Queued[App] = 64 - instances;
+        var started = 0;
+        for (var second = 0; second < 3; second++)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                pm.Advance(0.01);
+                for (var j = 0; j < 100; j++)
+                {
+                    pm.C(App, 0.003, 0.0001);
+                }
+
+                pm.Evaluate();
+                started += pm.Decisions.OfType<SpawnInstances>().Sum(d => d.Count);
+            }
+        }
+
+        started.Should().Be(0, pm.Last!.Loads.Single().Summary);
+    }
+
+    [Fact]
+    public void LongRequests_Waiting_StillGetTheirSpare()
+    {
+        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { MaxClassProcesses = 8 }, new Random(1)), App) { Cores = 2 };
+        pm.S(App);
+        for (var i = 0; i < 4; i++)
+        {
+            pm.Spawn(App, InstanceState.Busy);
+        }
+
+        pm.Evaluate();
+        for (var i = 0; i < 40; i++)
+        {
+            pm.Advance(0.05);
+            pm.C(App, 0.001, 0.05);
+        }
+
+        pm.Queued[App] = 1;
+        pm.Evaluate();
+
+        pm.Decisions.OfType<SpawnInstances>().Sum(d => d.Count).Should().BeGreaterThan(0, pm.Last!.Loads.Single().Summary);
+    }
+
     [Fact]
     public void InstancesThatJustTookQueuedConnections_AreNotDividedByAnswersTheyHadNoPartIn()
     {

@@ -365,13 +365,7 @@ public sealed class ScalingEngineTests
     public void Settled_AGroupThatDecidesNothingWhileConnectionsWait_IsAskedEvery50Ms_AndItsCompletionsAskNothing()
     {
         // A hello app held at its short cap under steady load: the queue never empties, the policy never starts more.
-        var engine = Engine(new ScalingEngineOptions());
-        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
-        engine.OnDemand([(App, S())]);
-        _pool.SetState(App, 1, InstanceState.Busy);
-        _pool.Queued[App] = 56;
-        Ticks(0.2);                                 // past the faster probing after the start
-        engine.Groups.Single().Settled.Should().BeTrue();
+        var engine = SettledEngine();
         var before = Inputs.Count;
         var refreshes = _pool.Refreshes;
 
@@ -388,13 +382,7 @@ public sealed class ScalingEngineTests
     [Fact]
     public void Settled_EndsWithAStartOrAnEmptyQueue_AndARecordThatAsksAtOnceIsEvaluatedAtOnce()
     {
-        var engine = Engine(new ScalingEngineOptions());
-        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
-        engine.OnDemand([(App, S())]);
-        _pool.SetState(App, 1, InstanceState.Busy);
-        _pool.Queued[App] = 56;
-        Ticks(0.2);
-        engine.Groups.Single().Settled.Should().BeTrue();
+        var engine = SettledEngine();
 
         var before = Inputs.Count;
         engine.OnDemand([(App, new MoreRequested(App, Now))]);
@@ -420,6 +408,20 @@ public sealed class ScalingEngineTests
 
         Inputs.Count.Should().Be(evaluations + 1);
         (_pool.Refreshes - refreshes).Should().Be(1, "the evaluation the probe asked for uses the probe's look");
+    }
+
+    // One busy instance, 56 connections always waiting, a policy that started it and decides nothing more: settled
+    // once past the faster probing after the start.
+    private ScalingEngine SettledEngine()
+    {
+        var engine = Engine(new ScalingEngineOptions());
+        _decide = i => Inputs.Count == 1 ? [new SpawnInstances(App, 1, null, "start")] : [];
+        engine.OnDemand([(App, S())]);
+        _pool.SetState(App, 1, InstanceState.Busy);
+        _pool.Queued[App] = 56;
+        Ticks(0.2);
+        engine.Groups.Single().Settled.Should().BeTrue();
+        return engine;
     }
 
     // Advances a millisecond at a time: a timer set inside a callback is due after the Advance it ran in.

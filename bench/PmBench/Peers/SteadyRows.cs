@@ -60,16 +60,8 @@ public static class SteadyRows
             // Warm, in turns with the static stack of row 4 (still running): what item 3 asks, a dynamic request
             // costing no more than a static one, without the VM's drift between two measurements a minute apart.
             Console.Error.WriteLine("peers: dynamic and static hello in turns, warmed");
-            var dynamicRuns = new List<Wrk.Result>();
-            var staticRuns = new List<Wrk.Result>();
-            for (var turn = 0; turn < WarmTurns; turn++)
-            {
-                dynamicRuns.Add(await Wrk.RunAsync(dynamicUrl, 64, WarmSeconds(seconds), cancel));
-                staticRuns.Add(await Wrk.RunAsync(pmUrl, 64, WarmSeconds(seconds), cancel));
-            }
-
-            var warmDynamic = Median(dynamicRuns);
-            var warmStatic = Median(staticRuns);
+            var (warmDynamic, warmStaticOrNull) = await TurnsAsync(dynamicUrl, pmUrl, 64, seconds, cancel);
+            var warmStatic = warmStaticOrNull!;
             var instances = await PmInstances.CountAsync(ipc, app, cancel);
             table.Add($"5. dynamic hello at c=64 vs static", [
                     $"first {seconds} s: {Cell(run)}, {atEnd} instances at the end (max seen {maxSeen}); static (4a): {Cell(pm.Fresh)}. " +
@@ -112,21 +104,11 @@ public static class SteadyRows
             foreach (var c in Concurrency)
             {
                 Console.Error.WriteLine($"peers: steady state, warmed, c={c}");
-                var pmRuns = new List<Wrk.Result>();
-                var nginxRuns = new List<Wrk.Result>();
-                for (var turn = 0; turn < WarmTurns; turn++)
+                var (pmAt, nginxAt) = await TurnsAsync(pmUrl, nginxUrl, c, seconds, cancel);
+                pmWarm[c] = pmAt;
+                if (nginxAt is not null)
                 {
-                    pmRuns.Add(await Wrk.RunAsync(pmUrl, c, WarmSeconds(seconds), cancel));
-                    if (nginxUrl is not null)
-                    {
-                        nginxRuns.Add(await Wrk.RunAsync(nginxUrl, c, WarmSeconds(seconds), cancel));
-                    }
-                }
-
-                pmWarm[c] = Median(pmRuns);
-                if (nginxRuns.Count > 0)
-                {
-                    nginxWarm[c] = Median(nginxRuns);
+                    nginxWarm[c] = nginxAt;
                 }
             }
 
@@ -141,17 +123,31 @@ public static class SteadyRows
         }
     }
 
+    /// <summary>
+    /// <see cref="WarmTurns"/> runs of <paramref name="first"/> and of <paramref name="second"/> (when there is one)
+    /// at <paramref name="connections"/>, taking turns, each stack's runs as one <see cref="Median"/>.
+    /// </summary>
+    private static async Task<(Wrk.Result First, Wrk.Result? Second)> TurnsAsync(string first, string? second, int connections, int seconds, CancellationToken cancel)
+    {
+        var firstRuns = new List<Wrk.Result>();
+        var secondRuns = new List<Wrk.Result>();
+        for (var turn = 0; turn < WarmTurns; turn++)
+        {
+            firstRuns.Add(await Wrk.RunAsync(first, connections, WarmSeconds(seconds), cancel));
+            if (second is not null)
+            {
+                secondRuns.Add(await Wrk.RunAsync(second, connections, WarmSeconds(seconds), cancel));
+            }
+        }
+
+        return (Median(firstRuns), secondRuns.Count == 0 ? null : Median(secondRuns));
+    }
+
     /// <summary>The median req/s and the median p99 of the runs (each taken on its own), with the runs' requests and errors summed.</summary>
     private static Wrk.Result Median(List<Wrk.Result> runs)
     {
-        static double Mid(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        }
-
         var errors = runs.Where(r => r.Errors is not null).Select(r => r.Errors!).ToList();
-        return new Wrk.Result(Mid(runs.Select(r => r.Rps)), runs.Sum(r => r.Requests), Mid(runs.Select(r => r.P50)), Mid(runs.Select(r => r.P99)),
-            errors.Count == 0 ? null : string.Join("; ", errors), runs[0].Command);
+        return new Wrk.Result(PeerTable.Median([.. runs.Select(r => r.Rps)]), runs.Sum(r => r.Requests), PeerTable.Median([.. runs.Select(r => r.P50)]),
+            PeerTable.Median([.. runs.Select(r => r.P99)]), errors.Count == 0 ? null : string.Join("; ", errors), runs[0].Command);
     }
 }

@@ -194,29 +194,6 @@ public sealed class DemandShortRequestsTests
     }
 
     [Fact]
-    public void LongRequests_Waiting_StillGetTheirSpare()
-    {
-        var pm = new FakePm(new DemandPolicy(new DemandPolicyOptions { MaxClassProcesses = 8 }, new Random(1)), App) { Cores = 2 };
-        pm.S(App);
-        for (var i = 0; i < 4; i++)
-        {
-            pm.Spawn(App, InstanceState.Busy);
-        }
-
-        pm.Evaluate();
-        for (var i = 0; i < 40; i++)
-        {
-            pm.Advance(0.05);
-            pm.C(App, 0.001, 0.05);
-        }
-
-        pm.Queued[App] = 1;
-        pm.Evaluate();
-
-        pm.Decisions.OfType<SpawnInstances>().Sum(d => d.Count).Should().BeGreaterThan(0, pm.Last!.Loads.Single().Summary);
-    }
-
-    [Fact]
     public void InstancesThatJustTookQueuedConnections_AreNotDividedByAnswersTheyHadNoPartIn()
     {
         // Seen at c=64 on 2 cores: 2 hello-world instances answered 54 requests over 70 ms (under 3 ms each), then 6

@@ -380,17 +380,27 @@ public sealed class ScalingEngineTests
     }
 
     [Fact]
-    public void Settled_EndsWithAStartOrAnEmptyQueue_AndARecordThatAsksAtOnceIsEvaluatedAtOnce()
+    public void Settled_ARecordThatAsksAtOnce_IsEvaluatedAtOnce_AndADecisionEndsTheSettledState()
     {
         var engine = SettledEngine();
+        _decide = i => i.Events.Any(e => e is MoreRequested) ? [new SpawnInstances(App, 1, i.Now.AddSeconds(10), "held")] : [];
 
         var before = Inputs.Count;
         engine.OnDemand([(App, new MoreRequested(App, Now))]);
+
         Inputs.Count.Should().Be(before + 1, "a T record is evaluated at once, settled or not");
+        engine.Groups.Single().Settled.Should().BeFalse("the evaluation decided something (a start held for later)");
+    }
+
+    [Fact]
+    public void Settled_EndsWhenNothingWaitsAnyMore()
+    {
+        var engine = SettledEngine();
 
         _pool.Queued[App] = 0;
         engine.OnDemand([(App, C())]);
         Ticks(0.06);
+
         engine.Groups.Single().Settled.Should().BeFalse("nothing waits any more");
     }
 

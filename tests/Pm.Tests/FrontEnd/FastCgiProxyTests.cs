@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,6 +10,7 @@ using Pm.FrontEnd.Cgi;
 using Pm.FrontEnd.Logging;
 using Pm.FrontEnd.Proxy;
 using Pm.Protocol.FastCgi;
+using Pm.Tests.Fixtures;
 using Pm.Tests.FrontEnd.Support;
 
 namespace Pm.Tests.FrontEnd;
@@ -162,10 +164,10 @@ public sealed class FastCgiProxyTests
     public async Task ForwardAsync_ClosesTheAppsConnectionAtEndRequest_BeforeTheClientIsSentTheAnswer()
     {
         // Like libfcgi: after END_REQUEST the app waits for the web server's close before it takes its next connection.
-        using var dir = new Pm.Tests.Fixtures.TestDirectory();
+        using var dir = new TestDirectory();
         var path = dir.File("app.sock");
-        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(8);
         await using var exchange = new Exchange(path, dir.Path);
         var context = Exchange.Context("GET");

@@ -11,8 +11,9 @@ set -euo pipefail
 # chromium: the status page is loaded in headless Chromium in a test (screenshot, no console errors).
 packages=(php-cgi libfcgi-bin libfcgi-dev gcc libc6-dev nginx-light util-linux curl clang zlib1g-dev elfutils gdb systemd groff-base prometheus iproute2 chromium)
 if [[ "${1:-}" == "--bench" ]]; then
-  # wrk drives the load; php-fpm, apache2 and mod_fcgid are the peers of `pm-bench peers`.
-  packages+=(wrk php-fpm apache2 libapache2-mod-fcgid)
+  # wrk drives the load; php-fpm, apache2 and mod_fcgid are the peers of `pm-bench peers`; haproxy is the reference
+  # hop of `pm-bench dispatch`.
+  packages+=(wrk php-fpm apache2 libapache2-mod-fcgid haproxy)
 fi
 
 missing=()

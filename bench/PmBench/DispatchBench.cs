@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pm.Bench.Peers;
 
 namespace Pm.Bench;
 
@@ -11,16 +12,22 @@ namespace Pm.Bench;
 /// the CPU of the web processes per request, and the ratios (goal: ≥ 0.85× the requests/s, p99 ≤ 1.5×). Then a fresh
 /// start, N rounds: `pm serve` with only a dynamic root, and the first request through nginx and the dispatcher to
 /// the dynamic hello (which starts it), and the next. Prints numbers; asserts nothing.
-/// <code>pm-bench dispatch [--seconds 10] [--warmup 3] [--web N] [--fresh 5]</code>
+/// Beside them, in the same turns: nginx → HAProxy relaying bytes (mode tcp) → the instances, the cheapest hop there
+/// is, which bounds what any hop reaches on this machine; and nginx → the instances over kept connections
+/// (fastcgi_keep_conn), what reusing connections to libfcgi gives and what its pinned instances cost.
+/// <code>pm-bench dispatch [--seconds 5] [--turns 2] [--warmup 3] [--web N] [--fresh 5]</code>
 /// </summary>
 public static class DispatchBench
 {
     private const int Instances = 8;
+    private const int KeptConnections = 8;
+    private static readonly TimeSpan KeptTimeout = TimeSpan.FromSeconds(1);
     private static readonly int[] Concurrency = [1, 8, 64];
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = Option(args, "--seconds", 10);
+        var seconds = Option(args, "--seconds", 5);
+        var turns = Option(args, "--turns", 2);
         var warmUp = Option(args, "--warmup", 3);
         var web = Option(args, "--web", Environment.ProcessorCount);
         var fresh = Option(args, "--fresh", 5);
@@ -37,6 +44,7 @@ public static class DispatchBench
         var ipc = Path.Combine(dir, "ipc");
         var appSocket = Path.Combine(ipc, "hello");
         var dispatch = Path.Combine(dir, "dispatch.sock");
+        var relay = Path.Combine(dir, "relay.sock");
         var pmPort = BenchEnvironment.FreePort();
         var nginxPort = BenchEnvironment.FreePort();
         var config = Path.Combine(dir, "dispatch.conf");
@@ -51,16 +59,30 @@ public static class DispatchBench
         Console.WriteLine($"pm-bench dispatch: {Environment.ProcessorCount} cores, {Instances} libfcgi hello processes, {web} web process(es), 1 nginx worker, " +
             $"wrk {seconds} s per run after {warmUp} s warm-up; pm {BenchEnvironment.Pm}");
         Process? nginx = null;
+        Process? haproxy = null;
         var pm = BenchEnvironment.StartPm(config, "serve");
         try
         {
             await BenchEnvironment.WaitForFileAsync(appSocket, TimeSpan.FromSeconds(20));
             await BenchEnvironment.WaitForFileAsync(dispatch, TimeSpan.FromSeconds(20));
-            nginx = Nginx.Start(Nginx.WriteConfig(Path.Combine(dir, "nginx"), nginxPort, 1, Upstream(dispatch), [
+            if (HaProxy.Installed)
+            {
+                haproxy = await HaProxy.StartAsync(HaProxy.WriteTcpRelay(Path.Combine(dir, "haproxy"), relay, appSocket), relay);
+            }
+
+            var locations = new List<string>
+            {
                 Nginx.FastCgiLocation("/direct", appSocket),
                 DispatchLocation("/dispatch", $"fastcgi_param PM_APP {hello};"),
                 DispatchLocation("/fcgi-bin/", $"root {dir};"),
-            ]));
+                KeptLocation("/kept", appSocket),
+            };
+            if (haproxy is not null)
+            {
+                locations.Add(Nginx.FastCgiLocation("/relay", relay));
+            }
+
+            nginx = Nginx.Start(Nginx.WriteConfig(Path.Combine(dir, "nginx"), nginxPort, 1, Upstream(dispatch, appSocket), [.. locations]));
             var direct = $"http://127.0.0.1:{nginxPort}/direct";
             var viaPm = $"http://127.0.0.1:{nginxPort}/dispatch";
             await HttpProbe.WaitAnswerAsync(nginxPort, "/direct", TimeSpan.FromSeconds(20));
@@ -70,31 +92,69 @@ public static class DispatchBench
                 return 1;
             }
 
-            await Wrk.RunAsync(direct, 64, warmUp);
-            await Wrk.RunAsync(viaPm, 64, warmUp);
-
-            Console.WriteLine();
-            Console.WriteLine("  c | dispatch req/s    p99 ms  µs web CPU/req | direct req/s    p99 ms | req/s ratio  p99 ratio");
-            foreach (var c in Concurrency)
+            var stacks = new List<(string Name, string Url)> { ("nginx → dispatcher → instances", viaPm), ("nginx → instances", direct) };
+            if (haproxy is not null)
             {
-                var before = CpuTicks("pm web " + config);
-                var a = await Wrk.RunAsync(viaPm, c, seconds);
-                var cpu = (CpuTicks("pm web " + config) - before) * 10_000.0 / Math.Max(1, a.Requests);
-                var b = await Wrk.RunAsync(direct, c, seconds);
-                foreach (var run in new[] { a, b })
-                {
-                    if (run.Errors is not null)
-                    {
-                        Console.WriteLine($"    {run.Command}: {run.Errors}");
-                    }
-                }
+                stacks.Add(("nginx → HAProxy (tcp relay) → instances", $"http://127.0.0.1:{nginxPort}/relay"));
+            }
 
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c,3} | {a.Rps,14:0} {a.P99,9:0.00} {cpu,16:0.0} | {b.Rps,12:0} {b.P99,9:0.00} | {a.Rps / b.Rps,11:0.00} {a.P99 / b.P99,10:0.00}"));
+            stacks.Add(($"nginx → instances, fastcgi_keep_conn ({KeptConnections} kept)", $"http://127.0.0.1:{nginxPort}/kept"));
+            foreach (var (_, url) in stacks)
+            {
+                await Wrk.RunAsync(url, 64, warmUp);
+                await LetKeptConnectionsGoAsync(url);
             }
 
             Console.WriteLine();
-            Console.WriteLine("req/s ratio = nginx → dispatcher → instances / nginx → instances (goal >= 0.85); p99 ratio likewise (goal <= 1.5).");
+            Console.WriteLine($"median of {turns} runs each, the stacks taking turns; ratios against nginx → instances at the same c");
+            Console.WriteLine("  c | stack                                            |    req/s  p99 ms | req/s ratio  p99 ratio | µs web CPU/req");
+            foreach (var c in Concurrency)
+            {
+                var runs = stacks.Select(_ => new List<Wrk.Result>()).ToList();
+                var cpu = new List<double>();
+                for (var turn = 0; turn < turns; turn++)
+                {
+                    // The first two swap places each turn, so neither always runs after the other.
+                    var order = Enumerable.Range(0, stacks.Count).ToArray();
+                    if (turn % 2 == 1)
+                    {
+                        (order[0], order[1]) = (order[1], order[0]);
+                    }
+
+                    foreach (var i in order)
+                    {
+                        var before = CpuTicks("pm web " + config);
+                        var run = await Wrk.RunAsync(stacks[i].Url, c, seconds);
+                        if (i == 0)
+                        {
+                            cpu.Add((CpuTicks("pm web " + config) - before) * 10_000.0 / Math.Max(1, run.Requests));
+                        }
+
+                        if (run.Errors is not null)
+                        {
+                            Console.WriteLine($"    {run.Command}: {run.Errors}");
+                        }
+
+                        runs[i].Add(run);
+                        await LetKeptConnectionsGoAsync(stacks[i].Url);
+                    }
+                }
+
+                var direct1 = Wrk.Median(runs[1]);
+                for (var i = 0; i < stacks.Count; i++)
+                {
+                    var m = Wrk.Median(runs[i]);
+                    var webCpu = i == 0 ? PeerTable.Median(cpu).ToString("0.0", CultureInfo.InvariantCulture) : "";
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{c,3} | {stacks[i].Name,-48} | {m.Rps,8:0} {m.P99,7:0.00} | {m.Rps / direct1.Rps,11:0.00} {m.P99 / direct1.P99,10:0.00} | {webCpu,14}"));
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("goal: nginx → dispatcher → instances at >= 0.85 of nginx → instances' req/s, p99 <= 1.5x. HAProxy's relay is the");
+            Console.WriteLine("cheapest hop there is (bytes copied in C, nothing parsed): what it reaches bounds what any hop can reach here.");
+            Console.WriteLine($"fastcgi_keep_conn: nginx keeps up to {KeptConnections} idle connections, each pinning a libfcgi instance; a new connection");
+            Console.WriteLine("waits in the shared backlog until an instance lets go (its p99 shows that wait; see AppConnectionPool).");
             BenchEnvironment.Stop(pm);
 
             // Fresh starts: only the dynamic root, so the first request is also the app's first.
@@ -126,7 +186,7 @@ public static class DispatchBench
 
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"fresh start, nginx → dispatcher → dynamic hello (started by the request), {fresh} rounds: first request median {Median(firsts):0.00} ms [{firsts.Min():0.00}–{firsts.Max():0.00}], next {Median(nexts):0.00} ms"));
+                $"fresh start, nginx → dispatcher → dynamic hello (started by the request), {fresh} rounds: first request median {PeerTable.Median(firsts):0.00} ms [{firsts.Min():0.00}–{firsts.Max():0.00}], next {PeerTable.Median(nexts):0.00} ms"));
             return 0;
         }
         finally
@@ -138,6 +198,11 @@ public static class DispatchBench
                 nginx.Dispose();
             }
 
+            if (haproxy is not null)
+            {
+                await HaProxy.StopAsync(haproxy);
+            }
+
             if (!pm.HasExited)
             {
                 BenchEnvironment.Stop(pm);
@@ -147,12 +212,28 @@ public static class DispatchBench
         }
     }
 
-    private static string Upstream(string dispatch) => $$"""
+    private static string Upstream(string dispatch, string appSocket) => $$"""
             upstream pm_dispatch {
                 server unix:{{dispatch}};
                 keepalive 32;
             }
+            upstream kept {
+                server unix:{{appSocket}};
+                keepalive {{KeptConnections}};
+                keepalive_timeout {{KeptTimeout.TotalSeconds}}s;
+            }
         """;
+
+    /// <summary>nginx → the instances' socket over kept connections (fastcgi_keep_conn), which libfcgi honours.</summary>
+    private static string KeptLocation(string location, string appSocket) =>
+        Nginx.FastCgiLocation(location, appSocket).Replace($"fastcgi_pass unix:{appSocket};", "fastcgi_pass kept;\n        fastcgi_keep_conn on;", StringComparison.Ordinal);
+
+    /// <summary>
+    /// After a run over kept connections, waits for nginx to close them: each pins an instance, and the next run's
+    /// new connections would wait behind them.
+    /// </summary>
+    private static Task LetKeptConnectionsGoAsync(string url) =>
+        url.EndsWith("/kept", StringComparison.Ordinal) ? Task.Delay(KeptTimeout + TimeSpan.FromMilliseconds(500)) : Task.CompletedTask;
 
     /// <summary>A location passing to the dispatcher over kept connections, with Debian's stock fastcgi_params.</summary>
     private static string DispatchLocation(string location, string extra) => $$"""
@@ -163,12 +244,6 @@ public static class DispatchBench
                 fastcgi_keep_conn on;
             }
         """;
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
-    }
 
     /// <summary>utime + stime, in 1/100 s, of the processes whose command line contains <paramref name="pattern"/>.</summary>
     private static long CpuTicks(string pattern)

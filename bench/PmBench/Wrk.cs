@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pm.Bench.Peers;
 using System.Text.RegularExpressions;
 
 namespace Pm.Bench;
@@ -39,6 +40,14 @@ public static partial class Wrk
             Latency(output, "99%"),
             errors.Count == 0 ? null : string.Join("; ", errors),
             "wrk " + string.Join(' ', args));
+    }
+
+    /// <summary>The median req/s and the median p99 of the runs (each taken on its own), with the runs' requests and errors summed.</summary>
+    public static Result Median(IReadOnlyList<Result> runs)
+    {
+        var errors = runs.Where(r => r.Errors is not null).Select(r => r.Errors!).ToList();
+        return new Result(PeerTable.Median([.. runs.Select(r => r.Rps)]), runs.Sum(r => r.Requests), PeerTable.Median([.. runs.Select(r => r.P50)]),
+            PeerTable.Median([.. runs.Select(r => r.P99)]), errors.Count == 0 ? null : string.Join("; ", errors), runs[0].Command);
     }
 
     /// <summary>wrk prints "50%  123.00us" (or ms, s) in its latency distribution; in milliseconds.</summary>

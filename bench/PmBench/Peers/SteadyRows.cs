@@ -125,7 +125,7 @@ public static class SteadyRows
 
     /// <summary>
     /// <see cref="WarmTurns"/> runs of <paramref name="first"/> and of <paramref name="second"/> (when there is one)
-    /// at <paramref name="connections"/>, taking turns, each stack's runs as one <see cref="Median"/>.
+    /// at <paramref name="connections"/>, taking turns, each stack's runs as one <see cref="Wrk.Median"/>.
     /// </summary>
     private static async Task<(Wrk.Result First, Wrk.Result? Second)> TurnsAsync(string first, string? second, int connections, int seconds, CancellationToken cancel)
     {
@@ -140,14 +140,6 @@ public static class SteadyRows
             }
         }
 
-        return (Median(firstRuns), secondRuns.Count == 0 ? null : Median(secondRuns));
-    }
-
-    /// <summary>The median req/s and the median p99 of the runs (each taken on its own), with the runs' requests and errors summed.</summary>
-    private static Wrk.Result Median(List<Wrk.Result> runs)
-    {
-        var errors = runs.Where(r => r.Errors is not null).Select(r => r.Errors!).ToList();
-        return new Wrk.Result(PeerTable.Median([.. runs.Select(r => r.Rps)]), runs.Sum(r => r.Requests), PeerTable.Median([.. runs.Select(r => r.P50)]),
-            PeerTable.Median([.. runs.Select(r => r.P99)]), errors.Count == 0 ? null : string.Join("; ", errors), runs[0].Command);
+        return (Wrk.Median(firstRuns), secondRuns.Count == 0 ? null : Wrk.Median(secondRuns));
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.ObjectPool;
 using Pm.FrontEnd.Apps;
 using Pm.FrontEnd.Logging;
@@ -44,6 +45,7 @@ internal sealed class FastCgiRelay
     }
 
     /// <summary>Forwards <paramref name="request"/> to <paramref name="app"/>; returns the app status for END_REQUEST.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ForwardAsync(FastCgiServerRequest request, AppBackend app, IRequestLifecycle? lifecycle)
     {
         var exchange = _exchanges.Get();
@@ -108,6 +110,7 @@ internal sealed class FastCgiRelay
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(AttemptOutcome Kind, string? Who, int AppStatus)> AttemptAsync(
         FastCgiServerRequest request, AppBackend app, DispatchExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
         TimeSpan startLimit, TimeSpan startLeft)

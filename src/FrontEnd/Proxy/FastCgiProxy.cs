@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.ObjectPool;
@@ -208,6 +209,7 @@ public sealed class FastCgiProxy : IDisposable
 
     public void Dispose() => _spool.Dispose();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(AttemptOutcome Kind, AppConnection? Connection)> AttemptAsync(
         HttpContext context, AppBackend app, ProxyExchange exchange, PipeReader? body, IRequestLifecycle? lifecycle, RequestLimits? limits,
         TimeSpan startLimit, TimeSpan startLeft)
@@ -326,6 +328,7 @@ public sealed class FastCgiProxy : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<AttemptOutcome> RespondAsync(HttpContext context, AppBackend app, ProxyExchange exchange, FastCgiClientRequest request, IRequestLifecycle? lifecycle, CancellationToken aborted)
     {
         var output = request.Output;

@@ -4,23 +4,23 @@ namespace Pm.Protocol.FastCgi;
 /// Fires once when the peer has been silent for the timeout while something waits on it. One timer per
 /// connection, re-armed lazily: activity only stores a timestamp, and the timer, when it fires early, re-arms
 /// itself for the time still missing. So the hot path pays one <see cref="TimeProvider.GetTimestamp"/> per read.
+/// The watched connection answers for itself (<see cref="IIdleWatched"/>) rather than through delegates: a front
+/// end makes a connection, and so a watchdog, per request.
 /// </summary>
 internal sealed class IdleWatchdog : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
-    private readonly Func<bool> _isWaitingOnPeer;
-    private readonly Action _onTimeout;
+    private readonly IIdleWatched _watched;
     private readonly ITimer _timer;
     private long _lastActivity;
     private int _done;
 
-    public IdleWatchdog(TimeProvider time, TimeSpan timeout, Func<bool> isWaitingOnPeer, Action onTimeout)
+    public IdleWatchdog(TimeProvider time, TimeSpan timeout, IIdleWatched watched)
     {
         _time = time;
         _timeout = timeout;
-        _isWaitingOnPeer = isWaitingOnPeer;
-        _onTimeout = onTimeout;
+        _watched = watched;
         _lastActivity = time.GetTimestamp();
         _timer = time.CreateTimer(static state => ((IdleWatchdog)state!).Check(), this, timeout, Timeout.InfiniteTimeSpan);
     }
@@ -42,7 +42,7 @@ internal sealed class IdleWatchdog : IDisposable
         }
 
         var silent = _time.GetElapsedTime(Volatile.Read(ref _lastActivity));
-        if (!_isWaitingOnPeer())
+        if (!_watched.IsWaitingOnPeer)
         {
             Rearm(_timeout);
         }
@@ -50,7 +50,7 @@ internal sealed class IdleWatchdog : IDisposable
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
             {
-                _onTimeout();
+                _watched.OnIdleTimeout();
             }
         }
         else

@@ -38,6 +38,19 @@ public static class AppConnector
                     $"\0{ManagementPeerPrefix}{Environment.ProcessId}/{Interlocked.Increment(ref _managementConnections)}")));
             }
 
+            if (endPoint is UnixDomainSocketEndPoint or IPEndPoint)
+            {
+                try
+                {
+                    await FastCgiClientConnection.ConnectAsync(socket, endPoint, timeout, time, cancellationToken).ConfigureAwait(false);
+                    return socket;
+                }
+                catch (TimeoutException)
+                {
+                    throw TimedOut(endPoint, timeout);
+                }
+            }
+
             if (timeout <= TimeSpan.Zero)
             {
                 await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
@@ -53,7 +66,7 @@ public static class AppConnector
             }
             catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new FastCgiConnectException(endPoint, new TimeoutException($"connect did not complete within {DurationFormat.Seconds(timeout)} (-appConnTimeout)"));
+                throw TimedOut(endPoint, timeout);
             }
         }
         catch (SocketException e)
@@ -70,6 +83,9 @@ public static class AppConnector
 
     /// <summary>Whether a failed connect means the Unix socket is not there or nobody listens on it (a dynamic app to start).</summary>
     /// <remarks>.NET reports ENOENT from connect(2) on a Unix socket as AddressNotAvailable, ECONNREFUSED as ConnectionRefused.</remarks>
+    private static FastCgiConnectException TimedOut(EndPoint endPoint, TimeSpan timeout) =>
+        new(endPoint, new TimeoutException($"connect did not complete within {DurationFormat.Seconds(timeout)} (-appConnTimeout)"));
+
     public static bool IsAbsentOrRefused(FastCgiConnectException e) =>
         e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.ConnectionRefused };
 }

@@ -156,6 +156,23 @@ public sealed class FastCgiClientConnection : IAsyncDisposable, IIdleWatched
     }
 
     /// <summary>
+    /// Connects a socket of <see cref="CreateSocket"/> to a Unix or IP address on pooled event-args (no allocation when
+    /// it completes in the call, as a Unix socket's usually does), giving up after <paramref name="timeout"/> when it
+    /// waits (none when not positive) with a <see cref="TimeoutException"/>. Other addresses (host names) connect
+    /// through <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/>, and their timeout is the caller's.
+    /// </summary>
+    /// <exception cref="SocketException">The connect failed.</exception>
+    public static ValueTask ConnectAsync(Socket socket, EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ArgumentNullException.ThrowIfNull(time);
+        return endPoint is UnixDomainSocketEndPoint or IPEndPoint
+            ? SocketOperation.ConnectAsync(socket, endPoint, timeout, time, cancellationToken)
+            : socket.ConnectAsync(endPoint, cancellationToken);
+    }
+
+    /// <summary>
     /// A stream socket of the right family for <paramref name="endPoint"/>, not yet connected; TCP ones send at once
     /// (Nagle off: FastCGI records are small and the next one waits for the answer).
     /// </summary>

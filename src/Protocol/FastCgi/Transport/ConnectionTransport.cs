@@ -14,7 +14,9 @@ internal sealed class ConnectionTransport
     public ConnectionTransport(Socket socket, int receiveBufferSize)
     {
         Socket = socket;
-        var stream = new NetworkStream(socket, ownsSocket: true);
+        // Not a NetworkStream: its socket's awaitable operations are made per socket, and a front end makes a socket
+        // per request (SocketOperation).
+        var stream = new SocketStream(socket);
         Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: 2048, leaveOpen: true));
         Output = new RecordOutput(stream);
     }

@@ -109,11 +109,17 @@ public static class BenchEnvironment
         pm.WaitForExit(30_000);
     }
 
-    public static async Task WaitForFileAsync(string path, TimeSpan timeout)
+    /// <summary>Waits for <paramref name="path"/> to exist; fails after <paramref name="timeout"/>, or at once when <paramref name="owner"/> (the process that makes it) has exited.</summary>
+    public static async Task WaitForFileAsync(string path, TimeSpan timeout, Process? owner = null)
     {
         var end = DateTime.UtcNow + timeout;
         while (!File.Exists(path))
         {
+            if (owner is { HasExited: true })
+            {
+                throw new InvalidOperationException($"{path} did not appear: {owner.StartInfo.FileName} exited with {owner.ExitCode}");
+            }
+
             if (DateTime.UtcNow > end)
             {
                 throw new TimeoutException(path + " did not appear");

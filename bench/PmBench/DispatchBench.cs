@@ -14,7 +14,9 @@ namespace Pm.Bench;
 /// the dynamic hello (which starts it), and the next. Prints numbers; asserts nothing.
 /// Beside them, in the same turns: nginx → HAProxy relaying bytes (mode tcp) → the instances, the cheapest hop there
 /// is, which bounds what any hop reaches on this machine; and nginx → the instances over kept connections
-/// (fastcgi_keep_conn), what reusing connections to libfcgi gives and what its pinned instances cost.
+/// (fastcgi_keep_conn), what reusing connections to libfcgi gives and what its pinned instances cost. Then the same
+/// stacks but the kept one from a fresh start: a new `pm serve` for each run, wrk at c=64 from the moment its sockets
+/// are there, the stacks taking turns.
 /// <code>pm-bench dispatch [--seconds 5] [--turns 2] [--warmup 3] [--web N] [--fresh 5]</code>
 /// </summary>
 public static class DispatchBench
@@ -105,49 +107,17 @@ public static class DispatchBench
                 await LetKeptConnectionsGoAsync(url);
             }
 
+            var urls = stacks.Select(stack => stack.Url).ToList();
             Console.WriteLine();
-            Console.WriteLine($"median of {turns} runs each, the stacks taking turns; ratios against nginx → instances at the same c");
+            Console.WriteLine($"warmed: median of {turns} runs each, the stacks taking turns; ratios against nginx → instances at the same c");
             Console.WriteLine("  c | stack                                            |    req/s  p99 ms | req/s ratio  p99 ratio | µs web CPU/req");
             foreach (var c in Concurrency)
             {
-                var runs = stacks.Select(_ => new List<Wrk.Result>()).ToList();
-                var cpu = new List<double>();
-                for (var turn = 0; turn < turns; turn++)
-                {
-                    // The first two swap places each turn, so neither always runs after the other.
-                    var order = Enumerable.Range(0, stacks.Count).ToArray();
-                    if (turn % 2 == 1)
-                    {
-                        (order[0], order[1]) = (order[1], order[0]);
-                    }
-
-                    foreach (var i in order)
-                    {
-                        var before = CpuTicks("pm web " + config);
-                        var run = await Wrk.RunAsync(stacks[i].Url, c, seconds);
-                        if (i == 0)
-                        {
-                            cpu.Add((CpuTicks("pm web " + config) - before) * 10_000.0 / Math.Max(1, run.Requests));
-                        }
-
-                        if (run.Errors is not null)
-                        {
-                            Console.WriteLine($"    {run.Command}: {run.Errors}");
-                        }
-
-                        runs[i].Add(run);
-                        await LetKeptConnectionsGoAsync(stacks[i].Url);
-                    }
-                }
-
-                var direct1 = Wrk.Median(runs[1]);
-                for (var i = 0; i < stacks.Count; i++)
-                {
-                    var m = Wrk.Median(runs[i]);
-                    var webCpu = i == 0 ? PeerTable.Median(cpu).ToString("0.0", CultureInfo.InvariantCulture) : "";
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{c,3} | {stacks[i].Name,-48} | {m.Rps,8:0} {m.P99,7:0.00} | {m.Rps / direct1.Rps,11:0.00} {m.P99 / direct1.P99,10:0.00} | {webCpu,14}"));
-                }
+                // Only the dispatcher's runs use the web processes: their CPU over all the turns is its own.
+                var before = CpuTicks("pm web " + config);
+                var runs = await Turns.RunAsync(urls, c, seconds, turns, LetKeptConnectionsGoAsync);
+                var webCpu = (CpuTicks("pm web " + config) - before) * 10_000.0 / Math.Max(1, runs[0].Sum(r => r.Requests));
+                PrintPoint(c.ToString(CultureInfo.InvariantCulture), stacks, runs.Select(Wrk.Median).ToList(), webCpu);
             }
 
             Console.WriteLine();
@@ -156,6 +126,7 @@ public static class DispatchBench
             Console.WriteLine($"fastcgi_keep_conn: nginx keeps up to {KeptConnections} idle connections, each pinning a libfcgi instance; a new connection");
             Console.WriteLine("waits in the shared backlog until an instance lets go (its p99 shows that wait; see AppConnectionPool).");
             BenchEnvironment.Stop(pm);
+            await FreshAsync(config, appSocket, dispatch, stacks.Where(stack => !stack.Url.EndsWith("/kept", StringComparison.Ordinal)).ToList(), seconds, turns);
 
             // Fresh starts: only the dynamic root, so the first request is also the app's first.
             var dynamicConfig = Path.Combine(dir, "fresh.conf");
@@ -209,6 +180,56 @@ public static class DispatchBench
             }
 
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// From a fresh start: for each stack in turn, a new `pm serve` and wrk at c=64 from the moment the sockets the
+    /// stack needs are there (the instances may still be starting, for every stack alike), `turns` rounds.
+    /// </summary>
+    private static async Task FreshAsync(string config, string appSocket, string dispatch, List<(string Name, string Url)> stacks, int seconds, int turns)
+    {
+        var runs = stacks.Select(_ => new List<Wrk.Result>()).ToArray();
+        for (var turn = 0; turn < turns; turn++)
+        {
+            foreach (var i in Turns.Order(turn, stacks.Count))
+            {
+                // The PM makes its sockets anew; a leftover path would pass for a listening stack.
+                File.Delete(appSocket);
+                File.Delete(dispatch);
+                var pm = BenchEnvironment.StartPm(config, "serve");
+                try
+                {
+                    await BenchEnvironment.WaitForFileAsync(appSocket, TimeSpan.FromSeconds(20), pm);
+                    await BenchEnvironment.WaitForFileAsync(dispatch, TimeSpan.FromSeconds(20), pm);
+                    runs[i].Add(await Wrk.RunAsync(stacks[i].Url, 64, seconds));
+                }
+                finally
+                {
+                    BenchEnvironment.Stop(pm);
+                }
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"fresh start: c=64 for the first {seconds} s after `pm serve` starts, a new one for each run; median of {turns} runs each");
+        PrintPoint("64", stacks, runs.Select(Wrk.Median).ToList(), webCpu: null);
+    }
+
+    private static void PrintPoint(string c, List<(string Name, string Url)> stacks, List<Wrk.Result> medians, double? webCpu)
+    {
+        var direct = medians[1];
+        for (var i = 0; i < stacks.Count; i++)
+        {
+            var m = medians[i];
+            if (m.Errors is not null)
+            {
+                Console.WriteLine($"    {m.Command}: {m.Errors}");
+            }
+
+            var cpu = i == 0 && webCpu is { } value ? value.ToString("0.0", CultureInfo.InvariantCulture) : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{c,3} | {stacks[i].Name,-48} | {m.Rps,8:0} {m.P99,7:0.00} | {m.Rps / direct.Rps,11:0.00} {m.P99 / direct.P99,10:0.00} | {cpu,14}"));
         }
     }
 

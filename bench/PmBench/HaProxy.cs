@@ -44,24 +44,21 @@ public static class HaProxy
     /// Starts HAProxy in the foreground (-db) on a config of <see cref="WriteTcpRelay"/> and waits until its socket
     /// <paramref name="listen"/> is there.
     /// </summary>
-    /// <exception cref="InvalidOperationException">HAProxy exited first (it said why on stderr) or took over 20 s.</exception>
+    /// <exception cref="InvalidOperationException">HAProxy exited first (it said why on stderr).</exception>
+    /// <exception cref="TimeoutException">It did not listen within 20 s.</exception>
     public static async Task<Process> StartAsync(string config, string listen)
     {
         var haproxy = Process.Start(new ProcessStartInfo(Path, ["-db", "-f", config]) { UseShellExecute = false })!;
-        var end = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!File.Exists(listen))
+        try
         {
-            if (haproxy.HasExited || DateTime.UtcNow > end)
-            {
-                var why = haproxy.HasExited ? $"exited with {haproxy.ExitCode}" : "did not listen within 20 s";
-                await StopAsync(haproxy);
-                throw new InvalidOperationException($"haproxy -f {config} {why}");
-            }
-
-            await Task.Delay(10);
+            await BenchEnvironment.WaitForFileAsync(listen, TimeSpan.FromSeconds(20), haproxy);
+            return haproxy;
         }
-
-        return haproxy;
+        catch
+        {
+            await StopAsync(haproxy);
+            throw;
+        }
     }
 
     /// <summary>SIGTERM (HAProxy's immediate stop), then waits for it.</summary>

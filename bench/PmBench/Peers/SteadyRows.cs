@@ -125,21 +125,11 @@ public static class SteadyRows
 
     /// <summary>
     /// <see cref="WarmTurns"/> runs of <paramref name="first"/> and of <paramref name="second"/> (when there is one)
-    /// at <paramref name="connections"/>, taking turns, each stack's runs as one <see cref="Wrk.Median"/>.
+    /// at <paramref name="connections"/>, taking turns (<see cref="Turns"/>), each stack's runs as one <see cref="Wrk.Median"/>.
     /// </summary>
     private static async Task<(Wrk.Result First, Wrk.Result? Second)> TurnsAsync(string first, string? second, int connections, int seconds, CancellationToken cancel)
     {
-        var firstRuns = new List<Wrk.Result>();
-        var secondRuns = new List<Wrk.Result>();
-        for (var turn = 0; turn < WarmTurns; turn++)
-        {
-            firstRuns.Add(await Wrk.RunAsync(first, connections, WarmSeconds(seconds), cancel));
-            if (second is not null)
-            {
-                secondRuns.Add(await Wrk.RunAsync(second, connections, WarmSeconds(seconds), cancel));
-            }
-        }
-
-        return (Wrk.Median(firstRuns), secondRuns.Count == 0 ? null : Wrk.Median(secondRuns));
+        var runs = await Turns.RunAsync(second is null ? [first] : [first, second], connections, WarmSeconds(seconds), WarmTurns, cancel: cancel);
+        return (Wrk.Median(runs[0]), second is null ? null : Wrk.Median(runs[1]));
     }
 }

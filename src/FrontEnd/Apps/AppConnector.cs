@@ -38,36 +38,13 @@ public static class AppConnector
                     $"\0{ManagementPeerPrefix}{Environment.ProcessId}/{Interlocked.Increment(ref _managementConnections)}")));
             }
 
-            if (endPoint is UnixDomainSocketEndPoint or IPEndPoint)
-            {
-                try
-                {
-                    await FastCgiClientConnection.ConnectAsync(socket, endPoint, timeout, time, cancellationToken).ConfigureAwait(false);
-                    return socket;
-                }
-                catch (TimeoutException)
-                {
-                    throw TimedOut(endPoint, timeout);
-                }
-            }
-
-            if (timeout <= TimeSpan.Zero)
-            {
-                await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-                return socket;
-            }
-
-            using var timer = new CancellationTokenSource(timeout, time);
-            using var both = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
-            try
-            {
-                await socket.ConnectAsync(endPoint, both.Token).ConfigureAwait(false);
-                return socket;
-            }
-            catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw TimedOut(endPoint, timeout);
-            }
+            await FastCgiClientConnection.ConnectAsync(socket, endPoint, timeout, time, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch (TimeoutException)
+        {
+            socket.Dispose();
+            throw new FastCgiConnectException(endPoint, new TimeoutException($"connect did not complete within {DurationFormat.Seconds(timeout)} (-appConnTimeout)"));
         }
         catch (SocketException e)
         {
@@ -83,9 +60,6 @@ public static class AppConnector
 
     /// <summary>Whether a failed connect means the Unix socket is not there or nobody listens on it (a dynamic app to start).</summary>
     /// <remarks>.NET reports ENOENT from connect(2) on a Unix socket as AddressNotAvailable, ECONNREFUSED as ConnectionRefused.</remarks>
-    private static FastCgiConnectException TimedOut(EndPoint endPoint, TimeSpan timeout) =>
-        new(endPoint, new TimeoutException($"connect did not complete within {DurationFormat.Seconds(timeout)} (-appConnTimeout)"));
-
     public static bool IsAbsentOrRefused(FastCgiConnectException e) =>
         e.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable or SocketError.ConnectionRefused };
 }

@@ -139,7 +139,7 @@ public sealed class FastCgiClientConnection : IAsyncDisposable, IIdleWatched
         var socket = CreateSocket(endPoint);
         try
         {
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            await ConnectAsync(socket, endPoint, Timeout.InfiniteTimeSpan, options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -156,10 +156,10 @@ public sealed class FastCgiClientConnection : IAsyncDisposable, IIdleWatched
     }
 
     /// <summary>
-    /// Connects a socket of <see cref="CreateSocket"/> to a Unix or IP address on pooled event-args (no allocation when
-    /// it completes in the call, as a Unix socket's usually does), giving up after <paramref name="timeout"/> when it
-    /// waits (none when not positive) with a <see cref="TimeoutException"/>. Other addresses (host names) connect
-    /// through <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/>, and their timeout is the caller's.
+    /// Connects a socket of <see cref="CreateSocket"/>, giving up after <paramref name="timeout"/> (none when not
+    /// positive) with a <see cref="TimeoutException"/>. Unix and IP addresses connect on pooled event-args, with no
+    /// allocation when the connect completes in the call, as a Unix socket's usually does, and a timer only when it
+    /// waits; host names through <see cref="Socket.ConnectAsync(EndPoint, CancellationToken)"/>, which resolves them.
     /// </summary>
     /// <exception cref="SocketException">The connect failed.</exception>
     public static ValueTask ConnectAsync(Socket socket, EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
@@ -169,7 +169,27 @@ public sealed class FastCgiClientConnection : IAsyncDisposable, IIdleWatched
         ArgumentNullException.ThrowIfNull(time);
         return endPoint is UnixDomainSocketEndPoint or IPEndPoint
             ? SocketOperation.ConnectAsync(socket, endPoint, timeout, time, cancellationToken)
-            : socket.ConnectAsync(endPoint, cancellationToken);
+            : ConnectByNameAsync(socket, endPoint, timeout, time, cancellationToken);
+    }
+
+    private static async ValueTask ConnectByNameAsync(Socket socket, EndPoint endPoint, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, cancellationToken);
+        try
+        {
+            await socket.ConnectAsync(endPoint, both.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException("the connect did not complete in time");
+        }
     }
 
     /// <summary>

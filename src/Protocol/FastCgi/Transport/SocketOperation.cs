@@ -58,18 +58,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<i
 
         var operation = Rent(Kind.Receive, cancellationToken);
         operation.SetBuffer(buffer);
-        bool pending;
-        try
-        {
-            pending = socket.ReceiveAsync(operation);
-        }
-        catch
-        {
-            operation.Return();
-            throw;
-        }
-
-        return pending ? new ValueTask<int>(operation, operation._source.Version) : operation.CompletedNow();
+        return operation.Start(socket) ? new ValueTask<int>(operation, operation._source.Version) : operation.CompletedNow();
     }
 
     /// <summary>Sends all of <paramref name="buffer"/>.</summary>
@@ -83,24 +72,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<i
 
         var operation = Rent(Kind.Send, cancellationToken);
         operation.SetBuffer(MemoryMarshal.AsMemory(buffer));
-        bool pending;
-        try
-        {
-            pending = socket.SendAsync(operation);
-        }
-        catch
-        {
-            operation.Return();
-            throw;
-        }
-
-        if (pending)
-        {
-            return new ValueTask(operation, operation._source.Version);
-        }
-
-        var sent = operation.CompletedNow();
-        return sent.IsCompletedSuccessfully ? default : new ValueTask(sent.AsTask());
+        return operation.Start(socket) ? new ValueTask(operation, operation._source.Version) : WithoutCount(operation.CompletedNow());
     }
 
     /// <summary>
@@ -119,25 +91,9 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<i
 
         var operation = Rent(Kind.Connect, cancellationToken);
         operation.RemoteEndPoint = endPoint;
-        bool pending;
-        try
-        {
-            pending = socket.ConnectAsync(operation);
-        }
-        catch
-        {
-            operation.Return();
-            throw;
-        }
-
-        if (!pending)
-        {
-            var error = operation.SocketError;
-            operation.Return();
-            return error == SocketError.Success ? default : ValueTask.FromException(new SocketException((int)error));
-        }
-
-        return WaitForConnectAsync(new ValueTask(operation, operation._source.Version), socket, timeout, time, cancellationToken);
+        return operation.Start(socket)
+            ? WaitForConnectAsync(new ValueTask(operation, operation._source.Version), socket, timeout, time, cancellationToken)
+            : WithoutCount(operation.CompletedNow());
     }
 
     /// <summary>
@@ -202,6 +158,9 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<i
         }
     }
 
+    /// <summary>A result whose count nobody reads, as a plain <see cref="ValueTask"/>.</summary>
+    private static ValueTask WithoutCount(ValueTask<int> done) => done.IsCompletedSuccessfully ? default : new ValueTask(done.AsTask());
+
     private static SocketOperation Rent(Kind kind, CancellationToken cancellationToken)
     {
         SocketOperation? operation = null;
@@ -218,6 +177,29 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<i
         operation._kind = kind;
         operation._token = cancellationToken;
         return operation;
+    }
+
+    /// <summary>
+    /// Starts this operation on <paramref name="socket"/>: true when it is pending (its completion comes through
+    /// <see cref="OnCompleted"/>), false when it completed in the call. If the call throws (the socket is disposed),
+    /// the event-args go back to the pool.
+    /// </summary>
+    private bool Start(Socket socket)
+    {
+        try
+        {
+            return _kind switch
+            {
+                Kind.Receive => socket.ReceiveAsync(this),
+                Kind.Send => socket.SendAsync(this),
+                _ => socket.ConnectAsync(this),
+            };
+        }
+        catch
+        {
+            Return();
+            throw;
+        }
     }
 
     private int TakeResult(short token)

@@ -6,16 +6,12 @@ using Pm.Protocol.Tests.FastCgi.Support;
 namespace Pm.Protocol.Tests.FastCgi.Transport;
 
 /// <summary>Pooled socket operations and the stream over them, on real sockets.</summary>
-public sealed class SocketOperationTests : IDisposable
+public sealed class SocketOperationTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pmt-sockop-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
     public async Task ManyRoundTrips_ReuseTheEventArgs_AndEveryByteArrivesInOrder()
     {
-        var (left, right) = await PairAsync();
+        var (left, right) = await SocketPair.CreateAsync();
         using var a = new SocketStream(left);
         using var b = new SocketStream(right);
         var buffer = new byte[64];
@@ -36,7 +32,7 @@ public sealed class SocketOperationTests : IDisposable
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
     public async Task LargeWrite_IsSentWhole()
     {
-        var (left, right) = await PairAsync();
+        var (left, right) = await SocketPair.CreateAsync();
         using var a = new SocketStream(left);
         using var b = new SocketStream(right);
         var data = Enumerable.Range(0, 3 << 20).Select(i => (byte)(i * 7)).ToArray();
@@ -57,22 +53,22 @@ public sealed class SocketOperationTests : IDisposable
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
     public async Task PendingRead_EndsWhenTheSocketIsClosed_AsCancelledWhenItsTokenWas_ElseAsAnIOException()
     {
-        var (left, right) = await PairAsync();
+        var (left, right) = await SocketPair.CreateAsync();
         using var _ = left;
         using var cancel = new CancellationTokenSource();
         var stream = new SocketStream(right);
         var cancelled = stream.ReadAsync(new byte[16], cancel.Token).AsTask();
-        await Task.Delay(20);
-        cancelled.IsCompleted.Should().BeFalse("nothing was sent, and the token alone does not end a pending receive");
+        cancelled.IsCompleted.Should().BeFalse("nothing was sent");
         cancel.Cancel();
+        cancelled.IsCompleted.Should().BeFalse("the token alone does not end a pending receive");
         right.Dispose();
         var act = async () => await cancelled.WaitAsync(TestTimeouts.Operation);
         await act.Should().ThrowAsync<OperationCanceledException>();
 
-        var (other, third) = await PairAsync();
+        var (other, third) = await SocketPair.CreateAsync();
         using var __ = other;
         var failed = new SocketStream(third).ReadAsync(new byte[16]).AsTask();
-        await Task.Delay(20);
+        failed.IsCompleted.Should().BeFalse("nothing was sent");
         third.Dispose();
         var fail = async () => await failed.WaitAsync(TestTimeouts.Operation);
         (await fail.Should().ThrowAsync<IOException>()).Which.InnerException.Should().BeOfType<SocketException>();
@@ -81,7 +77,7 @@ public sealed class SocketOperationTests : IDisposable
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
     public async Task CancelledToken_EndsAReadBeforeItStarts_AndLeavesTheSocketUsable()
     {
-        var (left, right) = await PairAsync();
+        var (left, right) = await SocketPair.CreateAsync();
         using var a = new SocketStream(left);
         using var b = new SocketStream(right);
         var act = async () => await b.ReadAsync(new byte[4], new CancellationToken(canceled: true));
@@ -93,8 +89,10 @@ public sealed class SocketOperationTests : IDisposable
     [Fact(Timeout = TestTimeouts.TestMilliseconds)]
     public async Task ConnectToNothing_FailsWithTheSocketError()
     {
-        using var socket = FastCgiClientConnection.CreateSocket(new UnixDomainSocketEndPoint(Path.Combine(_dir, "absent")));
-        var act = async () => await FastCgiClientConnection.ConnectAsync(socket, new UnixDomainSocketEndPoint(Path.Combine(_dir, "absent")), TimeSpan.FromSeconds(5), TimeProvider.System, default);
+        using var directory = new TempDirectory();
+        var absent = new UnixDomainSocketEndPoint(directory.File("absent"));
+        using var socket = FastCgiClientConnection.CreateSocket(absent);
+        var act = async () => await FastCgiClientConnection.ConnectAsync(socket, absent, TimeSpan.FromSeconds(5), TimeProvider.System, default);
         (await act.Should().ThrowAsync<SocketException>()).Which.SocketErrorCode.Should().BeOneOf(SocketError.AddressNotAvailable, SocketError.ConnectionRefused);
     }
 
@@ -109,31 +107,31 @@ public sealed class SocketOperationTests : IDisposable
         var filling = new List<Socket>();
         try
         {
+            // Each connect either completes or, once the queue is full, is given up by its own 300 ms timer.
             Socket? waiting = null;
             for (var i = 0; i < 16 && waiting is null; i++)
             {
                 var socket = FastCgiClientConnection.CreateSocket(endPoint);
-                var connect = FastCgiClientConnection.ConnectAsync(socket, endPoint, TimeSpan.FromMilliseconds(300), TimeProvider.System, default).AsTask();
-                if (await Task.WhenAny(connect, Task.Delay(100)) == connect)
+                try
                 {
-                    await connect;
+                    await FastCgiClientConnection.ConnectAsync(socket, endPoint, TimeSpan.FromMilliseconds(300), TimeProvider.System, default)
+                        .AsTask().WaitAsync(TestTimeouts.Operation);
                     filling.Add(socket);
-                    continue;
                 }
-
-                var act = async () => await connect.WaitAsync(TestTimeouts.Operation);
-                (await act.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Contain("did not complete in time");
-                socket.SafeHandle.IsClosed.Should().BeTrue("giving up closes the socket");
-                waiting = socket;
+                catch (TimeoutException e) when (e.Message.Contains("did not complete in time", StringComparison.Ordinal))
+                {
+                    socket.SafeHandle.IsClosed.Should().BeTrue("giving up closes the socket");
+                    waiting = socket;
+                }
             }
 
             waiting.Should().NotBeNull("the listener's queue filled within 16 connects");
+            waiting!.Dispose();
 
             using var cancel = new CancellationTokenSource();
             using var another = FastCgiClientConnection.CreateSocket(endPoint);
             var cancelled = FastCgiClientConnection.ConnectAsync(another, endPoint, TimeSpan.Zero, TimeProvider.System, cancel.Token).AsTask();
-            await Task.Delay(50);
-            cancelled.IsCompleted.Should().BeFalse();
+            cancelled.IsCompleted.Should().BeFalse("the queue is full and there is no timer");
             cancel.Cancel();
             var stop = async () => await cancelled.WaitAsync(TestTimeouts.Operation);
             await stop.Should().ThrowAsync<OperationCanceledException>();
@@ -142,17 +140,5 @@ public sealed class SocketOperationTests : IDisposable
         {
             filling.ForEach(s => s.Dispose());
         }
-    }
-
-    private async Task<(Socket Left, Socket Right)> PairAsync()
-    {
-        var path = Path.Combine(_dir, Guid.NewGuid().ToString("N")[..8]);
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(1);
-        var client = FastCgiClientConnection.CreateSocket(new UnixDomainSocketEndPoint(path));
-        var accept = listener.AcceptAsync();
-        await FastCgiClientConnection.ConnectAsync(client, new UnixDomainSocketEndPoint(path), TimeSpan.FromSeconds(5), TimeProvider.System, default);
-        return (client, await accept.WaitAsync(TestTimeouts.Operation));
     }
 }
